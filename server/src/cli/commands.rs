@@ -1,0 +1,162 @@
+//! The shell commands, each a thin function over the corpus and the index.
+
+use super::output::{card_text, paper_json, problem_json, search_line};
+use super::CorpusArgs;
+use crate::corpus::{bundled, export, selection, Corpus, Severity};
+use crate::index::{PaperIndex, PaperSearch, SearchRequest};
+use anyhow::{bail, Context};
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// The corpus the user asked for: `--corpus` paths, else the nearest
+/// `paper-ls.toml`, else the bundled corpus.
+fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
+    if !args.paths.is_empty() {
+        return Ok(Corpus::load(&args.paths));
+    }
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    if let Some(file) = selection::find_config_file(&cwd) {
+        let config = selection::read_config_file(&file).map_err(anyhow::Error::msg)?;
+        if !config.corpus.is_empty() {
+            let root = file.parent().unwrap_or(&cwd);
+            return Ok(Corpus::load(&selection::resolve_entries(root, &config.corpus)));
+        }
+    }
+    Ok(bundled::load_bundled())
+}
+
+fn warn_about_errors(corpus: &Corpus) {
+    let errors = corpus.problems.iter().filter(|p| p.severity == Severity::Error).count();
+    if errors > 0 {
+        eprintln!("paper-ls: {errors} problem(s) while loading the corpus; `paper-ls stats` lists them");
+    }
+}
+
+fn open_index(corpus: &Corpus) -> PaperIndex {
+    let (index, warning) = PaperIndex::for_corpus(corpus, &bundled::cache_dir(), &mut |_, _| {});
+    if let Some(w) = warning {
+        eprintln!("paper-ls: {w}");
+    }
+    index
+}
+
+pub fn search(args: &CorpusArgs, query: &str, limit: usize, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args)?;
+    warn_about_errors(&corpus);
+    let index = open_index(&corpus);
+    let hits = index.search(&SearchRequest { text: query, limit, as_you_type: false });
+    let mut out = std::io::stdout().lock();
+    if json {
+        let items: Vec<_> = hits.iter().map(|h| paper_json(&corpus, &corpus.papers[h.paper])).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+    } else if hits.is_empty() {
+        eprintln!("no paper matches `{query}` among {} papers", corpus.papers.len());
+    } else {
+        for (rank, hit) in hits.iter().enumerate() {
+            writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
+        }
+    }
+    Ok(if hits.is_empty() { 1 } else { 0 })
+}
+
+pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args)?;
+    let Some(paper) = corpus.get(key) else {
+        let index = open_index(&corpus);
+        let near: Vec<String> = index
+            .search(&SearchRequest { text: key, limit: 3, as_you_type: true })
+            .iter()
+            .map(|h| corpus.papers[h.paper].key.clone())
+            .collect();
+        let hint = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
+        bail!("no paper has the key `{key}` among {} papers{hint}", corpus.papers.len());
+    };
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&paper_json(&corpus, paper))?)?;
+    } else {
+        write!(out, "{}", card_text(&corpus, paper))?;
+    }
+    Ok(0)
+}
+
+pub fn stats(args: &CorpusArgs, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args)?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        let sources: Vec<_> = corpus
+            .sources
+            .iter()
+            .map(|s| serde_json::json!({"path": s.path, "kind": s.kind, "papers": s.papers, "gzipped": s.gzipped}))
+            .collect();
+        let value = serde_json::json!({
+            "papers": corpus.papers.len(),
+            "with_abstract": corpus.with_abstract(),
+            "sources": sources,
+            "problems": corpus.problems.iter().map(problem_json).collect::<Vec<_>>(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        return Ok(0);
+    }
+    writeln!(out, "papers:        {}", corpus.papers.len())?;
+    writeln!(out, "with abstract: {}", corpus.with_abstract())?;
+    for s in &corpus.sources {
+        writeln!(out, "source:        {} ({:?}{}, {} papers)", s.path.display(), s.kind, if s.gzipped { ", gzip" } else { "" }, s.papers)?;
+    }
+    writeln!(out, "problems:      {}", corpus.problems.len())?;
+    for p in &corpus.problems {
+        let severity = match p.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        writeln!(out, "{}:{}: {severity}: {}", p.file.display(), p.line, p.message)?;
+    }
+    Ok(0)
+}
+
+pub fn import(file: &Path, output: Option<&Path>) -> anyhow::Result<i32> {
+    if !file.exists() {
+        bail!("{}: no such file", file.display());
+    }
+    let corpus = Corpus::load(&[file.to_path_buf()]);
+    for p in &corpus.problems {
+        eprintln!("{}:{}: {}", p.file.display(), p.line, p.message);
+    }
+    if corpus.papers.is_empty() {
+        bail!("{}: found no papers to import", file.display());
+    }
+    let bibtex = export::to_bibtex(&corpus.papers);
+    match output {
+        Some(path) => std::fs::write(path, bibtex).with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(bibtex.as_bytes())?,
+    }
+    eprintln!("imported {} papers", corpus.papers.len());
+    Ok(0)
+}
+
+pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let corpus = load_corpus(args)?;
+    warn_about_errors(&corpus);
+    let loaded = started.elapsed();
+    let bar = indicatif::ProgressBar::new(corpus.papers.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("indexing {bar:40} {pos}/{len} papers ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let indexing = Instant::now();
+    let index = PaperIndex::persisted(&corpus, &bundled::cache_dir(), &mut |done, _| bar.set_position(done as u64))
+        .context("cannot build the persisted index")?;
+    bar.finish_and_clear();
+    let secs = indexing.elapsed().as_secs_f64();
+    eprintln!(
+        "{} papers: loaded in {:.2}s, index {:?} in {:.2}s ({:.0} papers/s)",
+        corpus.papers.len(),
+        loaded.as_secs_f64(),
+        index.origin,
+        secs,
+        corpus.papers.len() as f64 / secs.max(1e-9)
+    );
+    Ok(0)
+}

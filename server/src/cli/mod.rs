@@ -1,0 +1,96 @@
+//! The `paper-ls` command line: the language server (`serve`, the default)
+//! and the same engine from the shell (`search`, `show`, `stats`, `import`,
+//! `index`). Argument parsing lives here; each command is a small function
+//! over the corpus and index layers, printing text or `--json`.
+
+mod commands;
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "paper-ls", version, about = "A language server that makes a corpus of research papers present in your Markdown and LaTeX notes.", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Accepted for clients that pass it (vscode-languageclient): stdio is the only transport.
+    #[arg(long, hide = true, global = true)]
+    pub stdio: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the language server on stdin/stdout (the default).
+    Serve,
+    /// Search the corpus by any words: title, authors, abstract, key.
+    Search {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// Print JSON (one array of papers) instead of text.
+        #[arg(long)]
+        json: bool,
+        /// How many papers to show.
+        #[arg(long, short = 'n', default_value_t = 10)]
+        limit: usize,
+        /// The words to search for.
+        #[arg(required = true)]
+        query: Vec<String>,
+    },
+    /// Show one paper's card: title, authors, year, venue, abstract, links, source.
+    Show {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        json: bool,
+        /// The paper's citation key.
+        key: String,
+    },
+    /// Say what was loaded: papers, how many have abstracts, and every problem (file:line).
+    Stats {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert a corpus source (a paper digest, CSL-JSON, JSON Lines, BibTeX) to BibTeX.
+    Import {
+        /// The file to convert (`.gz` is read too).
+        file: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Build the persisted search index for a corpus, with a progress bar.
+    Index {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CorpusArgs {
+    /// A corpus file or folder (.bib, .json, .jsonl, digest .txt, and .gz of each); repeatable.
+    /// Without it: `corpus` in the nearest paper-ls.toml, else the bundled corpus.
+    #[arg(long = "corpus", short = 'c', value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Runs a shell command; the exit code is the process's.
+pub fn run(command: Command) -> i32 {
+    let result = match command {
+        Command::Serve => unreachable!("serve is dispatched by main"),
+        Command::Search { corpus, json, limit, query } => commands::search(&corpus, &query.join(" "), limit, json),
+        Command::Show { corpus, json, key } => commands::show(&corpus, &key, json),
+        Command::Stats { corpus, json } => commands::stats(&corpus, json),
+        Command::Import { file, output } => commands::import(&file, output.as_deref()),
+        Command::Index { corpus } => commands::index(&corpus),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("paper-ls: {e:#}");
+            2
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The paper card: the Markdown a hover shows, completion items carry as
+//! documentation, and paper-card files are made of.
+
+use crate::corpus::{Corpus, Paper};
+
+/// Hover/completion card: title, authors, year, venue, abstract, links, key and source.
+pub fn paper_card(corpus: &Corpus, paper: &Paper) -> String {
+    let mut out = format!("**{}**\n\n", md_escape(&paper.title));
+    let byline = byline(paper);
+    if !byline.is_empty() {
+        out.push_str(&byline);
+        out.push_str("\n\n");
+    }
+    if let Some(text) = &paper.abstract_text {
+        out.push_str(&md_escape(text));
+        out.push_str("\n\n");
+    }
+    let links = links(paper);
+    if !links.is_empty() {
+        out.push_str(&links.join(" · "));
+        out.push_str("\n\n");
+    }
+    let source = corpus.source_of(paper);
+    let file = source.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    out.push_str(&format!("`{}` · {}:{}", paper.key, file, paper.origin.line));
+    out
+}
+
+/// "A. One, B. Two and C. Three · 2024 · *Venue*"
+pub fn byline(paper: &Paper) -> String {
+    let mut parts = Vec::new();
+    let authors = paper.authors_display();
+    if !authors.is_empty() {
+        parts.push(md_escape(&authors));
+    }
+    if let Some(year) = paper.year {
+        parts.push(year.to_string());
+    }
+    if let Some(venue) = paper.venue.as_deref().filter(|v| !v.is_empty()) {
+        parts.push(format!("*{}*", md_escape(venue)));
+    }
+    parts.join(" · ")
+}
+
+/// Markdown links to the paper's DOI, arXiv page and URL (each once).
+pub fn links(paper: &Paper) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(doi) = &paper.ids.doi {
+        out.push(format!("[DOI {doi}](https://doi.org/{doi})"));
+    }
+    let arxiv_url = paper.ids.arxiv.as_ref().map(|a| format!("https://arxiv.org/abs/{a}"));
+    if let (Some(id), Some(url)) = (&paper.ids.arxiv, &arxiv_url) {
+        out.push(format!("[arXiv:{id}]({url})"));
+    }
+    if let Some(url) = paper.ids.url.as_ref().filter(|u| Some(*u) != arxiv_url.as_ref()) {
+        out.push(format!("[{url}]({url})"));
+    }
+    out
+}
+
+/// The paper's title shortened for one line: up to the colon, or 60 characters.
+pub fn short_title(title: &str) -> String {
+    let head = title.split(": ").next().unwrap_or(title);
+    if head.chars().count() <= 60 {
+        head.to_string()
+    } else {
+        let cut: String = head.chars().take(57).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Escapes the characters that would turn plain text into Markdown markup.
+pub fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,108 @@
+//! Citations that point nowhere: every cited key the corpus does not have,
+//! with the closest keys named so the user can see the typo at once.
+//!
+//! "Closest" is edit distance between keys over candidates that share a word
+//! with the unknown key (found through the index), plus every key when the
+//! corpus is small enough to compare against all of them.
+
+use super::PaperContext;
+use crate::index::SearchRequest;
+use crate::notes::Citation;
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// Below this many papers every key is compared; above it only search candidates.
+const SCAN_ALL_KEYS_BELOW: usize = 20_000;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownKey {
+    pub key: String,
+    pub range: Range<usize>,
+    pub closest: Vec<String>,
+}
+
+impl UnknownKey {
+    pub fn message(&self) -> String {
+        if self.closest.is_empty() {
+            format!("unknown citation key `{}`: no paper in the corpus has it", self.key)
+        } else {
+            let names: Vec<String> = self.closest.iter().map(|k| format!("`{k}`")).collect();
+            format!("unknown citation key `{}`; closest: {}", self.key, names.join(", "))
+        }
+    }
+}
+
+pub fn unknown_keys(ctx: PaperContext<'_>, citations: &[Citation]) -> Vec<UnknownKey> {
+    citations
+        .iter()
+        .filter(|c| ctx.corpus.index_of(&c.key).is_none())
+        .map(|c| UnknownKey {
+            key: c.key.clone(),
+            range: c.range.clone(),
+            closest: closest_keys(ctx, &c.key, 3),
+        })
+        .collect()
+}
+
+/// Up to `n` existing keys nearest to `key`, best first.
+pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
+    let papers = &ctx.corpus.papers;
+    let mut candidates: Vec<usize> = Vec::new();
+    if let Some(search) = ctx.search {
+        let words = crate::index::schema::split_key_words(key);
+        candidates.extend(
+            search
+                .search(&SearchRequest { text: &words, limit: 50, as_you_type: true })
+                .into_iter()
+                .map(|h| h.paper),
+        );
+    }
+    if papers.len() < SCAN_ALL_KEYS_BELOW {
+        candidates.extend(0..papers.len());
+    }
+    let folded = key.to_lowercase();
+    let mut seen = HashSet::new();
+    let mut scored: Vec<(usize, usize, usize)> = candidates
+        .into_iter()
+        .enumerate()
+        .filter(|(_, i)| seen.insert(*i))
+        .map(|(order, i)| (edit_distance(&folded, &papers[i].key.to_lowercase()), order, i))
+        .collect();
+    scored.sort_unstable();
+    let limit = (key.chars().count() / 2).max(2);
+    scored
+        .into_iter()
+        .filter(|(d, order, _)| *d <= limit || *order < 3)
+        .take(n)
+        .map(|(_, _, i)| papers[i].key.clone())
+        .collect()
+}
+
+/// Levenshtein distance over characters, with one row of memory.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(above + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("power2022grokking", "power2022grokking"), 0);
+        assert_eq!(edit_distance("é", "e"), 1);
+    }
+}

@@ -1,0 +1,141 @@
+//! Turning what a user typed into a ranked list of papers.
+//!
+//! Each query word becomes a group of alternatives, weighted so known-item
+//! lookups win: a title word counts most, then authors and key words, then
+//! abstract words; the word being typed also matches as a prefix, and longer
+//! words tolerate a typo. Papers matching *every* word rank above papers
+//! matching only some (two passes: all words required, then any word).
+
+use super::schema::{KEY_WHOLE, PROSE, WORDS};
+use super::{Hit, PaperIndex, PaperSearch, SearchRequest};
+use std::collections::HashSet;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Searcher, Term};
+
+const TITLE_BOOST: f32 = 4.0;
+const AUTHOR_BOOST: f32 = 3.0;
+const KEY_BOOST: f32 = 3.0;
+const ABSTRACT_BOOST: f32 = 1.0;
+/// Prefix and fuzzy matches score a constant (times this), below real term matches.
+const PREFIX_BOOST: f32 = 1.5;
+const FUZZY_BOOST: f32 = 0.8;
+
+impl PaperSearch for PaperIndex {
+    fn search(&self, request: &SearchRequest<'_>) -> Vec<Hit> {
+        if request.limit == 0 {
+            return Vec::new();
+        }
+        let words = self.analyze(WORDS, request.text);
+        let Some(last) = words.len().checked_sub(1) else { return Vec::new() };
+        let groups: Vec<Box<dyn Query>> = words
+            .iter()
+            .enumerate()
+            .filter_map(|(i, w)| self.word_query(w, request.as_you_type && i == last, words.len() == 1))
+            .collect();
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        let searcher = self.reader.searcher();
+        let all = BooleanQuery::new(groups.iter().map(|q| (Occur::Must, q.box_clone())).collect());
+        let mut hits = self.run(&searcher, &all, request.limit);
+        if hits.len() < request.limit && groups.len() > 1 {
+            let seen: HashSet<usize> = hits.iter().map(|h| h.paper).collect();
+            let any = BooleanQuery::new(groups.into_iter().map(|q| (Occur::Should, q)).collect());
+            let more = self.run(&searcher, &any, request.limit + seen.len());
+            hits.extend(more.into_iter().filter(|h| !seen.contains(&h.paper)).take(request.limit - seen.len()));
+        }
+        hits
+    }
+}
+
+impl PaperIndex {
+    fn run(&self, searcher: &Searcher, query: &dyn Query, limit: usize) -> Vec<Hit> {
+        let Ok(top) = searcher.search(query, &TopDocs::with_limit(limit).order_by_score()) else {
+            return Vec::new();
+        };
+        top.into_iter()
+            .filter_map(|(score, addr)| Some(Hit { paper: ordinal_of(searcher, addr)?, score }))
+            .collect()
+    }
+
+    /// The alternatives one query word can match. Stop words are dropped
+    /// unless they are the whole query.
+    fn word_query(&self, word: &str, typing: bool, only_word: bool) -> Option<Box<dyn Query>> {
+        let f = self.fields;
+        let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut add = |q: Box<dyn Query>, boost: f32| {
+            alternatives.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+        };
+        let stemmed = self.analyze(PROSE, word);
+        if stemmed.is_empty() && !typing && !only_word {
+            return None;
+        }
+        for stem in &stemmed {
+            add(term(f.title, stem), TITLE_BOOST);
+            add(term(f.abstract_text, stem), ABSTRACT_BOOST);
+        }
+        add(term(f.authors, word), AUTHOR_BOOST);
+        add(term(f.key_words, word), KEY_BOOST);
+        add(term(f.title_words, word), 1.0);
+        if let Ok(year) = word.parse::<i64>() {
+            if (1000..3000).contains(&year) {
+                add(Box::new(TermQuery::new(Term::from_field_i64(f.year, year), IndexRecordOption::Basic)), 1.0);
+            }
+        }
+        if typing {
+            add(prefix(f.key, word), KEY_BOOST);
+            add(prefix(f.key_words, word), PREFIX_BOOST);
+            add(prefix(f.title_words, word), PREFIX_BOOST);
+            add(prefix(f.authors, word), PREFIX_BOOST);
+            add(prefix(f.abstract_text, word), PREFIX_BOOST / 3.0);
+        }
+        let chars = word.chars().count();
+        if chars >= 5 {
+            let distance = if chars >= 9 { 2 } else { 1 };
+            add(fuzzy(f.title_words, word, distance), FUZZY_BOOST);
+            add(fuzzy(f.authors, word, distance), FUZZY_BOOST);
+        }
+        Some(Box::new(BooleanQuery::new(alternatives)))
+    }
+
+    /// The tokens an analyzer makes of `text`.
+    fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
+        let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else { return Vec::new() };
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        out
+    }
+}
+
+fn term(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+fn prefix(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(field, text), 0, true))
+}
+
+fn fuzzy(field: Field, text: &str, distance: u8) -> Box<dyn Query> {
+    Box::new(FuzzyTermQuery::new(Term::from_field_text(field, text), distance, true))
+}
+
+fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
+    let column = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ordinal").ok()?;
+    column.first(addr.doc_id).map(|o| o as usize)
+}
+
+/// Whether the index maps `key` to paper `ordinal` (used to validate a stored index).
+pub(super) fn key_finds_ordinal(index: &PaperIndex, key: &str, ordinal: usize) -> bool {
+    let searcher = index.reader.searcher();
+    let whole = index.analyze(KEY_WHOLE, key).concat();
+    let query = TermQuery::new(Term::from_field_text(index.fields.key, &whole), IndexRecordOption::Basic);
+    searcher
+        .search(&query, &TopDocs::with_limit(64).order_by_score())
+        .map(|top| top.iter().any(|(_, addr)| ordinal_of(&searcher, *addr) == Some(ordinal)))
+        .unwrap_or(false)
+}

@@ -1,0 +1,13 @@
+//! paper-ls: a language server that makes a corpus of research papers present
+//! in Markdown and LaTeX notes.
+//!
+//! Data flows one way, one module per layer: `corpus` (sources → papers) →
+//! `index` (tantivy search over papers) → `notes` (a document's text →
+//! citations) → `features` (plain functions over a snapshot) → `lsp` (the
+//! protocol). `cli` is the shell front end over the same layers.
+
+pub mod cli;
+pub mod corpus;
+pub mod features;
+pub mod index;
+pub mod notes;

@@ -1,0 +1,31 @@
+//! The `paper-ls` binary: parses arguments and hands off to the language
+//! server or to a shell command. Logs go to stderr; stdout belongs to the
+//! protocol (or to a command's output).
+
+use clap::Parser;
+use paper_ls::cli::{self, Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    init_logging(if serving { "info" } else { "warn" });
+    let code = match cli.command {
+        None | Some(Command::Serve) => {
+            eprintln!("paper-ls: the language server is not built yet");
+            1
+        }
+        Some(command) => cli::run(command),
+    };
+    std::process::exit(code);
+}
+
+/// `PAPER_LS_LOG` (an env-filter directive such as `debug`) overrides the default level.
+fn init_logging(default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PAPER_LS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
