@@ -1,1 +1,300 @@
-fn main(){}
+//! End-to-end tests of the shell commands: the real `paper-ls` binary on the
+//! bundled corpus and on small fixtures written to disk.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn paper_ls(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_paper-ls"))
+        .args(args)
+        .env("PAPER_LS_CACHE_DIR", cache)
+        .current_dir(cache)
+        .output()
+        .expect("run paper-ls")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "paper-ls failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out)).expect("valid JSON")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(name)
+}
+
+fn repo_file(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name)
+}
+
+#[test]
+fn search_finds_the_three_grokking_papers_first_in_the_bundled_corpus() {
+    let cache = tempfile::tempdir().unwrap();
+    let hits = json(&paper_ls(cache.path(), &["search", "--json", "grokking"]));
+    let titles: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.len() >= 3, "{titles:?}");
+    for title in &titles[..3] {
+        assert!(
+            title.to_lowercase().contains("grok"),
+            "top 3 should be the grokking papers: {titles:?}"
+        );
+    }
+    let text = stdout(&paper_ls(cache.path(), &["search", "grokking"]));
+    assert!(text.lines().next().unwrap().starts_with(" 1. "), "{text}");
+}
+
+#[test]
+fn show_prints_the_card_with_its_source_line() {
+    let cache = tempfile::tempdir().unwrap();
+    let hits = json(&paper_ls(
+        cache.path(),
+        &["search", "--json", "Grokfast amplifying slow gradients"],
+    ));
+    let key = hits[0]["key"].as_str().unwrap().to_string();
+    let card = json(&paper_ls(cache.path(), &["show", "--json", &key]));
+    assert_eq!(
+        card["title"],
+        "Grokfast: Accelerated Grokking by Amplifying Slow Gradients"
+    );
+    assert!(card["abstract"]
+        .as_str()
+        .unwrap()
+        .starts_with("One puzzling artifact"));
+    let source = Path::new(card["source"]["path"].as_str().unwrap());
+    let line = card["source"]["line"].as_u64().unwrap() as usize;
+    let bib = std::fs::read_to_string(source).expect("bundled corpus written to a real file");
+    assert!(
+        bib.lines().nth(line - 1).unwrap().contains(&key),
+        "entry line holds the key"
+    );
+    let text = stdout(&paper_ls(cache.path(), &["show", &key]));
+    assert!(text.starts_with("Grokfast: Accelerated Grokking"), "{text}");
+    assert!(
+        text.contains(&format!("{}:{line}", source.display())),
+        "{text}"
+    );
+    let missing = paper_ls(cache.path(), &["show", "no-such-key"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no paper has the key `no-such-key`"));
+}
+
+#[test]
+fn search_across_a_bib_and_a_gzipped_arxiv_dump() {
+    let cache = tempfile::tempdir().unwrap();
+    let dump = cache.path().join("arxiv.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    writeln!(gz, r#"{{"id": "2401.00001", "title": "Routing in Sparse Models", "authors": "Ann Lee and Bo Chan", "abstract": "A study of token routing.", "categories": "cs.LG", "update_date": "2024-01-02"}}"#).unwrap();
+    writeln!(gz, r#"{{"id": "2401.00002", "title": "Gating Functions for Mixture of Experts", "authors": "Cy Dee", "abstract": "We compare gating functions for mixture-of-experts models.", "categories": "cs.LG", "update_date": "2024-01-03"}}"#).unwrap();
+    std::fs::write(&dump, gz.finish().unwrap()).unwrap();
+    let refs = fixture("refs.bib");
+    let args = [
+        "search",
+        "--json",
+        "--corpus",
+        refs.to_str().unwrap(),
+        "--corpus",
+        dump.to_str().unwrap(),
+        "mixture of experts gating",
+    ];
+    let hits = json(&paper_ls(cache.path(), &args));
+    let keys: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys.len(),
+        2,
+        "only papers with all or some words: {keys:?}"
+    );
+    assert!(
+        keys.contains(&"shazeer2017outrageously") && keys.contains(&"dee2024gating"),
+        "{keys:?}"
+    );
+}
+
+#[test]
+fn stats_reports_papers_abstracts_and_problems_with_lines() {
+    let cache = tempfile::tempdir().unwrap();
+    let broken = cache.path().join("broken.bib");
+    std::fs::write(&broken, "@article{good1, title={One}, abstract={A.}}\n@article{bad, title={Two\n@article{good2, title={Three}}\n").unwrap();
+    let stats = json(&paper_ls(
+        cache.path(),
+        &["stats", "--json", "--corpus", broken.to_str().unwrap()],
+    ));
+    assert_eq!(stats["papers"], 2, "{stats}");
+    assert_eq!(stats["with_abstract"], 1);
+    let problems = stats["problems"].as_array().unwrap();
+    assert!(!problems.is_empty());
+    assert_eq!(problems[0]["line"], 2, "{problems:?}");
+    assert!(problems[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("broken.bib"));
+    let text = stdout(&paper_ls(
+        cache.path(),
+        &["stats", "--corpus", broken.to_str().unwrap()],
+    ));
+    assert!(text.contains("broken.bib:2:"), "{text}");
+    let bundled = json(&paper_ls(cache.path(), &["stats", "--json"]));
+    assert_eq!(bundled["papers"], 114);
+    assert_eq!(bundled["with_abstract"], 114);
+}
+
+#[test]
+fn import_turns_a_digest_into_bibtex_that_loads_back() {
+    let cache = tempfile::tempdir().unwrap();
+    let digest = cache.path().join("digest.txt");
+    std::fs::write(&digest, "Get trending papers in your email inbox!\nSubscribeA Study of Things: 100% & More\nWe study things_with $signs and {braces}.\nSecond Paper\nIts abstract.\n").unwrap();
+    let bib = stdout(&paper_ls(
+        cache.path(),
+        &["import", digest.to_str().unwrap()],
+    ));
+    let out = cache.path().join("out.bib");
+    std::fs::write(&out, &bib).unwrap();
+    let back = json(&paper_ls(
+        cache.path(),
+        &[
+            "search",
+            "--json",
+            "--corpus",
+            out.to_str().unwrap(),
+            "things",
+        ],
+    ));
+    assert_eq!(back[0]["title"], "A Study of Things: 100% & More");
+    assert_eq!(
+        back[0]["abstract"],
+        "We study things_with $signs and {braces}."
+    );
+}
+
+#[test]
+fn the_bundled_corpus_is_what_the_importer_makes_of_the_seed() {
+    let seed = repo_file("../shared/seed/000_531ec74fc333586a.txt");
+    if !seed.exists() {
+        eprintln!("skipping: {} is absent", seed.display());
+        return;
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let fresh = stdout(&paper_ls(cache.path(), &["import", seed.to_str().unwrap()]));
+    let committed = std::fs::read_to_string(repo_file("corpus/papers.bib")).unwrap();
+    assert!(
+        fresh == committed,
+        "corpus/papers.bib is stale: regenerate it as corpus/README.md says"
+    );
+}
+
+#[test]
+fn pandoc_reads_the_bundled_corpus_with_the_same_titles() {
+    let Ok(out) = Command::new("pandoc")
+        .args(["-f", "bibtex", "-t", "csljson"])
+        .arg(repo_file("corpus/papers.bib"))
+        .output()
+    else {
+        eprintln!("skipping: pandoc is not installed (apt-get install pandoc)");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items.len(), 114);
+    let corpus = paper_ls::corpus::Corpus::load(&[repo_file("corpus/papers.bib")]);
+    for item in &items {
+        let key = item["id"].as_str().unwrap();
+        let paper = corpus
+            .get(key)
+            .unwrap_or_else(|| panic!("pandoc saw a key we do not: {key}"));
+        assert_eq!(
+            item["title"].as_str().unwrap(),
+            paper.title,
+            "title of {key}"
+        );
+    }
+}
+
+#[test]
+fn index_is_persisted_reopened_and_rebuilt_when_corrupt() {
+    let cache = tempfile::tempdir().unwrap();
+    let big = cache.path().join("big.jsonl");
+    let mut lines = String::new();
+    for i in 0..6000 {
+        lines.push_str(&format!(
+            "{{\"id\": \"2401.{i:05}\", \"title\": \"Paper number {i} on topic{}\", \"authors\": \"Author{} Person\", \"abstract\": \"Words about topic{} and more.\", \"categories\": \"cs.LG\"}}\n",
+            i % 97, i % 50, i % 13
+        ));
+    }
+    std::fs::write(&big, lines).unwrap();
+    let corpus_arg = big.to_str().unwrap();
+    let first = paper_ls(cache.path(), &["index", "--corpus", corpus_arg]);
+    let log = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success() && log.contains("Built"), "{log}");
+    let second = paper_ls(cache.path(), &["index", "--corpus", corpus_arg]);
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("Reopened"),
+        "second run reuses the index"
+    );
+    let index_root = cache.path().join("index");
+    let dir = std::fs::read_dir(&index_root)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path();
+    for file in std::fs::read_dir(&dir).unwrap().flatten() {
+        if file
+            .path()
+            .extension()
+            .is_some_and(|e| e == "idx" || e == "term")
+        {
+            std::fs::write(file.path(), b"garbage").unwrap();
+        }
+    }
+    std::fs::write(dir.join("meta.json"), b"{not json").unwrap();
+    let third = paper_ls(cache.path(), &["index", "--corpus", corpus_arg]);
+    assert!(
+        String::from_utf8_lossy(&third.stderr).contains("Built"),
+        "corrupt index is rebuilt: {}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    let hits = json(&paper_ls(
+        cache.path(),
+        &[
+            "search",
+            "--json",
+            "--corpus",
+            corpus_arg,
+            "paper number 4242",
+        ],
+    ));
+    assert_eq!(hits[0]["ids"]["arxiv"], "2401.04242");
+}
+
+#[test]
+fn every_command_has_help() {
+    let cache = tempfile::tempdir().unwrap();
+    for cmd in ["search", "show", "stats", "import", "index", "serve"] {
+        let text = stdout(&paper_ls(cache.path(), &[cmd, "--help"]));
+        assert!(text.contains("Usage: paper-ls"), "{cmd}: {text}");
+    }
+}

@@ -10,4 +10,5 @@ pub mod cli;
 pub mod corpus;
 pub mod features;
 pub mod index;
+pub mod lsp;
 pub mod notes;

@@ -10,10 +10,7 @@ fn main() {
     let serving = matches!(cli.command, None | Some(Command::Serve));
     init_logging(if serving { "info" } else { "warn" });
     let code = match cli.command {
-        None | Some(Command::Serve) => {
-            eprintln!("paper-ls: the language server is not built yet");
-            1
-        }
+        None | Some(Command::Serve) => paper_ls::lsp::serve(),
         Some(command) => cli::run(command),
     };
     std::process::exit(code);

@@ -20,16 +20,25 @@ fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
         let config = selection::read_config_file(&file).map_err(anyhow::Error::msg)?;
         if !config.corpus.is_empty() {
             let root = file.parent().unwrap_or(&cwd);
-            return Ok(Corpus::load(&selection::resolve_entries(root, &config.corpus)));
+            return Ok(Corpus::load(&selection::resolve_entries(
+                root,
+                &config.corpus,
+            )));
         }
     }
     Ok(bundled::load_bundled())
 }
 
 fn warn_about_errors(corpus: &Corpus) {
-    let errors = corpus.problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = corpus
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     if errors > 0 {
-        eprintln!("paper-ls: {errors} problem(s) while loading the corpus; `paper-ls stats` lists them");
+        eprintln!(
+            "paper-ls: {errors} problem(s) while loading the corpus; `paper-ls stats` lists them"
+        );
     }
 }
 
@@ -45,13 +54,23 @@ pub fn search(args: &CorpusArgs, query: &str, limit: usize, json: bool) -> anyho
     let corpus = load_corpus(args)?;
     warn_about_errors(&corpus);
     let index = open_index(&corpus);
-    let hits = index.search(&SearchRequest { text: query, limit, as_you_type: false });
+    let hits = index.search(&SearchRequest {
+        text: query,
+        limit,
+        as_you_type: false,
+    });
     let mut out = std::io::stdout().lock();
     if json {
-        let items: Vec<_> = hits.iter().map(|h| paper_json(&corpus, &corpus.papers[h.paper])).collect();
+        let items: Vec<_> = hits
+            .iter()
+            .map(|h| paper_json(&corpus, &corpus.papers[h.paper]))
+            .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
     } else if hits.is_empty() {
-        eprintln!("no paper matches `{query}` among {} papers", corpus.papers.len());
+        eprintln!(
+            "no paper matches `{query}` among {} papers",
+            corpus.papers.len()
+        );
     } else {
         for (rank, hit) in hits.iter().enumerate() {
             writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
@@ -65,16 +84,31 @@ pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
     let Some(paper) = corpus.get(key) else {
         let index = open_index(&corpus);
         let near: Vec<String> = index
-            .search(&SearchRequest { text: key, limit: 3, as_you_type: true })
+            .search(&SearchRequest {
+                text: key,
+                limit: 3,
+                as_you_type: true,
+            })
             .iter()
             .map(|h| corpus.papers[h.paper].key.clone())
             .collect();
-        let hint = if near.is_empty() { String::new() } else { format!("; did you mean {}?", near.join(", ")) };
-        bail!("no paper has the key `{key}` among {} papers{hint}", corpus.papers.len());
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", near.join(", "))
+        };
+        bail!(
+            "no paper has the key `{key}` among {} papers{hint}",
+            corpus.papers.len()
+        );
     };
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&paper_json(&corpus, paper))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&paper_json(&corpus, paper))?
+        )?;
     } else {
         write!(out, "{}", card_text(&corpus, paper))?;
     }
@@ -102,7 +136,14 @@ pub fn stats(args: &CorpusArgs, json: bool) -> anyhow::Result<i32> {
     writeln!(out, "papers:        {}", corpus.papers.len())?;
     writeln!(out, "with abstract: {}", corpus.with_abstract())?;
     for s in &corpus.sources {
-        writeln!(out, "source:        {} ({:?}{}, {} papers)", s.path.display(), s.kind, if s.gzipped { ", gzip" } else { "" }, s.papers)?;
+        writeln!(
+            out,
+            "source:        {} ({:?}{}, {} papers)",
+            s.path.display(),
+            s.kind,
+            if s.gzipped { ", gzip" } else { "" },
+            s.papers
+        )?;
     }
     writeln!(out, "problems:      {}", corpus.problems.len())?;
     for p in &corpus.problems {
@@ -110,7 +151,13 @@ pub fn stats(args: &CorpusArgs, json: bool) -> anyhow::Result<i32> {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(out, "{}:{}: {severity}: {}", p.file.display(), p.line, p.message)?;
+        writeln!(
+            out,
+            "{}:{}: {severity}: {}",
+            p.file.display(),
+            p.line,
+            p.message
+        )?;
     }
     Ok(0)
 }
@@ -128,7 +175,8 @@ pub fn import(file: &Path, output: Option<&Path>) -> anyhow::Result<i32> {
     }
     let bibtex = export::to_bibtex(&corpus.papers);
     match output {
-        Some(path) => std::fs::write(path, bibtex).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, bibtex)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => std::io::stdout().lock().write_all(bibtex.as_bytes())?,
     }
     eprintln!("imported {} papers", corpus.papers.len());
@@ -142,12 +190,16 @@ pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
     let loaded = started.elapsed();
     let bar = indicatif::ProgressBar::new(corpus.papers.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("indexing {bar:40} {pos}/{len} papers ({per_sec}, eta {eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "indexing {bar:40} {pos}/{len} papers ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let indexing = Instant::now();
-    let index = PaperIndex::persisted(&corpus, &bundled::cache_dir(), &mut |done, _| bar.set_position(done as u64))
-        .context("cannot build the persisted index")?;
+    let index = PaperIndex::persisted(&corpus, &bundled::cache_dir(), &mut |done, _| {
+        bar.set_position(done as u64)
+    })
+    .context("cannot build the persisted index")?;
     bar.finish_and_clear();
     let secs = indexing.elapsed().as_secs_f64();
     eprintln!(

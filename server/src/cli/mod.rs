@@ -80,7 +80,12 @@ pub struct CorpusArgs {
 pub fn run(command: Command) -> i32 {
     let result = match command {
         Command::Serve => unreachable!("serve is dispatched by main"),
-        Command::Search { corpus, json, limit, query } => commands::search(&corpus, &query.join(" "), limit, json),
+        Command::Search {
+            corpus,
+            json,
+            limit,
+            query,
+        } => commands::search(&corpus, &query.join(" "), limit, json),
         Command::Show { corpus, json, key } => commands::show(&corpus, &key, json),
         Command::Stats { corpus, json } => commands::stats(&corpus, json),
         Command::Import { file, output } => commands::import(&file, output.as_deref()),

@@ -47,10 +47,27 @@ pub fn card_text(corpus: &Corpus, p: &Paper) -> String {
     row("authors", &p.authors_display());
     row("year", &p.year.map(|y| y.to_string()).unwrap_or_default());
     row("venue", p.venue.as_deref().unwrap_or(""));
-    row("doi", &p.ids.doi.as_ref().map(|d| format!("https://doi.org/{d}")).unwrap_or_default());
-    row("arxiv", &p.ids.arxiv.as_ref().map(|a| format!("https://arxiv.org/abs/{a}")).unwrap_or_default());
+    row(
+        "doi",
+        &p.ids
+            .doi
+            .as_ref()
+            .map(|d| format!("https://doi.org/{d}"))
+            .unwrap_or_default(),
+    );
+    row(
+        "arxiv",
+        &p.ids
+            .arxiv
+            .as_ref()
+            .map(|a| format!("https://arxiv.org/abs/{a}"))
+            .unwrap_or_default(),
+    );
     row("url", p.ids.url.as_deref().unwrap_or(""));
-    row("source", &format!("{}:{}", corpus.source_of(p).path.display(), p.origin.line));
+    row(
+        "source",
+        &format!("{}:{}", corpus.source_of(p).path.display(), p.origin.line),
+    );
     if let Some(text) = &p.abstract_text {
         out.push('\n');
         out.push_str(&wrap(text, 80));

@@ -51,13 +51,21 @@ pub fn load_csl_json(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<P
 /// ends the scan with an error position and message.
 fn split_top_level_items(text: &str) -> (Vec<Range<usize>>, Option<(usize, String)>) {
     let bytes = text.as_bytes();
-    let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace() && *b != 0xEF) else {
+    let Some(first) = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != 0xEF)
+    else {
         return (Vec::new(), None);
     };
     let (mut pos, in_array) = match bytes[first] {
         b'[' => (first + 1, true),
         b'{' => (first, false),
-        _ => return (Vec::new(), Some((first, "expected a JSON array of CSL items".into()))),
+        _ => {
+            return (
+                Vec::new(),
+                Some((first, "expected a JSON array of CSL items".into())),
+            )
+        }
     };
     let mut items = Vec::new();
     while pos < bytes.len() {
@@ -120,9 +128,8 @@ pub fn paper_from_csl(item: &Map<String, Value>) -> Paper {
             paper.key_origin = super::paper::KeyOrigin::Source;
         }
     }
-    paper.authors = csl_names(item.get("author")).unwrap_or_else(|| {
-        csl_names(item.get("editor")).unwrap_or_default()
-    });
+    paper.authors = csl_names(item.get("author"))
+        .unwrap_or_else(|| csl_names(item.get("editor")).unwrap_or_default());
     paper.year = item.get("issued").and_then(csl_year);
     paper.venue = text("container-title")
         .or_else(|| text("publisher"))
@@ -147,7 +154,9 @@ fn scalar_string(v: &Value) -> Option<String> {
 /// A key that can be cited unquoted: no whitespace, none of `,{}%`, and no `@`.
 pub fn is_usable_key(key: &str) -> bool {
     !key.is_empty()
-        && !key.chars().any(|c| c.is_whitespace() || matches!(c, ',' | '{' | '}' | '%' | '@' | '#' | '\\'))
+        && !key
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, ',' | '{' | '}' | '%' | '@' | '#' | '\\'))
 }
 
 /// String fields with CSL's rich-text HTML tags removed and spaces collapsed.
@@ -171,8 +180,25 @@ fn plain_text(v: &Value) -> Option<String> {
 }
 
 fn is_markup_tag(inner: &str) -> bool {
-    let name = inner.trim_start_matches('/').split_whitespace().next().unwrap_or("");
-    matches!(name, "i" | "b" | "sup" | "sub" | "sc" | "span" | "em" | "strong" | "p" | "br" | "jats:p" | "jats:italic")
+    let name = inner
+        .trim_start_matches('/')
+        .split_whitespace()
+        .next()
+        .unwrap_or("");
+    matches!(
+        name,
+        "i" | "b"
+            | "sup"
+            | "sub"
+            | "sc"
+            | "span"
+            | "em"
+            | "strong"
+            | "p"
+            | "br"
+            | "jats:p"
+            | "jats:italic"
+    )
 }
 
 fn csl_names(v: Option<&Value>) -> Option<Vec<Person>> {
@@ -182,10 +208,21 @@ fn csl_names(v: Option<&Value>) -> Option<Vec<Person>> {
         .filter_map(|n| {
             let get = |k: &str| n.get(k).and_then(plain_text).unwrap_or_default();
             let literal = get("literal");
-            let family = if literal.is_empty() { get("family") } else { literal };
+            let family = if literal.is_empty() {
+                get("family")
+            } else {
+                literal
+            };
             let particle = get("non-dropping-particle");
-            let family = if particle.is_empty() { family } else { format!("{particle} {family}") };
-            (!family.is_empty()).then(|| Person { given: get("given"), family })
+            let family = if particle.is_empty() {
+                family
+            } else {
+                format!("{particle} {family}")
+            };
+            (!family.is_empty()).then(|| Person {
+                given: get("given"),
+                family,
+            })
         })
         .collect();
     (!people.is_empty()).then_some(people)
@@ -194,9 +231,15 @@ fn csl_names(v: Option<&Value>) -> Option<Vec<Person>> {
 fn csl_year(issued: &Value) -> Option<i32> {
     if let Some(parts) = issued.get("date-parts") {
         let y = parts.get(0)?.get(0)?;
-        return y.as_i64().map(|y| y as i32).or_else(|| y.as_str()?.trim().parse().ok());
+        return y
+            .as_i64()
+            .map(|y| y as i32)
+            .or_else(|| y.as_str()?.trim().parse().ok());
     }
-    let raw = issued.get("raw").or_else(|| issued.get("literal")).and_then(Value::as_str)?;
+    let raw = issued
+        .get("raw")
+        .or_else(|| issued.get("literal"))
+        .and_then(Value::as_str)?;
     first_year(raw)
 }
 
@@ -214,7 +257,13 @@ pub fn first_year(s: &str) -> Option<i32> {
 pub fn clean_doi(doi: &str) -> String {
     let d = doi.trim();
     let lower = d.to_ascii_lowercase();
-    for prefix in ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"] {
+    for prefix in [
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "http://dx.doi.org/",
+        "doi:",
+    ] {
         if lower.starts_with(prefix) {
             return d[prefix.len()..].trim().to_string();
         }
@@ -223,8 +272,13 @@ pub fn clean_doi(doi: &str) -> String {
 }
 
 pub fn arxiv_id_in_url(url: &str) -> Option<String> {
-    let at = url.find("arxiv.org/abs/").map(|i| i + "arxiv.org/abs/".len())
-        .or_else(|| url.find("arxiv.org/pdf/").map(|i| i + "arxiv.org/pdf/".len()))?;
+    let at = url
+        .find("arxiv.org/abs/")
+        .map(|i| i + "arxiv.org/abs/".len())
+        .or_else(|| {
+            url.find("arxiv.org/pdf/")
+                .map(|i| i + "arxiv.org/pdf/".len())
+        })?;
     let id = url[at..].trim_end_matches(".pdf").trim_end_matches('/');
     (!id.is_empty()).then(|| id.to_string())
 }
@@ -251,7 +305,13 @@ mod tests {
         let p = &papers[0];
         assert_eq!(p.key, "smith2020");
         assert_eq!(p.title, "Deep Learning Now");
-        assert_eq!(p.authors[0], Person { given: "Ann".into(), family: "Smith".into() });
+        assert_eq!(
+            p.authors[0],
+            Person {
+                given: "Ann".into(),
+                family: "Smith".into()
+            }
+        );
         assert_eq!(p.authors[1].family, "OpenAI");
         assert_eq!(p.year, Some(2020));
         assert_eq!(p.venue.as_deref(), Some("Nature"));

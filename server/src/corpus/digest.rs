@@ -63,7 +63,11 @@ pub fn load_digest(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<Pro
         }
     }
     if let Some((title, start, title_line)) = pending_title {
-        problems.push(problem(path, title_line, "the last title has no abstract line"));
+        problems.push(problem(
+            path,
+            title_line,
+            "the last title has no abstract line",
+        ));
         let mut paper = Paper::titled(collapse_spaces(&title), "misc");
         paper.origin = Origin {
             file,
@@ -88,7 +92,9 @@ fn problem(path: &Path, line: u32, message: &str) -> Problem {
 fn is_chrome_line(line: &str) -> bool {
     let lower = line.to_lowercase();
     CHROME_LINES.iter().any(|c| lower.contains(c))
-        || GLUED_CHROME_WORDS.iter().any(|w| line.eq_ignore_ascii_case(w))
+        || GLUED_CHROME_WORDS
+            .iter()
+            .any(|w| line.eq_ignore_ascii_case(w))
 }
 
 /// Cuts a button word glued to a capitalised word ("SubscribeMassive …"):
@@ -128,14 +134,20 @@ One puzzling artifact in machine learning dubbed grokking.\n";
         let (papers, problems) = load_digest(0, Path::new("d.txt"), PAGE);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(papers.len(), 2);
-        assert_eq!(papers[0].title, "Massive End-to-end Models for Short Search Queries");
+        assert_eq!(
+            papers[0].title,
+            "Massive End-to-end Models for Short Search Queries"
+        );
         assert_eq!(
             papers[0].abstract_text.as_deref(),
             Some("In this work, we investigate two popular models.")
         );
         assert_eq!(papers[0].origin.line, 3);
         assert_eq!(&PAGE[papers[0].origin.span.clone()][..7], "Massive");
-        assert_eq!(papers[1].title, "Grokfast: Accelerated Grokking by Amplifying Slow Gradients");
+        assert_eq!(
+            papers[1].title,
+            "Grokfast: Accelerated Grokking by Amplifying Slow Gradients"
+        );
         assert_eq!(papers[1].origin.line, 5);
     }
 

@@ -46,15 +46,24 @@ fn write_entry(out: &mut String, p: &Paper) {
         "inproceedings" | "incollection" => "booktitle",
         _ => "howpublished",
     };
-    field(venue_field, p.venue.as_deref().map(escape).unwrap_or_default());
+    field(
+        venue_field,
+        p.venue.as_deref().map(escape).unwrap_or_default(),
+    );
     field("doi", p.ids.doi.clone().unwrap_or_default());
     if let Some(arxiv) = &p.ids.arxiv {
         field("eprint", arxiv.clone());
         field("archiveprefix", "arXiv".into());
-        field("primaryclass", p.categories.first().cloned().unwrap_or_default());
+        field(
+            "primaryclass",
+            p.categories.first().cloned().unwrap_or_default(),
+        );
     }
     field("url", p.ids.url.clone().unwrap_or_default());
-    field("abstract", p.abstract_text.as_deref().map(escape).unwrap_or_default());
+    field(
+        "abstract",
+        p.abstract_text.as_deref().map(escape).unwrap_or_default(),
+    );
     out.push_str("}\n");
 }
 

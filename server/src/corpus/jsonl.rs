@@ -66,7 +66,10 @@ fn is_arxiv_shape(item: &Map<String, Value>) -> bool {
 fn paper_from_arxiv(item: &Map<String, Value>) -> Paper {
     let text = |name: &str| item.get(name).and_then(Value::as_str).map(tex_to_unicode);
     let mut paper = Paper::titled(text("title").unwrap_or_default(), "article");
-    let arxiv_id = item.get("id").and_then(Value::as_str).map(|s| s.trim().to_string());
+    let arxiv_id = item
+        .get("id")
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_string());
     paper.authors = item
         .get("authors_parsed")
         .and_then(parsed_authors)
@@ -75,8 +78,14 @@ fn paper_from_arxiv(item: &Map<String, Value>) -> Paper {
     paper.year = arxiv_id
         .as_deref()
         .and_then(year_from_arxiv_id)
-        .or_else(|| item.get("update_date").and_then(Value::as_str).and_then(first_year));
-    paper.venue = text("journal-ref").filter(|v| !v.is_empty()).or(Some("arXiv".into()));
+        .or_else(|| {
+            item.get("update_date")
+                .and_then(Value::as_str)
+                .and_then(first_year)
+        });
+    paper.venue = text("journal-ref")
+        .filter(|v| !v.is_empty())
+        .or(Some("arXiv".into()));
     paper.abstract_text = text("abstract").filter(|a| !a.is_empty());
     paper.categories = item
         .get("categories")
@@ -84,8 +93,14 @@ fn paper_from_arxiv(item: &Map<String, Value>) -> Paper {
         .map(|c| c.split_whitespace().map(str::to_string).collect())
         .unwrap_or_default();
     paper.ids = Identifiers {
-        doi: item.get("doi").and_then(Value::as_str).filter(|d| !d.is_empty()).map(clean_doi),
-        url: arxiv_id.as_ref().map(|id| format!("https://arxiv.org/abs/{id}")),
+        doi: item
+            .get("doi")
+            .and_then(Value::as_str)
+            .filter(|d| !d.is_empty())
+            .map(clean_doi),
+        url: arxiv_id
+            .as_ref()
+            .map(|id| format!("https://arxiv.org/abs/{id}")),
         arxiv: arxiv_id,
     };
     paper
@@ -97,9 +112,17 @@ fn parsed_authors(v: &Value) -> Option<Vec<Person>> {
         .as_array()?
         .iter()
         .filter_map(|a| {
-            let part = |i: usize| a.get(i).and_then(Value::as_str).map(tex_to_unicode).unwrap_or_default();
+            let part = |i: usize| {
+                a.get(i)
+                    .and_then(Value::as_str)
+                    .map(tex_to_unicode)
+                    .unwrap_or_default()
+            };
             let family = part(0);
-            (!family.is_empty()).then(|| Person { given: part(1), family })
+            (!family.is_empty()).then(|| Person {
+                given: part(1),
+                family,
+            })
         })
         .collect();
     (!people.is_empty()).then_some(people)
@@ -113,8 +136,14 @@ fn split_author_string(authors: &str) -> Vec<Person> {
         .map(str::trim)
         .filter(|name| !name.is_empty())
         .map(|name| match name.rsplit_once(' ') {
-            Some((given, family)) => Person { given: given.trim().into(), family: family.into() },
-            None => Person { given: String::new(), family: name.into() },
+            Some((given, family)) => Person {
+                given: given.trim().into(),
+                family: family.into(),
+            },
+            None => Person {
+                given: String::new(),
+                family: name.into(),
+            },
         })
         .collect()
 }
@@ -151,10 +180,19 @@ mod tests {
         assert_eq!(a.ids.arxiv.as_deref(), Some("2503.11731"));
         assert_eq!(a.title, "Sensor Simulation via Splatting");
         assert_eq!(a.authors.len(), 3);
-        assert_eq!(a.authors[2], Person { given: "Qiang".into(), family: "Li".into() });
+        assert_eq!(
+            a.authors[2],
+            Person {
+                given: "Qiang".into(),
+                family: "Li".into()
+            }
+        );
         assert_eq!(a.year, Some(2025));
         assert_eq!(a.categories, vec!["cs.CV", "cs.RO"]);
-        assert_eq!(a.abstract_text.as_deref(), Some("Sensor simulation is pivotal."));
+        assert_eq!(
+            a.abstract_text.as_deref(),
+            Some("Sensor simulation is pivotal.")
+        );
         assert_eq!(a.origin.file, 3);
         let b = &papers[1];
         assert_eq!(b.key, "jones21");

@@ -52,7 +52,11 @@ pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mu
         members.sort_by_cached_key(|&i| identity(&papers[i]));
         let mut n = 1;
         for i in members {
-            let mut key = if n == 1 { base.clone() } else { format!("{base}-{n}") };
+            let mut key = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             while taken.contains(&key) {
                 n += 1;
                 key = format!("{base}-{n}");
@@ -97,10 +101,17 @@ fn significant_title_words(title: &str) -> Vec<String> {
         .collect();
     let significant: Vec<String> = words
         .iter()
-        .filter(|w| !STOP_WORDS.contains(&w.as_str()) && (w.len() > 1 || w.bytes().all(|b| b.is_ascii_digit())))
+        .filter(|w| {
+            !STOP_WORDS.contains(&w.as_str())
+                && (w.len() > 1 || w.bytes().all(|b| b.is_ascii_digit()))
+        })
         .cloned()
         .collect();
-    if significant.is_empty() { words } else { significant }
+    if significant.is_empty() {
+        words
+    } else {
+        significant
+    }
 }
 
 fn ascii_word(s: &str) -> String {
@@ -119,7 +130,11 @@ fn identity(paper: &Paper) -> (String, String, String) {
         .clone()
         .or_else(|| paper.ids.arxiv.clone())
         .unwrap_or_default();
-    (id, paper.title.to_lowercase(), paper.abstract_text.clone().unwrap_or_default())
+    (
+        id,
+        paper.title.to_lowercase(),
+        paper.abstract_text.clone().unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -130,7 +145,10 @@ mod tests {
     fn paper(title: &str, family: Option<&str>, year: Option<i32>) -> Paper {
         let mut p = Paper::titled(title.into(), "misc");
         if let Some(f) = family {
-            p.authors.push(Person { given: "A.".into(), family: f.into() });
+            p.authors.push(Person {
+                given: "A.".into(),
+                family: f.into(),
+            });
         }
         p.year = year;
         p
@@ -144,12 +162,28 @@ mod tests {
     #[test]
     fn readable_keys_from_authors_or_titles() {
         let keys = keys_of(vec![
-            paper("Grokking: Generalization Beyond Overfitting", Some("Power"), Some(2022)),
-            paper("Grokfast: Accelerated Grokking by Amplifying Slow Gradients", None, None),
+            paper(
+                "Grokking: Generalization Beyond Overfitting",
+                Some("Power"),
+                Some(2022),
+            ),
+            paper(
+                "Grokfast: Accelerated Grokking by Amplifying Slow Gradients",
+                None,
+                None,
+            ),
             paper("Über die Größe", Some("Müller-Lüdenscheidt"), Some(1999)),
             paper("", None, None),
         ]);
-        assert_eq!(keys, ["power2022grokking", "grokfast-accelerated-grokking", "mullerludenscheidt1999uber", "paper"]);
+        assert_eq!(
+            keys,
+            [
+                "power2022grokking",
+                "grokfast-accelerated-grokking",
+                "mullerludenscheidt1999uber",
+                "paper"
+            ]
+        );
     }
 
     #[test]
@@ -176,8 +210,14 @@ mod tests {
     fn keys_are_citable() {
         for title in ["C++ & Rust: 10× faster?", "日本語のタイトル", "---"] {
             let key = keys_of(vec![paper(title, None, Some(2024))]).remove(0);
-            assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{key}");
-            assert!(key.starts_with(|c: char| c.is_ascii_alphanumeric()), "{key}");
+            assert!(
+                key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+                "{key}"
+            );
+            assert!(
+                key.starts_with(|c: char| c.is_ascii_alphanumeric()),
+                "{key}"
+            );
             assert!(!key.contains("--") && !key.ends_with('-'), "{key}");
         }
     }

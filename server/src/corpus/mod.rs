@@ -8,15 +8,15 @@
 
 pub mod bibtex;
 pub mod bundled;
-pub mod export;
-pub mod selection;
 pub mod csl_json;
 pub mod digest;
+pub mod export;
 pub mod jsonl;
 pub mod keys;
 pub mod latex_text;
 pub mod names;
 pub mod paper;
+pub mod selection;
 pub mod source;
 
 pub use paper::{Identifiers, KeyOrigin, LineStarts, Origin, Paper, Person, Problem, Severity};
@@ -77,7 +77,11 @@ impl Corpus {
             .iter()
             .enumerate()
             .filter(|(_, s)| s.kind == SourceKind::Bibtex)
-            .map(|(file, s)| bibtex::BibSource { file, path: &s.path, text: &s.text })
+            .map(|(file, s)| bibtex::BibSource {
+                file,
+                path: &s.path,
+                text: &s.text,
+            })
             .collect();
         if !bib.is_empty() {
             let (mut found, mut trouble) = bibtex::load_bibtex(&bib);
@@ -120,7 +124,13 @@ impl Corpus {
             by_key.entry(p.key.clone()).or_insert(i);
             by_folded_key.entry(p.key.to_lowercase()).or_insert(i);
         }
-        Corpus { papers, sources, problems, by_key, by_folded_key }
+        Corpus {
+            papers,
+            sources,
+            problems,
+            by_key,
+            by_folded_key,
+        }
     }
 
     /// The paper with this key; BibTeX keys are case-insensitive, so an exact
@@ -141,7 +151,10 @@ impl Corpus {
     }
 
     pub fn with_abstract(&self) -> usize {
-        self.papers.iter().filter(|p| p.abstract_text.is_some()).count()
+        self.papers
+            .iter()
+            .filter(|p| p.abstract_text.is_some())
+            .count()
     }
 
     /// One number for the whole corpus's content, for keying persisted indexes.
@@ -180,7 +193,9 @@ fn collect_corpus_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     if depth > 16 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if entry.file_name().to_string_lossy().starts_with('.') {

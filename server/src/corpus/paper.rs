@@ -124,7 +124,10 @@ pub struct Problem {
 /// 1-based line number of a byte offset. Counts `\n`, so CRLF text works too.
 pub fn line_of_offset(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());
-    1 + text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32
+    1 + text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count() as u32
 }
 
 /// Maps many offsets of one text to lines without rescanning from the start.

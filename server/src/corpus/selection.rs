@@ -23,7 +23,9 @@ pub fn read_config_file(path: &Path) -> Result<ConfigFile, String> {
 
 /// The nearest `paper-ls.toml` at or above `dir`.
 pub fn find_config_file(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().map(|d| d.join(CONFIG_FILE)).find(|p| p.is_file())
+    dir.ancestors()
+        .map(|d| d.join(CONFIG_FILE))
+        .find(|p| p.is_file())
 }
 
 /// Resolves configured entries against `root`: plain paths as they are (a
@@ -32,7 +34,11 @@ pub fn resolve_entries(root: &Path, entries: &[String]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in entries {
         let expanded = expand_home(entry);
-        let path = if Path::new(&expanded).is_absolute() { PathBuf::from(&expanded) } else { root.join(&expanded) };
+        let path = if Path::new(&expanded).is_absolute() {
+            PathBuf::from(&expanded)
+        } else {
+            root.join(&expanded)
+        };
         if is_glob(&expanded) {
             out.extend(glob_files(&path));
         } else {
@@ -56,7 +62,10 @@ fn is_glob(s: &str) -> bool {
 /// Files matching a glob, walked from its longest literal prefix, sorted.
 fn glob_files(pattern: &Path) -> Vec<PathBuf> {
     let pattern_text = pattern.to_string_lossy().into_owned();
-    let Ok(glob) = globset::GlobBuilder::new(&pattern_text).literal_separator(true).build() else {
+    let Ok(glob) = globset::GlobBuilder::new(&pattern_text)
+        .literal_separator(true)
+        .build()
+    else {
         return Vec::new();
     };
     let matcher = glob.compile_matcher();
@@ -65,11 +74,15 @@ fn glob_files(pattern: &Path) -> Vec<PathBuf> {
         .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
         .collect();
     let mut found = Vec::new();
-    walk(&base, &mut |p| {
-        if matcher.is_match(p) {
-            found.push(p.to_path_buf());
-        }
-    }, 0);
+    walk(
+        &base,
+        &mut |p| {
+            if matcher.is_match(p) {
+                found.push(p.to_path_buf());
+            }
+        },
+        0,
+    );
     found.sort();
     found
 }
@@ -78,7 +91,9 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Path), depth: usize) {
     if depth > 16 {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if entry.file_name().to_string_lossy().starts_with('.') {
@@ -103,12 +118,23 @@ mod tests {
         for f in ["refs/a.bib", "refs/sub/b.bib", "refs/c.json", "x.bib"] {
             std::fs::write(dir.path().join(f), "").unwrap();
         }
-        let got = resolve_entries(dir.path(), &["refs/**/*.bib".into(), "x.bib".into(), "missing.bib".into()]);
+        let got = resolve_entries(
+            dir.path(),
+            &["refs/**/*.bib".into(), "x.bib".into(), "missing.bib".into()],
+        );
         let rel: Vec<String> = got
             .iter()
-            .map(|p| p.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned())
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
-        assert_eq!(rel, ["refs/a.bib", "refs/sub/b.bib", "x.bib", "missing.bib"]);
+        assert_eq!(
+            rel,
+            ["refs/a.bib", "refs/sub/b.bib", "x.bib", "missing.bib"]
+        );
     }
 
     #[test]

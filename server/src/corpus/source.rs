@@ -61,7 +61,10 @@ impl SourceKind {
 fn looks_like_bibtex(head: &str) -> bool {
     head.lines().take(200).any(|line| {
         let line = line.trim_start();
-        line.starts_with('@') && line[1..].trim_start().starts_with(|c: char| c.is_ascii_alphabetic())
+        line.starts_with('@')
+            && line[1..]
+                .trim_start()
+                .starts_with(|c: char| c.is_ascii_alphabetic())
     })
 }
 
@@ -152,15 +155,28 @@ mod tests {
     #[test]
     fn sniffing_tells_formats_apart() {
         assert_eq!(SourceKind::sniff("  [{\"id\": 1}]"), SourceKind::CslJson);
-        assert_eq!(SourceKind::sniff("{\"id\": \"1\"}\n{\"id\": \"2\"}"), SourceKind::JsonLines);
-        assert_eq!(SourceKind::sniff("% c\n@article{x, title={T}}"), SourceKind::Bibtex);
-        assert_eq!(SourceKind::sniff("A Title\nAn abstract."), SourceKind::Digest);
+        assert_eq!(
+            SourceKind::sniff("{\"id\": \"1\"}\n{\"id\": \"2\"}"),
+            SourceKind::JsonLines
+        );
+        assert_eq!(
+            SourceKind::sniff("% c\n@article{x, title={T}}"),
+            SourceKind::Bibtex
+        );
+        assert_eq!(
+            SourceKind::sniff("A Title\nAn abstract."),
+            SourceKind::Digest
+        );
     }
 
     #[test]
     fn latin1_falls_back_with_a_warning_on_the_right_line() {
         let mut problems = Vec::new();
-        let text = decode_text(b"line one\nM\xfcller".to_vec(), Path::new("x.bib"), &mut problems);
+        let text = decode_text(
+            b"line one\nM\xfcller".to_vec(),
+            Path::new("x.bib"),
+            &mut problems,
+        );
         assert_eq!(text, "line one\nMüller");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 2);

@@ -21,7 +21,11 @@ pub fn paper_card(corpus: &Corpus, paper: &Paper) -> String {
         out.push_str("\n\n");
     }
     let source = corpus.source_of(paper);
-    let file = source.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = source
+        .path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     out.push_str(&format!("`{}` · {}:{}", paper.key, file, paper.origin.line));
     out
 }
@@ -48,11 +52,20 @@ pub fn links(paper: &Paper) -> Vec<String> {
     if let Some(doi) = &paper.ids.doi {
         out.push(format!("[DOI {doi}](https://doi.org/{doi})"));
     }
-    let arxiv_url = paper.ids.arxiv.as_ref().map(|a| format!("https://arxiv.org/abs/{a}"));
+    let arxiv_url = paper
+        .ids
+        .arxiv
+        .as_ref()
+        .map(|a| format!("https://arxiv.org/abs/{a}"));
     if let (Some(id), Some(url)) = (&paper.ids.arxiv, &arxiv_url) {
         out.push(format!("[arXiv:{id}]({url})"));
     }
-    if let Some(url) = paper.ids.url.as_ref().filter(|u| Some(*u) != arxiv_url.as_ref()) {
+    if let Some(url) = paper
+        .ids
+        .url
+        .as_ref()
+        .filter(|u| Some(*u) != arxiv_url.as_ref())
+    {
         out.push(format!("[{url}]({url})"));
     }
     out
@@ -73,7 +86,10 @@ pub fn short_title(title: &str) -> String {
 pub fn md_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|') {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
             out.push('\\');
         }
         out.push(c);

@@ -34,7 +34,12 @@ pub struct KeyCompletions {
 
 /// Completions for the partial key `typed`. `cited_here` (keys the document
 /// already cites) lead the list when nothing is typed yet.
-pub fn complete_keys(ctx: PaperContext<'_>, typed: &str, limit: usize, cited_here: &[String]) -> KeyCompletions {
+pub fn complete_keys(
+    ctx: PaperContext<'_>,
+    typed: &str,
+    limit: usize,
+    cited_here: &[String],
+) -> KeyCompletions {
     let typed = typed.trim();
     let (mut ranked, more) = if typed.is_empty() {
         nothing_typed(ctx, limit, cited_here)
@@ -47,7 +52,10 @@ pub fn complete_keys(ctx: PaperContext<'_>, typed: &str, limit: usize, cited_her
         .enumerate()
         .map(|(rank, paper)| item(ctx, paper, typed, rank))
         .collect();
-    KeyCompletions { items, incomplete: more }
+    KeyCompletions {
+        items,
+        incomplete: more,
+    }
 }
 
 fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCompletion {
@@ -57,7 +65,11 @@ fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCom
         key: paper.key.clone(),
         detail: detail(paper),
         documentation: paper_card(ctx.corpus, paper),
-        filter_text: if typed.is_empty() { paper.key.clone() } else { format!("{typed} {}", paper.key) },
+        filter_text: if typed.is_empty() {
+            paper.key.clone()
+        } else {
+            format!("{typed} {}", paper.key)
+        },
         sort_text: format!("{rank:05}"),
     }
 }
@@ -66,7 +78,11 @@ fn detail(paper: &Paper) -> String {
     let mut d = short_title(&paper.title);
     let mut extra = Vec::new();
     if let Some(first) = paper.authors.first() {
-        extra.push(if paper.authors.len() > 1 { format!("{} et al.", first.family) } else { first.family.clone() });
+        extra.push(if paper.authors.len() > 1 {
+            format!("{} et al.", first.family)
+        } else {
+            first.family.clone()
+        });
     }
     if let Some(y) = paper.year {
         extra.push(y.to_string());
@@ -84,7 +100,11 @@ fn nothing_typed(ctx: PaperContext<'_>, limit: usize, cited_here: &[String]) -> 
         .filter_map(|k| ctx.corpus.index_of(k))
         .filter(|i| seen.insert(*i))
         .collect();
-    out.extend((0..ctx.corpus.papers.len()).filter(|i| !seen.contains(i)).take(limit));
+    out.extend(
+        (0..ctx.corpus.papers.len())
+            .filter(|i| !seen.contains(i))
+            .take(limit),
+    );
     (out, ctx.corpus.papers.len() > limit)
 }
 
@@ -92,7 +112,11 @@ fn matching(ctx: PaperContext<'_>, typed: &str, limit: usize) -> (Vec<usize>, bo
     let wanted = limit + 1;
     let found: Vec<usize> = match ctx.search {
         Some(search) => search
-            .search(&SearchRequest { text: typed, limit: wanted * 2, as_you_type: true })
+            .search(&SearchRequest {
+                text: typed,
+                limit: wanted * 2,
+                as_you_type: true,
+            })
             .into_iter()
             .map(|h| h.paper)
             .collect(),
@@ -118,5 +142,9 @@ fn scan(ctx: PaperContext<'_>, typed: &str, limit: usize) -> Vec<usize> {
     let by_key = (0..papers.len()).filter(|&i| papers[i].key.to_lowercase().starts_with(&folded));
     let by_title = (0..papers.len()).filter(|&i| papers[i].title.to_lowercase().contains(&folded));
     let mut seen = HashSet::new();
-    by_key.chain(by_title).filter(|i| seen.insert(*i)).take(limit).collect()
+    by_key
+        .chain(by_title)
+        .filter(|i| seen.insert(*i))
+        .take(limit)
+        .collect()
 }

@@ -19,28 +19,50 @@ pub struct PaperLocation {
 }
 
 /// The location go-to-definition should open for `paper`.
-pub fn paper_location(corpus: &Corpus, paper: &Paper, cache_dir: &Path) -> std::io::Result<PaperLocation> {
+pub fn paper_location(
+    corpus: &Corpus,
+    paper: &Paper,
+    cache_dir: &Path,
+) -> std::io::Result<PaperLocation> {
     let source = corpus.source_of(paper);
     if source.is_readable_in_editor() && source.path.is_file() {
         return Ok(PaperLocation {
             path: source.path.clone(),
             line: paper.origin.line,
-            span: paper.origin.key_span.clone().or(Some(paper.origin.span.clone())),
+            span: paper
+                .origin
+                .key_span
+                .clone()
+                .or(Some(paper.origin.span.clone())),
         });
     }
     let path = write_paper_card(corpus, paper, cache_dir)?;
-    Ok(PaperLocation { path, line: 1, span: None })
+    Ok(PaperLocation {
+        path,
+        line: 1,
+        span: None,
+    })
 }
 
 /// Writes (or refreshes) the paper's card file and returns its path.
-pub fn write_paper_card(corpus: &Corpus, paper: &Paper, cache_dir: &Path) -> std::io::Result<PathBuf> {
+pub fn write_paper_card(
+    corpus: &Corpus,
+    paper: &Paper,
+    cache_dir: &Path,
+) -> std::io::Result<PathBuf> {
     let dir = cache_dir.join("cards");
     std::fs::create_dir_all(&dir)?;
     let text = card_file_text(corpus, paper);
     let safe_key: String = paper
         .key
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = dir.join(format!("{safe_key}.md"));
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
@@ -56,12 +78,19 @@ pub fn card_file_text(corpus: &Corpus, paper: &Paper) -> String {
     if !by.is_empty() {
         out.push_str(&format!("{by}\n\n"));
     }
-    out.push_str(&format!("- Key: `{}` (cite as `[@{}]` or `\\cite{{{}}}`)\n", paper.key, paper.key, paper.key));
+    out.push_str(&format!(
+        "- Key: `{}` (cite as `[@{}]` or `\\cite{{{}}}`)\n",
+        paper.key, paper.key, paper.key
+    ));
     for link in links(paper) {
         out.push_str(&format!("- {link}\n"));
     }
     let source = corpus.source_of(paper);
-    out.push_str(&format!("- Source: {}:{}\n", source.path.display(), paper.origin.line));
+    out.push_str(&format!(
+        "- Source: {}:{}\n",
+        source.path.display(),
+        paper.origin.line
+    ));
     if let Some(text) = &paper.abstract_text {
         out.push_str(&format!("\n## Abstract\n\n{text}\n"));
     }

@@ -24,10 +24,17 @@ pub struct UnknownKey {
 impl UnknownKey {
     pub fn message(&self) -> String {
         if self.closest.is_empty() {
-            format!("unknown citation key `{}`: no paper in the corpus has it", self.key)
+            format!(
+                "unknown citation key `{}`: no paper in the corpus has it",
+                self.key
+            )
         } else {
             let names: Vec<String> = self.closest.iter().map(|k| format!("`{k}`")).collect();
-            format!("unknown citation key `{}`; closest: {}", self.key, names.join(", "))
+            format!(
+                "unknown citation key `{}`; closest: {}",
+                self.key,
+                names.join(", ")
+            )
         }
     }
 }
@@ -52,7 +59,11 @@ pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
         let words = crate::index::schema::split_key_words(key);
         candidates.extend(
             search
-                .search(&SearchRequest { text: &words, limit: 50, as_you_type: true })
+                .search(&SearchRequest {
+                    text: &words,
+                    limit: 50,
+                    as_you_type: true,
+                })
                 .into_iter()
                 .map(|h| h.paper),
         );
@@ -66,7 +77,13 @@ pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
         .into_iter()
         .enumerate()
         .filter(|(_, i)| seen.insert(*i))
-        .map(|(order, i)| (edit_distance(&folded, &papers[i].key.to_lowercase()), order, i))
+        .map(|(order, i)| {
+            (
+                edit_distance(&folded, &papers[i].key.to_lowercase()),
+                order,
+                i,
+            )
+        })
         .collect();
     scored.sort_unstable();
     let limit = (key.chars().count() / 2).max(2);
@@ -87,7 +104,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(above + 1);
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(above + 1);
             diagonal = above;
         }
     }

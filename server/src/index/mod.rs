@@ -84,8 +84,14 @@ impl PaperIndex {
         match PaperIndex::persisted(corpus, cache_dir, progress) {
             Ok(index) => (index, None),
             Err(e) => {
-                let why = format!("cannot use the index cache in {}: {e}; indexing in memory", cache_dir.display());
-                (PaperIndex::in_memory_or_empty(corpus, &mut |_, _| {}), Some(why))
+                let why = format!(
+                    "cannot use the index cache in {}: {e}; indexing in memory",
+                    cache_dir.display()
+                );
+                (
+                    PaperIndex::in_memory_or_empty(corpus, &mut |_, _| {}),
+                    Some(why),
+                )
             }
         }
     }
@@ -97,13 +103,20 @@ impl PaperIndex {
     }
 
     /// The persisted index for this corpus: reopened when valid, else rebuilt.
-    pub fn persisted(corpus: &Corpus, cache_dir: &Path, progress: Progress<'_>) -> tantivy::Result<PaperIndex> {
+    pub fn persisted(
+        corpus: &Corpus,
+        cache_dir: &Path,
+        progress: Progress<'_>,
+    ) -> tantivy::Result<PaperIndex> {
         let dir = index_dir(corpus, cache_dir);
         if dir.exists() {
             match PaperIndex::reopen(&dir, corpus) {
                 Ok(index) => return Ok(index),
                 Err(e) => {
-                    tracing::warn!("persisted index {} is unusable ({e}); rebuilding", dir.display());
+                    tracing::warn!(
+                        "persisted index {} is unusable ({e}); rebuilding",
+                        dir.display()
+                    );
                     std::fs::remove_dir_all(&dir)?;
                 }
             }
@@ -132,22 +145,39 @@ impl PaperIndex {
     fn reopen(dir: &Path, corpus: &Corpus) -> tantivy::Result<PaperIndex> {
         let meta = std::fs::read_to_string(dir.join(META_FILE))?;
         if meta != meta_text(corpus) {
-            return Err(tantivy::TantivyError::InvalidArgument("index metadata does not match the corpus".into()));
+            return Err(tantivy::TantivyError::InvalidArgument(
+                "index metadata does not match the corpus".into(),
+            ));
         }
         let index = Index::open_in_dir(dir)?;
         let (expected_schema, fields) = build_schema();
         if index.schema() != expected_schema {
-            return Err(tantivy::TantivyError::SchemaError("index schema is from another version".into()));
+            return Err(tantivy::TantivyError::SchemaError(
+                "index schema is from another version".into(),
+            ));
         }
         register_analyzers(&index);
-        let opened = PaperIndex::from_index(index, fields, IndexOrigin::Reopened(dir.to_path_buf()))?;
+        let opened =
+            PaperIndex::from_index(index, fields, IndexOrigin::Reopened(dir.to_path_buf()))?;
         opened.verify_against(corpus)?;
         Ok(opened)
     }
 
-    fn from_index(index: Index, fields: Fields, origin: IndexOrigin) -> tantivy::Result<PaperIndex> {
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(PaperIndex { index, reader, fields, origin })
+    fn from_index(
+        index: Index,
+        fields: Fields,
+        origin: IndexOrigin,
+    ) -> tantivy::Result<PaperIndex> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(PaperIndex {
+            index,
+            reader,
+            fields,
+            origin,
+        })
     }
 
     /// Cheap checks that the stored index really describes this corpus: the
@@ -155,12 +185,19 @@ impl PaperIndex {
     fn verify_against(&self, corpus: &Corpus) -> tantivy::Result<()> {
         let searcher = self.reader.searcher();
         if searcher.num_docs() as usize != corpus.papers.len() {
-            return Err(tantivy::TantivyError::InvalidArgument("document count differs from the corpus".into()));
+            return Err(tantivy::TantivyError::InvalidArgument(
+                "document count differs from the corpus".into(),
+            ));
         }
         let n = corpus.papers.len();
-        for i in [0, n / 3, n / 2, n.saturating_sub(1)].into_iter().filter(|&i| i < n) {
+        for i in [0, n / 3, n / 2, n.saturating_sub(1)]
+            .into_iter()
+            .filter(|&i| i < n)
+        {
             if !query::key_finds_ordinal(self, &corpus.papers[i].key, i) {
-                return Err(tantivy::TantivyError::InvalidArgument("stored papers do not match the corpus".into()));
+                return Err(tantivy::TantivyError::InvalidArgument(
+                    "stored papers do not match the corpus".into(),
+                ));
             }
         }
         Ok(())
@@ -185,14 +222,19 @@ fn meta_text(corpus: &Corpus) -> String {
 /// The persisted index of a corpus: its name changes whenever a source's
 /// content, the set of sources, or the schema changes.
 pub fn index_dir(corpus: &Corpus, cache_dir: &Path) -> PathBuf {
-    cache_dir
-        .join("index")
-        .join(format!("v{SCHEMA_VERSION}-{:016x}", corpus.content_fingerprint()))
+    cache_dir.join("index").join(format!(
+        "v{SCHEMA_VERSION}-{:016x}",
+        corpus.content_fingerprint()
+    ))
 }
 
 fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> tantivy::Result<()> {
     let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
-    let (threads, heap) = if large { (2, 120_000_000) } else { (1, 20_000_000) };
+    let (threads, heap) = if large {
+        (2, 120_000_000)
+    } else {
+        (1, 20_000_000)
+    };
     let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(threads, heap)?;
     let total = corpus.papers.len();
     for (ordinal, paper) in corpus.papers.iter().enumerate() {

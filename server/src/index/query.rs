@@ -28,23 +28,36 @@ impl PaperSearch for PaperIndex {
             return Vec::new();
         }
         let words = self.analyze(WORDS, request.text);
-        let Some(last) = words.len().checked_sub(1) else { return Vec::new() };
+        let Some(last) = words.len().checked_sub(1) else {
+            return Vec::new();
+        };
         let groups: Vec<Box<dyn Query>> = words
             .iter()
             .enumerate()
-            .filter_map(|(i, w)| self.word_query(w, request.as_you_type && i == last, words.len() == 1))
+            .filter_map(|(i, w)| {
+                self.word_query(w, request.as_you_type && i == last, words.len() == 1)
+            })
             .collect();
         if groups.is_empty() {
             return Vec::new();
         }
         let searcher = self.reader.searcher();
-        let all = BooleanQuery::new(groups.iter().map(|q| (Occur::Must, q.box_clone())).collect());
+        let all = BooleanQuery::new(
+            groups
+                .iter()
+                .map(|q| (Occur::Must, q.box_clone()))
+                .collect(),
+        );
         let mut hits = self.run(&searcher, &all, request.limit);
         if hits.len() < request.limit && groups.len() > 1 {
             let seen: HashSet<usize> = hits.iter().map(|h| h.paper).collect();
             let any = BooleanQuery::new(groups.into_iter().map(|q| (Occur::Should, q)).collect());
             let more = self.run(&searcher, &any, request.limit + seen.len());
-            hits.extend(more.into_iter().filter(|h| !seen.contains(&h.paper)).take(request.limit - seen.len()));
+            hits.extend(
+                more.into_iter()
+                    .filter(|h| !seen.contains(&h.paper))
+                    .take(request.limit - seen.len()),
+            );
         }
         hits
     }
@@ -56,7 +69,12 @@ impl PaperIndex {
             return Vec::new();
         };
         top.into_iter()
-            .filter_map(|(score, addr)| Some(Hit { paper: ordinal_of(searcher, addr)?, score }))
+            .filter_map(|(score, addr)| {
+                Some(Hit {
+                    paper: ordinal_of(searcher, addr)?,
+                    score,
+                })
+            })
             .collect()
     }
 
@@ -81,7 +99,13 @@ impl PaperIndex {
         add(term(f.title_words, word), 1.0);
         if let Ok(year) = word.parse::<i64>() {
             if (1000..3000).contains(&year) {
-                add(Box::new(TermQuery::new(Term::from_field_i64(f.year, year), IndexRecordOption::Basic)), 1.0);
+                add(
+                    Box::new(TermQuery::new(
+                        Term::from_field_i64(f.year, year),
+                        IndexRecordOption::Basic,
+                    )),
+                    1.0,
+                );
             }
         }
         if typing {
@@ -102,7 +126,9 @@ impl PaperIndex {
 
     /// The tokens an analyzer makes of `text`.
     fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
-        let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else { return Vec::new() };
+        let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else {
+            return Vec::new();
+        };
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while stream.advance() {
@@ -113,19 +139,34 @@ impl PaperIndex {
 }
 
 fn term(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
 }
 
 fn prefix(field: Field, text: &str) -> Box<dyn Query> {
-    Box::new(FuzzyTermQuery::new_prefix(Term::from_field_text(field, text), 0, true))
+    Box::new(FuzzyTermQuery::new_prefix(
+        Term::from_field_text(field, text),
+        0,
+        true,
+    ))
 }
 
 fn fuzzy(field: Field, text: &str, distance: u8) -> Box<dyn Query> {
-    Box::new(FuzzyTermQuery::new(Term::from_field_text(field, text), distance, true))
+    Box::new(FuzzyTermQuery::new(
+        Term::from_field_text(field, text),
+        distance,
+        true,
+    ))
 }
 
 fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
-    let column = searcher.segment_reader(addr.segment_ord).fast_fields().u64("ordinal").ok()?;
+    let column = searcher
+        .segment_reader(addr.segment_ord)
+        .fast_fields()
+        .u64("ordinal")
+        .ok()?;
     column.first(addr.doc_id).map(|o| o as usize)
 }
 
@@ -133,9 +174,15 @@ fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
 pub(super) fn key_finds_ordinal(index: &PaperIndex, key: &str, ordinal: usize) -> bool {
     let searcher = index.reader.searcher();
     let whole = index.analyze(KEY_WHOLE, key).concat();
-    let query = TermQuery::new(Term::from_field_text(index.fields.key, &whole), IndexRecordOption::Basic);
+    let query = TermQuery::new(
+        Term::from_field_text(index.fields.key, &whole),
+        IndexRecordOption::Basic,
+    );
     searcher
         .search(&query, &TopDocs::with_limit(64).order_by_score())
-        .map(|top| top.iter().any(|(_, addr)| ordinal_of(&searcher, *addr) == Some(ordinal)))
+        .map(|top| {
+            top.iter()
+                .any(|(_, addr)| ordinal_of(&searcher, *addr) == Some(ordinal))
+        })
         .unwrap_or(false)
 }

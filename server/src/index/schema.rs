@@ -51,7 +51,10 @@ pub fn build_schema() -> (Schema, Fields) {
         ordinal: b.add_u64_field("ordinal", NumericOptions::default().set_fast() | STORED),
         key: b.add_text_field("key", text(KEY_WHOLE, IndexRecordOption::Basic)),
         key_words: b.add_text_field("key_words", text(WORDS, freqs)),
-        title: b.add_text_field("title", text(PROSE, IndexRecordOption::WithFreqsAndPositions)),
+        title: b.add_text_field(
+            "title",
+            text(PROSE, IndexRecordOption::WithFreqsAndPositions),
+        ),
         title_words: b.add_text_field("title_words", text(WORDS, freqs)),
         authors: b.add_text_field("authors", text(WORDS, freqs)),
         abstract_text: b.add_text_field("abstract", text(PROSE, freqs)),
@@ -114,6 +117,9 @@ mod tests {
     fn keys_split_into_words() {
         assert_eq!(split_key_words("power2022grokking"), "power 2022 grokking");
         assert_eq!(split_key_words("C:AbdBen23"), "C Abd Ben 23");
-        assert_eq!(split_key_words("bar-hillel-1952-present"), "bar hillel 1952 present");
+        assert_eq!(
+            split_key_words("bar-hillel-1952-present"),
+            "bar hillel 1952 present"
+        );
     }
 }

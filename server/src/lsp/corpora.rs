@@ -1,0 +1,113 @@
+//! The corpora the open documents see, loaded once per distinct set of
+//! source files and shared.
+//!
+//! A corpus is parsed off the async executor; requests that need it wait for
+//! the parse only (keys, titles and abstracts are answerable at once), while
+//! the full-text index is built beside it and swapped in when ready. Until
+//! then features fall back to scanning the parsed papers.
+
+use crate::corpus::{bundled, Corpus};
+use crate::index::{PaperIndex, PERSIST_MIN_PAPERS};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use tokio::sync::OnceCell;
+
+/// Which files make up a corpus; empty means the bundled corpus.
+pub type CorpusSelection = Vec<PathBuf>;
+
+/// A parsed corpus and, once built, its index.
+pub struct LoadedCorpus {
+    pub corpus: Arc<Corpus>,
+    index: RwLock<Option<Arc<PaperIndex>>>,
+}
+
+impl LoadedCorpus {
+    pub fn index(&self) -> Option<Arc<PaperIndex>> {
+        self.index.read().ok().and_then(|i| i.clone())
+    }
+}
+
+type Slot = Arc<OnceCell<Arc<LoadedCorpus>>>;
+
+/// Reports a freshly loaded corpus (for the client's log and messages).
+pub type LoadReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
+
+#[derive(Default)]
+pub struct CorpusCache {
+    slots: Mutex<HashMap<CorpusSelection, Slot>>,
+}
+
+impl CorpusCache {
+    /// The corpus for `selection`, loading it on first use.
+    pub async fn get(&self, selection: &CorpusSelection, report: &LoadReport) -> Arc<LoadedCorpus> {
+        let slot = {
+            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            slots.entry(selection.clone()).or_default().clone()
+        };
+        slot.get_or_init(|| load(selection.clone(), report))
+            .await
+            .clone()
+    }
+
+    /// Forgets corpora no selection uses any more.
+    pub fn retain(&self, in_use: &[CorpusSelection]) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.retain(|k, _| in_use.contains(k));
+    }
+}
+
+async fn load(selection: CorpusSelection, report: &LoadReport) -> Arc<LoadedCorpus> {
+    let label = if selection.is_empty() {
+        "the bundled corpus".to_string()
+    } else {
+        selection
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let parse = selection.clone();
+    // A small corpus is indexed right away (milliseconds), so its first
+    // request already has full-text search; a large one is indexed beside.
+    let (corpus, small_index) = tokio::task::spawn_blocking(move || {
+        let corpus = if parse.is_empty() {
+            bundled::load_bundled()
+        } else {
+            Corpus::load(&parse)
+        };
+        let index = (corpus.papers.len() < PERSIST_MIN_PAPERS)
+            .then(|| PaperIndex::in_memory(&corpus, &mut |_, _| {}).ok())
+            .flatten();
+        (corpus, index)
+    })
+    .await
+    .unwrap_or_default();
+    let corpus = Arc::new(corpus);
+    report(&corpus, &label);
+    let has_index = small_index.is_some();
+    let loaded = Arc::new(LoadedCorpus {
+        corpus: corpus.clone(),
+        index: RwLock::new(small_index.map(Arc::new)),
+    });
+    if has_index {
+        return loaded;
+    }
+    let target = loaded.clone();
+    tokio::task::spawn_blocking(move || {
+        let (index, warning) =
+            PaperIndex::for_corpus(&corpus, &bundled::cache_dir(), &mut |_, _| {});
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+        }
+        tracing::info!(
+            "index ready for {label}: {} papers ({:?})",
+            index.num_docs(),
+            index.origin
+        );
+        if let Ok(mut slot) = target.index.write() {
+            *slot = Some(Arc::new(index));
+        }
+    });
+    loaded
+}

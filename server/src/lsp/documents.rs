@@ -1,0 +1,224 @@
+//! Open documents: text kept in a rope and edited incrementally, and an
+//! immutable snapshot (text, line index, citations) handed to requests.
+//!
+//! Edits are applied synchronously in the notification handler, before any
+//! `.await`, so they keep the order they arrived in; a change whose version is
+//! not newer than the document's is stale and dropped. Ranges past the end of
+//! the document are clamped (and logged) rather than trusted.
+
+use super::position::{LineIndex, PositionEncoding};
+use crate::notes::{self, Citation, Language};
+use ropey::Rope;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What requests read: one version of one document, never changing.
+#[derive(Debug)]
+pub struct DocumentSnapshot {
+    pub path: Option<PathBuf>,
+    pub language: Language,
+    pub version: i32,
+    pub text: Arc<str>,
+    pub lines: LineIndex,
+    pub citations: Vec<Citation>,
+}
+
+impl DocumentSnapshot {
+    pub fn new(path: Option<PathBuf>, language: Language, version: i32, text: Arc<str>) -> Self {
+        let lines = LineIndex::new(&text);
+        let citations = notes::citations_in(&text, language);
+        DocumentSnapshot {
+            path,
+            language,
+            version,
+            text,
+            lines,
+            citations,
+        }
+    }
+
+    /// Byte offset of an LSP position, `None` when the line is past the end.
+    pub fn offset(&self, line: u32, character: u32, encoding: PositionEncoding) -> Option<usize> {
+        self.lines.offset(&self.text, line, character, encoding)
+    }
+
+    pub fn position(&self, offset: usize, encoding: PositionEncoding) -> (u32, u32) {
+        self.lines.position(&self.text, offset, encoding)
+    }
+}
+
+/// One edit as the protocol sends it: a replaced range (LSP line/character
+/// pairs), or the whole text when `range` is `None`.
+pub struct Edit<'a> {
+    pub range: Option<((u32, u32), (u32, u32))>,
+    pub text: &'a str,
+}
+
+pub struct OpenDocument {
+    rope: Rope,
+    pub snapshot: Arc<DocumentSnapshot>,
+}
+
+/// Why an edit was not applied as sent.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EditOutcome {
+    Applied,
+    /// Applied, but a range reached past the end and was clamped.
+    Clamped,
+    Stale,
+}
+
+impl OpenDocument {
+    pub fn open(path: Option<PathBuf>, language: Language, version: i32, text: &str) -> Self {
+        let rope = Rope::from_str(text);
+        let snapshot = Arc::new(DocumentSnapshot::new(
+            path,
+            language,
+            version,
+            Arc::from(text),
+        ));
+        OpenDocument { rope, snapshot }
+    }
+
+    /// Applies a batch of changes for `version`, in order.
+    pub fn apply(
+        &mut self,
+        version: i32,
+        edits: &[Edit<'_>],
+        encoding: PositionEncoding,
+    ) -> EditOutcome {
+        if version <= self.snapshot.version {
+            return EditOutcome::Stale;
+        }
+        let mut clamped = false;
+        for edit in edits {
+            match edit.range {
+                None => self.rope = Rope::from_str(edit.text),
+                Some((start, end)) => {
+                    let (a, ca) = self.char_index(start, encoding);
+                    let (b, cb) = self.char_index(end, encoding);
+                    clamped |= ca || cb;
+                    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+                    self.rope.remove(a..b);
+                    self.rope.insert(a, edit.text);
+                }
+            }
+        }
+        let text: Arc<str> = Arc::from(self.rope.to_string());
+        let old = &self.snapshot;
+        self.snapshot = Arc::new(DocumentSnapshot::new(
+            old.path.clone(),
+            old.language,
+            version,
+            text,
+        ));
+        if clamped {
+            EditOutcome::Clamped
+        } else {
+            EditOutcome::Applied
+        }
+    }
+
+    /// The rope's char index for an LSP position, clamped into the document;
+    /// the flag says whether clamping was needed.
+    fn char_index(
+        &self,
+        (line, character): (u32, u32),
+        encoding: PositionEncoding,
+    ) -> (usize, bool) {
+        let rope = &self.rope;
+        let line = line as usize;
+        if line >= rope.len_lines() {
+            return (rope.len_chars(), line > rope.len_lines() || character > 0);
+        }
+        let start = rope.line_to_char(line);
+        let line_slice = rope.line(line);
+        let content_chars = line_content_chars(&line_slice);
+        let wanted = character as usize;
+        let (chars, past) = match encoding {
+            PositionEncoding::Utf16 => {
+                let units = line_slice.slice(..content_chars).len_utf16_cu();
+                let unit = wanted.min(units);
+                (line_slice.utf16_cu_to_char(unit), wanted > units)
+            }
+            PositionEncoding::Utf8 => {
+                let bytes = line_slice.slice(..content_chars).len_bytes();
+                let byte = wanted.min(bytes);
+                (line_slice.byte_to_char(byte), wanted > bytes)
+            }
+        };
+        (start + chars, past)
+    }
+}
+
+/// Characters of a line without its line break.
+fn line_content_chars(line: &ropey::RopeSlice<'_>) -> usize {
+    let mut n = line.len_chars();
+    if n > 0 && line.char(n - 1) == '\n' {
+        n -= 1;
+    }
+    if n > 0 && line.char(n - 1) == '\r' {
+        n -= 1;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> OpenDocument {
+        OpenDocument::open(None, Language::Markdown, 1, text)
+    }
+
+    fn edit(range: ((u32, u32), (u32, u32)), text: &str) -> Edit<'_> {
+        Edit {
+            range: Some(range),
+            text,
+        }
+    }
+
+    #[test]
+    fn incremental_edits_in_utf16_and_utf8() {
+        let mut d = doc("φ 😀 [@a]\nsecond");
+        // UTF-16: φ=1, space=1, 😀=2, space=1 → '[' at 5.
+        assert_eq!(
+            d.apply(2, &[edit(((0, 7), (0, 8)), "bb")], PositionEncoding::Utf16),
+            EditOutcome::Applied
+        );
+        assert_eq!(&*d.snapshot.text, "φ 😀 [@bb]\nsecond");
+        // UTF-8: φ=2, space, 😀=4, space → '[' at 8, '@' 9, 'b' 10.
+        assert_eq!(
+            d.apply(3, &[edit(((0, 10), (0, 12)), "c")], PositionEncoding::Utf8),
+            EditOutcome::Applied
+        );
+        assert_eq!(&*d.snapshot.text, "φ 😀 [@c]\nsecond");
+        assert_eq!(d.snapshot.version, 3);
+    }
+
+    #[test]
+    fn stale_versions_are_dropped_and_past_the_end_is_clamped() {
+        let mut d = doc("abc\r\ndef");
+        assert_eq!(
+            d.apply(1, &[edit(((0, 0), (0, 1)), "X")], PositionEncoding::Utf16),
+            EditOutcome::Stale
+        );
+        assert_eq!(
+            d.apply(2, &[edit(((0, 99), (9, 0)), "!")], PositionEncoding::Utf16),
+            EditOutcome::Clamped
+        );
+        assert_eq!(&*d.snapshot.text, "abc!");
+        assert_eq!(
+            d.apply(
+                3,
+                &[Edit {
+                    range: None,
+                    text: "new"
+                }],
+                PositionEncoding::Utf16
+            ),
+            EditOutcome::Applied
+        );
+        assert_eq!(&*d.snapshot.text, "new");
+    }
+}

@@ -1,0 +1,238 @@
+//! The one place that converts between byte offsets and LSP positions.
+//!
+//! Inside the server every location is a byte offset into UTF-8 text. LSP
+//! positions are (line, character) pairs whose character counts UTF-16 code
+//! units by default, or UTF-8 bytes when the client offers that encoding. A
+//! [`LineIndex`] is built once per version of a text and answers both ways.
+//! Lines end at `\n`, `\r\n` or `\r`, as LSP defines them; the terminator is
+//! not part of a line's characters.
+//!
+//! This module deliberately depends on no LSP crate: the protocol layer
+//! turns `(line, character)` into its own `Position` type. Conversions never
+//! panic: offsets past the end or inside a character are clamped, and a
+//! position past a line's end lands on the line's end.
+
+/// How the `character` of an LSP position counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum PositionEncoding {
+    /// UTF-8 code units (bytes): `utf-8`.
+    Utf8,
+    /// UTF-16 code units: `utf-16`, the LSP default.
+    #[default]
+    Utf16,
+}
+
+impl PositionEncoding {
+    fn width(self, c: char) -> usize {
+        match self {
+            PositionEncoding::Utf8 => c.len_utf8(),
+            PositionEncoding::Utf16 => c.len_utf16(),
+        }
+    }
+}
+
+/// Where each line of a text starts. Built once per text version; every
+/// query takes that same text again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineIndex {
+    /// Byte offset of the start of each line; the first is always 0.
+    line_starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\n' => line_starts.push(i + 1),
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
+                    i += 1;
+                    line_starts.push(i + 1);
+                }
+                b'\r' => line_starts.push(i + 1),
+                _ => {}
+            }
+            i += 1;
+        }
+        LineIndex { line_starts }
+    }
+
+    /// The number of lines; a text ending in a line break has an empty last
+    /// line after it.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The LSP position of `offset`. An offset past the end is taken as the
+    /// end, one inside a character as that character's start, and one inside
+    /// a line terminator as the end of that line.
+    pub fn position(&self, text: &str, offset: usize, enc: PositionEncoding) -> (u32, u32) {
+        let offset = floor_char_boundary(text, offset);
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let (start, end) = self.line_bounds(text, line);
+        let upto = offset.clamp(start, end);
+        let character: usize = text[start..upto].chars().map(|c| enc.width(c)).sum();
+        (saturating_u32(line), saturating_u32(character))
+    }
+
+    /// The byte offset of an LSP position, or `None` when `line` is past the
+    /// last line. A `character` past the line's end means the line's end (as
+    /// LSP specifies); one inside a character (half a surrogate pair, part
+    /// of a UTF-8 sequence) means that character's start.
+    pub fn offset(
+        &self,
+        text: &str,
+        line: u32,
+        character: u32,
+        enc: PositionEncoding,
+    ) -> Option<usize> {
+        let line = usize::try_from(line).ok()?;
+        if line >= self.line_starts.len() {
+            return None;
+        }
+        let (start, end) = self.line_bounds(text, line);
+        let target = usize::try_from(character).unwrap_or(usize::MAX);
+        let mut units = 0usize;
+        for (i, c) in text[start..end].char_indices() {
+            let next = units + enc.width(c);
+            if next > target {
+                return Some(start + i);
+            }
+            units = next;
+        }
+        Some(end)
+    }
+
+    /// The content of line `line`: from its start to before its terminator,
+    /// both clamped to char boundaries of `text` in case the text is not the
+    /// one this index was built from.
+    fn line_bounds(&self, text: &str, line: usize) -> (usize, usize) {
+        let start = floor_char_boundary(text, self.line_starts[line]);
+        let next = self
+            .line_starts
+            .get(line + 1)
+            .map_or(text.len(), |&n| floor_char_boundary(text, n));
+        let content = &text[start..next.max(start)];
+        let content = content
+            .strip_suffix("\r\n")
+            .or_else(|| content.strip_suffix('\n'))
+            .or_else(|| content.strip_suffix('\r'))
+            .unwrap_or(content);
+        (start, start + content.len())
+    }
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut i = offset.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PositionEncoding::{Utf16, Utf8};
+    use super::*;
+
+    /// φ (2 bytes, 1 unit), ï (2, 1), 🔬 (4 bytes, 2 UTF-16 units), 漢 (3, 1).
+    const MIXED: &str = "aφï🔬漢 target\r\nline two 🔬x\rthree\n\nlast";
+
+    #[test]
+    fn positions_on_a_mixed_line() {
+        let index = LineIndex::new(MIXED);
+        let target = MIXED.find("target").unwrap();
+        assert_eq!(target, 1 + 2 + 2 + 4 + 3 + 1);
+        assert_eq!(index.position(MIXED, target, Utf8), (0, 13));
+        assert_eq!(index.position(MIXED, target, Utf16), (0, 7));
+        assert_eq!(index.offset(MIXED, 0, 13, Utf8), Some(target));
+        assert_eq!(index.offset(MIXED, 0, 7, Utf16), Some(target));
+        let x = MIXED.find('x').unwrap();
+        assert_eq!(index.position(MIXED, x, Utf16), (1, 11));
+        assert_eq!(index.position(MIXED, x, Utf8), (1, 13));
+        assert_eq!(
+            index.position(MIXED, MIXED.find("three").unwrap(), Utf16),
+            (2, 0)
+        );
+        assert_eq!(index.position(MIXED, MIXED.len(), Utf16), (4, 4));
+        assert_eq!(index.line_count(), 5);
+    }
+
+    #[test]
+    fn round_trip_every_char_boundary() {
+        let index = LineIndex::new(MIXED);
+        for enc in [Utf8, Utf16] {
+            for (offset, c) in MIXED.char_indices().chain([(MIXED.len(), '\0')]) {
+                let (line, character) = index.position(MIXED, offset, enc);
+                let back = index.offset(MIXED, line, character, enc).unwrap();
+                // The `\n` of `\r\n` is inside the terminator and maps to
+                // the line's end, the `\r`.
+                let want = if c == '\n' && MIXED[..offset].ends_with('\r') {
+                    offset - 1
+                } else {
+                    offset
+                };
+                assert_eq!(back, want, "{enc:?} offset {offset}");
+            }
+        }
+    }
+
+    #[test]
+    fn inside_a_character_snaps_to_its_start() {
+        let index = LineIndex::new(MIXED);
+        let emoji = MIXED.find('🔬').unwrap();
+        // Between the two surrogates of 🔬.
+        assert_eq!(index.offset(MIXED, 0, 4, Utf16), Some(emoji));
+        // Inside its UTF-8 sequence.
+        assert_eq!(index.offset(MIXED, 0, 7, Utf8), Some(emoji));
+        for inside in emoji + 1..emoji + 4 {
+            assert_eq!(index.position(MIXED, inside, Utf16), (0, 3));
+        }
+    }
+
+    #[test]
+    fn past_the_end() {
+        let index = LineIndex::new(MIXED);
+        let line_end = MIXED.find('\r').unwrap();
+        assert_eq!(index.offset(MIXED, 0, 999, Utf16), Some(line_end));
+        assert_eq!(index.offset(MIXED, 0, u32::MAX, Utf8), Some(line_end));
+        assert_eq!(index.offset(MIXED, 4, 999, Utf16), Some(MIXED.len()));
+        assert_eq!(index.offset(MIXED, 5, 0, Utf16), None);
+        assert_eq!(index.offset(MIXED, u32::MAX, 0, Utf8), None);
+        assert_eq!(index.position(MIXED, usize::MAX, Utf8), (4, 4));
+        // Inside `\r\n`: the end of the line before it.
+        assert_eq!(index.position(MIXED, line_end + 1, Utf8), (0, 19));
+    }
+
+    #[test]
+    fn empty_and_terminator_only_texts() {
+        for (text, lines) in [("", 1), ("\n", 2), ("\r\n", 2), ("\r", 2), ("\n\r\n\r", 4)] {
+            let index = LineIndex::new(text);
+            assert_eq!(index.line_count(), lines, "{text:?}");
+            for line in 0..lines as u32 {
+                let offset = index.offset(text, line, 0, Utf16).unwrap();
+                assert_eq!(index.position(text, offset, Utf16), (line, 0));
+            }
+        }
+    }
+
+    #[test]
+    fn a_different_text_does_not_panic() {
+        let index = LineIndex::new(MIXED);
+        for text in ["", "é", "short\n"] {
+            for offset in 0..MIXED.len() + 2 {
+                let (line, character) = index.position(text, offset, Utf16);
+                let _ = index.offset(text, line, character, Utf8);
+            }
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! The `LanguageServer` implementation: thin handlers that take a snapshot,
+//! run a feature off the executor, and convert its answer.
+
+use super::config::{Settings, SECTION};
+use super::convert;
+use super::corpora::{LoadReport, LoadedCorpus};
+use super::documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
+use super::position::PositionEncoding;
+use super::state::ServerState;
+use crate::corpus::{bundled, selection, Corpus, Severity};
+use crate::features::{completion, definition, diagnostics, PaperContext};
+use crate::index::PaperSearch;
+use crate::notes::{self, Language};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer};
+
+pub struct Backend {
+    client: Client,
+    state: Arc<ServerState>,
+}
+
+impl Backend {
+    pub fn new(client: Client, state: Arc<ServerState>) -> Self {
+        Backend { client, state }
+    }
+
+    /// Logs what a corpus load found, to stderr and to the client's log.
+    fn load_report(&self) -> LoadReport {
+        let client = self.client.clone();
+        Box::new(move |corpus: &Corpus, label: &str| {
+            let errors = corpus
+                .problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
+            let message = format!(
+                "loaded {} papers ({} with abstracts) from {label}; {} problem(s), {errors} error(s)",
+                corpus.papers.len(),
+                corpus.with_abstract(),
+                corpus.problems.len()
+            );
+            tracing::info!("{message}");
+            for p in corpus.problems.iter().take(20) {
+                tracing::info!("{}:{}: {}", p.file.display(), p.line, p.message);
+            }
+            let client = client.clone();
+            tokio::spawn(async move { client.log_message(MessageType::INFO, message).await });
+        })
+    }
+
+    async fn document_and_corpus(
+        &self,
+        uri: &Uri,
+    ) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>)> {
+        let doc = self.state.snapshot(uri)?;
+        let corpus = self.state.corpus_for(&doc, &self.load_report()).await;
+        Some((doc, corpus))
+    }
+
+    /// Publishes unknown-key warnings after the user pauses typing.
+    fn schedule_diagnostics(&self, uri: Uri) {
+        let generation = {
+            let mut gens = self
+                .state
+                .diagnostics_generation
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let g = gens.entry(uri.clone()).or_insert(0);
+            *g += 1;
+            *g
+        };
+        let delay = Duration::from_millis(self.state.settings().diagnostics_delay_ms);
+        let backend = Backend {
+            client: self.client.clone(),
+            state: self.state.clone(),
+        };
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let current = {
+                let gens = backend
+                    .state
+                    .diagnostics_generation
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                gens.get(&uri).copied()
+            };
+            if current == Some(generation) {
+                backend.publish_diagnostics(uri).await;
+            }
+        });
+    }
+
+    async fn publish_diagnostics(&self, uri: Uri) {
+        let Some((doc, loaded)) = self.document_and_corpus(&uri).await else {
+            return;
+        };
+        let enc = self.state.encoding();
+        let computed = doc.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let index = loaded.index();
+            let ctx = PaperContext {
+                corpus: &loaded.corpus,
+                search: index.as_deref().map(|i| i as &dyn PaperSearch),
+            };
+            diagnostics::unknown_keys(ctx, &computed.citations)
+        })
+        .await
+        .unwrap_or_default();
+        if self
+            .state
+            .snapshot(&uri)
+            .is_none_or(|now| now.version != doc.version)
+        {
+            return;
+        }
+        let diags = found
+            .iter()
+            .map(|u| convert::diagnostic(&doc, u, enc))
+            .collect();
+        self.client
+            .publish_diagnostics(uri, diags, Some(doc.version))
+            .await;
+    }
+
+    async fn pull_settings(&self) {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some(SECTION.to_string()),
+        };
+        if let Ok(values) = self.client.configuration(vec![item]).await {
+            if let Some(value) = values.into_iter().next().filter(|v| !v.is_null()) {
+                self.apply_settings(Settings::from_json(&value));
+            }
+        }
+    }
+
+    fn apply_settings(&self, settings: Settings) {
+        *self
+            .state
+            .settings
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = settings;
+        self.state.forget_unused_corpora();
+        for uri in self.state.open_uris() {
+            self.schedule_diagnostics(uri);
+        }
+    }
+
+    /// Offset of a request's position in its document, `None` past the end.
+    fn offset_in(&self, doc: &DocumentSnapshot, pos: Position) -> Option<usize> {
+        doc.offset(pos.line, pos.character, self.state.encoding())
+    }
+
+    async fn cited_paper_at(
+        &self,
+        params: &TextDocumentPositionParams,
+    ) -> Option<(
+        Arc<DocumentSnapshot>,
+        Arc<LoadedCorpus>,
+        usize,
+        std::ops::Range<usize>,
+    )> {
+        let (doc, loaded) = self.document_and_corpus(&params.text_document.uri).await?;
+        let offset = self.offset_in(&doc, params.position)?;
+        let citation = notes::citation_at(&doc.citations, offset)?;
+        let paper = loaded.corpus.index_of(&citation.key)?;
+        let range = citation.range.clone();
+        Some((doc, loaded, paper, range))
+    }
+}
+
+fn negotiate_encoding(params: &InitializeParams) -> PositionEncoding {
+    let offered = params
+        .capabilities
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref());
+    match offered {
+        Some(kinds) if kinds.contains(&PositionEncodingKind::UTF8) => PositionEncoding::Utf8,
+        _ => PositionEncoding::Utf16,
+    }
+}
+
+fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
+    let folder = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|f| f.first())
+        .map(|f| &f.uri);
+    #[allow(deprecated)]
+    let uri = folder.or(params.root_uri.as_ref())?;
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(match encoding {
+            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..TextDocumentSyncOptions::default()
+            },
+        )),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(["@", "{", ",", ";"].map(String::from).to_vec()),
+            ..CompletionOptions::default()
+        }),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        ..ServerCapabilities::default()
+    }
+}
+
+fn language_of(uri: &Uri, language_id: Option<&str>) -> Option<Language> {
+    let by_id = match language_id {
+        Some("markdown" | "quarto" | "rmd" | "rmarkdown" | "pandoc") => Some(Language::Markdown),
+        Some("latex" | "tex" | "plaintex" | "context") => Some(Language::Latex),
+        _ => None,
+    };
+    by_id.or_else(|| uri.to_file_path().and_then(|p| Language::from_path(&p)))
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let encoding = negotiate_encoding(&params);
+        *self
+            .state
+            .encoding
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = encoding;
+        let root = workspace_root(&params);
+        if let Some(file) = root
+            .as_ref()
+            .map(|r| r.join(selection::CONFIG_FILE))
+            .filter(|f| f.is_file())
+        {
+            match selection::read_config_file(&file) {
+                Ok(config) => {
+                    *self
+                        .state
+                        .toml_corpus
+                        .write()
+                        .unwrap_or_else(|e| e.into_inner()) = config.corpus
+                }
+                Err(e) => tracing::warn!("ignoring {e}"),
+            }
+        }
+        *self.state.root.write().unwrap_or_else(|e| e.into_inner()) = root;
+        if let Some(options) = &params.initialization_options {
+            *self
+                .state
+                .settings
+                .write()
+                .unwrap_or_else(|e| e.into_inner()) = Settings::from_json(options);
+        }
+        Ok(InitializeResult {
+            capabilities: capabilities(encoding),
+            server_info: Some(ServerInfo {
+                name: "paper-ls".into(),
+                version: Some(env!("CARGO_PKG_VERSION").into()),
+            }),
+            offset_encoding: None,
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let cache = bundled::cache_dir();
+        self.client
+            .log_message(
+                MessageType::INFO,
+                format!(
+                    "paper-ls {} ready (cache: {})",
+                    env!("CARGO_PKG_VERSION"),
+                    cache.display()
+                ),
+            )
+            .await;
+        self.pull_settings().await;
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        self.state.shutdown_requested.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let d = params.text_document;
+        let Some(language) = language_of(&d.uri, Some(&d.language_id)) else {
+            return;
+        };
+        let path = d.uri.to_file_path().map(|p| p.into_owned());
+        let doc = OpenDocument::open(path, language, d.version, &d.text);
+        self.state
+            .documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(d.uri.clone(), doc);
+        self.schedule_diagnostics(d.uri);
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let edits: Vec<Edit<'_>> = params
+            .content_changes
+            .iter()
+            .map(|c| Edit {
+                range: c.range.map(|r| {
+                    (
+                        (r.start.line, r.start.character),
+                        (r.end.line, r.end.character),
+                    )
+                }),
+                text: &c.text,
+            })
+            .collect();
+        let outcome = {
+            let mut docs = self
+                .state
+                .documents
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let Some(doc) = docs.get_mut(&uri) else {
+                return;
+            };
+            doc.apply(params.text_document.version, &edits, self.state.encoding())
+        };
+        match outcome {
+            EditOutcome::Stale => tracing::warn!(
+                "ignored a stale change (version {}) of {}",
+                params.text_document.version,
+                uri.as_str()
+            ),
+            EditOutcome::Clamped => tracing::warn!(
+                "a change of {} reached past the end of the document; clamped",
+                uri.as_str()
+            ),
+            EditOutcome::Applied => {}
+        }
+        self.schedule_diagnostics(uri);
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.schedule_diagnostics(params.text_document.uri);
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        self.state
+            .documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&uri);
+        self.state
+            .diagnostics_generation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&uri);
+        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        let pushed = params.settings;
+        if pushed.is_null()
+            || (pushed.is_object()
+                && pushed.get(SECTION).is_none()
+                && pushed.get("corpus").is_none())
+        {
+            self.pull_settings().await;
+        } else {
+            self.apply_settings(Settings::from_json(&pushed));
+        }
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        let Some((doc, loaded)) = self.document_and_corpus(&at.text_document.uri).await else {
+            return Ok(None);
+        };
+        let Some(offset) = self.offset_in(&doc, at.position) else {
+            return Ok(None);
+        };
+        let Some(context) = notes::key_context_at(&doc.text, doc.language, offset) else {
+            return Ok(None);
+        };
+        let limit = self.state.settings().max_completions;
+        let enc = self.state.encoding();
+        let cited: Vec<String> = doc.citations.iter().map(|c| c.key.clone()).collect();
+        let typed = context.typed.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            let index = loaded.index();
+            let ctx = PaperContext {
+                corpus: &loaded.corpus,
+                search: index.as_deref().map(|i| i as &dyn PaperSearch),
+            };
+            completion::complete_keys(ctx, &typed, limit, &cited)
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(CompletionResponse::List(convert::completion_list(
+            &doc,
+            &context.range,
+            found,
+            enc,
+        ))))
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let Some((doc, loaded, paper, range)) = self
+            .cited_paper_at(&params.text_document_position_params)
+            .await
+        else {
+            return Ok(None);
+        };
+        let card = crate::features::card::paper_card(&loaded.corpus, &loaded.corpus.papers[paper]);
+        Ok(Some(Hover {
+            contents: HoverContents::Markup(convert::markdown(card)),
+            range: Some(convert::range(&doc, &range, self.state.encoding())),
+        }))
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let Some((_, loaded, paper, _)) = self
+            .cited_paper_at(&params.text_document_position_params)
+            .await
+        else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let location = tokio::task::spawn_blocking(move || {
+            let target = definition::paper_location(
+                &loaded.corpus,
+                &loaded.corpus.papers[paper],
+                &bundled::cache_dir(),
+            )
+            .ok()?;
+            convert::location(&target, enc)
+        })
+        .await
+        .ok()
+        .flatten();
+        Ok(location.map(GotoDefinitionResponse::Scalar))
+    }
+}

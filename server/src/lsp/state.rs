@@ -1,0 +1,111 @@
+//! The server's mutable state: open documents, settings, the negotiated
+//! position encoding and the corpus cache. Requests take immutable snapshots
+//! out of it and never hold a lock across an `.await`.
+
+use super::config::Settings;
+use super::corpora::{CorpusCache, CorpusSelection, LoadReport, LoadedCorpus};
+use super::discovery::corpus_selection;
+use super::documents::{DocumentSnapshot, OpenDocument};
+use super::position::PositionEncoding;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+use tower_lsp_server::ls_types::Uri;
+
+pub struct ServerState {
+    pub documents: Mutex<HashMap<Uri, OpenDocument>>,
+    pub settings: RwLock<Settings>,
+    /// `corpus` from `paper-ls.toml` at the workspace root.
+    pub toml_corpus: RwLock<Vec<String>>,
+    pub root: RwLock<Option<PathBuf>>,
+    pub encoding: RwLock<PositionEncoding>,
+    pub corpora: CorpusCache,
+    /// Bumped on every change of a document, so a delayed diagnostics run
+    /// can tell that a newer one superseded it.
+    pub diagnostics_generation: Mutex<HashMap<Uri, u64>>,
+    pub shutdown_requested: AtomicBool,
+}
+
+impl Default for ServerState {
+    fn default() -> Self {
+        ServerState {
+            documents: Mutex::default(),
+            settings: RwLock::default(),
+            toml_corpus: RwLock::default(),
+            root: RwLock::default(),
+            encoding: RwLock::new(PositionEncoding::Utf16),
+            corpora: CorpusCache::default(),
+            diagnostics_generation: Mutex::default(),
+            shutdown_requested: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Poisoned locks only mean another handler panicked mid-update; the data is
+/// still the best we have, so keep serving rather than cascade the panic.
+pub fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    lock.read().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+impl ServerState {
+    pub fn encoding(&self) -> PositionEncoding {
+        *self.encoding.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn settings(&self) -> Settings {
+        read(&self.settings)
+    }
+
+    pub fn snapshot(&self, uri: &Uri) -> Option<Arc<DocumentSnapshot>> {
+        let docs = self.documents.lock().unwrap_or_else(|e| e.into_inner());
+        docs.get(uri).map(|d| d.snapshot.clone())
+    }
+
+    pub fn open_uris(&self) -> Vec<Uri> {
+        let docs = self.documents.lock().unwrap_or_else(|e| e.into_inner());
+        docs.keys().cloned().collect()
+    }
+
+    /// Configured corpus entries: settings first, then `paper-ls.toml`.
+    fn configured(&self) -> Vec<String> {
+        let mut entries = self.settings().corpus;
+        for e in read(&self.toml_corpus) {
+            if !entries.contains(&e) {
+                entries.push(e);
+            }
+        }
+        entries
+    }
+
+    pub fn selection_for(&self, doc: &DocumentSnapshot) -> CorpusSelection {
+        let root = read(&self.root);
+        corpus_selection(
+            root.as_deref(),
+            &self.configured(),
+            doc.path.as_deref(),
+            &doc.text,
+            doc.language,
+        )
+    }
+
+    pub async fn corpus_for(
+        &self,
+        doc: &DocumentSnapshot,
+        report: &LoadReport,
+    ) -> Arc<LoadedCorpus> {
+        let selection = self.selection_for(doc);
+        self.corpora.get(&selection, report).await
+    }
+
+    /// Drops cached corpora that no open document uses any more.
+    pub fn forget_unused_corpora(&self) {
+        let snapshots: Vec<Arc<DocumentSnapshot>> = {
+            let docs = self.documents.lock().unwrap_or_else(|e| e.into_inner());
+            docs.values().map(|d| d.snapshot.clone()).collect()
+        };
+        let in_use: Vec<CorpusSelection> =
+            snapshots.iter().map(|s| self.selection_for(s)).collect();
+        self.corpora.retain(&in_use);
+    }
+}

@@ -1,0 +1,487 @@
+//! End-to-end tests of the language server: the real `paper-ls` binary spoken
+//! to over stdio, on real files, in Markdown and LaTeX, in both position
+//! encodings, plus the bad input a server meets in the wild.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::path::Path;
+use support::{file_uri, LspClient};
+
+const GROKKING_KEYS: [&str; 3] = [
+    "grokfast-accelerated-grokking",
+    "grokking-tickets-lottery",
+    "grokking-edge-numerical",
+];
+
+struct Session {
+    client: LspClient,
+    dir: tempfile::TempDir,
+    _cache: tempfile::TempDir,
+}
+
+fn session_with(options: Value, utf8: bool, setup: impl FnOnce(&Path)) -> Session {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let mut client = LspClient::start(cache.path());
+    client.initialize(dir.path(), options, utf8);
+    Session {
+        client,
+        dir,
+        _cache: cache,
+    }
+}
+
+fn session() -> Session {
+    session_with(Value::Null, false, |_| {})
+}
+
+fn labels(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn position_of(text: &str, needle: &str) -> (u32, u32) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} not in text"));
+    let line = text[..at].matches('\n').count() as u32;
+    let col = text[..at]
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .encode_utf16()
+        .count() as u32;
+    (line, col)
+}
+
+#[test]
+fn markdown_completion_offers_the_grokking_papers_with_cards() {
+    let mut s = session();
+    let text = "# Notes\n\nSee [@grok";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let list = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 2, 10));
+    let got = labels(&list);
+    for key in GROKKING_KEYS {
+        assert!(
+            got[..3].contains(&key.to_string()),
+            "{key} in top 3 of {got:?}"
+        );
+    }
+    let first = &list["items"][0];
+    assert!(first["filterText"].as_str().unwrap().starts_with("grok"));
+    assert!(
+        first["documentation"]["value"].as_str().unwrap().len() > 200,
+        "card with abstract"
+    );
+    assert!(first["detail"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("grok"));
+    assert_eq!(
+        first["textEdit"]["range"],
+        json!({"start": {"line": 2, "character": 6}, "end": {"line": 2, "character": 10}})
+    );
+}
+
+#[test]
+fn completion_finds_a_paper_by_a_word_only_in_its_abstract() {
+    let mut s = session();
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "Softmax collapse: [@stablemax",
+    );
+    let list = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 0, 29));
+    assert_eq!(labels(&list)[0], "grokking-edge-numerical", "{list}");
+}
+
+#[test]
+fn latex_completion_in_every_cite_form() {
+    let mut s = session();
+    let text = "\\citep[see][p.~3]{grok\n\\cites{grokfast-accelerated-grokking}{grok\n\\cite{grokking-tickets-lottery, grok}\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("paper.tex"), "latex", text);
+    for (line, character) in [(0, 22), (1, 41), (2, 35)] {
+        let list = s.client.request(
+            "textDocument/completion",
+            LspClient::at(&uri, line, character),
+        );
+        let got = labels(&list);
+        assert!(
+            GROKKING_KEYS.iter().all(|k| got.contains(&k.to_string())),
+            "line {line}: {got:?}"
+        );
+    }
+    let outside = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 0, 2));
+    assert!(outside.is_null() || labels(&outside).is_empty());
+}
+
+#[test]
+fn hover_shows_the_card_on_exactly_the_key() {
+    let mut s = session();
+    let text = "Slow gradients help [@grokfast-accelerated-grokking, p. 3].\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 30));
+    let card = hover["contents"]["value"].as_str().unwrap();
+    assert!(
+        card.contains("Grokfast: Accelerated Grokking by Amplifying Slow Gradients"),
+        "{card}"
+    );
+    assert!(
+        card.contains("One puzzling artifact in machine learning"),
+        "{card}"
+    );
+    assert_eq!(
+        hover["range"],
+        json!({"start": {"line": 0, "character": 22}, "end": {"line": 0, "character": 51}})
+    );
+    let tex = s.client.open(
+        &s.dir.path().join("p.tex"),
+        "latex",
+        "\\parencite[see][]{grokking-tickets-lottery}",
+    );
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&tex, 0, 20));
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("Grokking Tickets"));
+    let nothing = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 3));
+    assert!(nothing.is_null());
+}
+
+#[test]
+fn definition_opens_the_bundled_entry_on_its_key() {
+    let mut s = session();
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "@grokking-edge-numerical shows",
+    );
+    let loc = s
+        .client
+        .request("textDocument/definition", LspClient::at(&uri, 0, 5));
+    let target = loc["uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("file://")
+        .unwrap()
+        .to_string();
+    assert!(target.ends_with(".bib"), "{loc}");
+    let bib = std::fs::read_to_string(&target).unwrap();
+    let line = loc["range"]["start"]["line"].as_u64().unwrap() as usize;
+    let entry_line = bib.lines().nth(line).unwrap();
+    assert_eq!(entry_line, "@misc{grokking-edge-numerical,");
+    assert_eq!(loc["range"]["start"]["character"], 6);
+    assert_eq!(
+        loc["range"]["end"]["character"],
+        6 + "grokking-edge-numerical".len()
+    );
+}
+
+#[test]
+fn unknown_keys_are_warned_on_their_exact_range_with_the_closest_keys() {
+    let mut s = session();
+    let text = "Known [@grokfast-accelerated-grokking] and typo [@grokfast-acelerated-grokking].\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let diags = s.client.diagnostics_for(&uri);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        diags[0]["range"],
+        json!({"start": {"line": 0, "character": 50}, "end": {"line": 0, "character": 78}})
+    );
+    assert_eq!(diags[0]["severity"], 2);
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`grokfast-accelerated-grokking`"),
+        "{}",
+        diags[0]["message"]
+    );
+    let tex = s.client.open(
+        &s.dir.path().join("p.tex"),
+        "latex",
+        "% \\cite{ignored}\n\\citet{nope2020}\n",
+    );
+    let diags = s.client.diagnostics_for(&tex);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        diags[0]["range"]["start"],
+        json!({"line": 1, "character": 7})
+    );
+}
+
+#[test]
+fn positions_are_right_after_non_ascii_text_in_both_encodings() {
+    let line = "φ ï 😀 中文 [@grokking-tickets-lottery] and [@nokey]";
+    for utf8 in [false, true] {
+        let mut s = session_with(Value::Null, utf8, |_| {});
+        let uri = s
+            .client
+            .open(&s.dir.path().join("note.md"), "markdown", line);
+        let key_at = line.find("grokking-tickets").unwrap();
+        let col = |byte: usize| {
+            if utf8 {
+                byte as u32
+            } else {
+                line[..byte].encode_utf16().count() as u32
+            }
+        };
+        let hover = s.client.request(
+            "textDocument/hover",
+            LspClient::at(&uri, 0, col(key_at) + 2),
+        );
+        assert!(
+            hover["contents"]["value"]
+                .as_str()
+                .unwrap()
+                .contains("Grokking Tickets"),
+            "utf8={utf8}"
+        );
+        let end = key_at + "grokking-tickets-lottery".len();
+        assert_eq!(
+            hover["range"]["start"]["character"],
+            col(key_at),
+            "utf8={utf8}"
+        );
+        assert_eq!(hover["range"]["end"]["character"], col(end), "utf8={utf8}");
+        let diags = s.client.diagnostics_for(&uri);
+        let nokey = line.find("nokey").unwrap();
+        assert_eq!(
+            diags[0]["range"]["start"]["character"],
+            col(nokey),
+            "utf8={utf8}"
+        );
+        let before = s.client.request(
+            "textDocument/hover",
+            LspClient::at(&uri, 0, col(key_at) - 2),
+        );
+        assert!(before.is_null(), "utf8={utf8}");
+    }
+}
+
+#[test]
+fn configured_corpus_from_init_options_toml_and_settings_changes() {
+    let refs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/refs.bib");
+    let refs_text = std::fs::read_to_string(&refs).unwrap();
+    let mut s = session_with(json!({"corpus": ["refs/*.bib"]}), false, |dir| {
+        std::fs::create_dir_all(dir.join("refs")).unwrap();
+        std::fs::write(dir.join("refs/main.bib"), &refs_text).unwrap();
+        std::fs::write(
+            dir.join("extra.bib"),
+            "@article{extra2021, title={An Extra Paper}}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("paper-ls.toml"), "corpus = [\"extra.bib\"]\n").unwrap();
+    });
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@vaswani2017attention] [@extra2021] [@grokfast-accelerated-grokking]",
+    );
+    let diags = s.client.diagnostics_for(&uri);
+    assert_eq!(diags.len(), 1, "only the bundled key is unknown: {diags:?}");
+    assert!(diags[0]["message"].as_str().unwrap().contains("grokfast"));
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 5));
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("Attention Is All You Need"));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Advances in Neural Information Processing Systems"),
+        "macro resolved"
+    );
+    // Settings pushed without a restart replace the init options.
+    s.client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"paper-ls": {"corpus": []}}}),
+    );
+    s.client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "[@vaswani2017attention] [@extra2021]"}]}));
+    let diags = s.client.diagnostics_for(&uri);
+    assert_eq!(diags.len(), 1, "refs/*.bib no longer configured: {diags:?}");
+    assert!(diags[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("vaswani2017attention"));
+}
+
+#[test]
+fn documents_name_their_own_bibliographies() {
+    let refs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/refs.bib");
+    let mut s = session_with(Value::Null, false, |dir| {
+        std::fs::create_dir_all(dir.join("thesis/chapters")).unwrap();
+        std::fs::copy(&refs, dir.join("thesis/refs.bib")).unwrap();
+        std::fs::write(dir.join("thesis/main.tex"), "\\documentclass{book}\n\\begin{document}\n\\include{chapters/intro}\n\\bibliography{refs}\n\\end{document}\n").unwrap();
+        std::fs::create_dir_all(dir.join("notes/bib")).unwrap();
+        std::fs::copy(&refs, dir.join("notes/bib/mine.bib")).unwrap();
+    });
+    let chapter = s.dir.path().join("thesis/chapters/intro.tex");
+    let tex = s.client.open(
+        &chapter,
+        "latex",
+        "As shown by \\citet{vaswani2017attention}.",
+    );
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&tex, 0, 20));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Attention Is All You Need"),
+        "bibliography of the main file"
+    );
+    let note = "---\ntitle: Reading\nbibliography: [bib/mine.bib]\n---\n\nMoE [@shazeer2017outrageously].\n";
+    let md = s
+        .client
+        .open(&s.dir.path().join("notes/reading.md"), "markdown", note);
+    let (line, col) = position_of(note, "shazeer");
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&md, line, col + 1));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Mixture-of-Experts"),
+        "{hover}"
+    );
+    let loc = s
+        .client
+        .request("textDocument/definition", LspClient::at(&md, line, col + 1));
+    assert_eq!(
+        loc["uri"],
+        file_uri(&s.dir.path().join("notes/bib/mine.bib"))
+    );
+    assert_eq!(loc["range"]["start"]["line"], 3);
+}
+
+#[test]
+fn incremental_edits_keep_positions_right() {
+    let mut s = session();
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "first line\n[@nokey]\n",
+    );
+    assert_eq!(s.client.diagnostics_for(&uri).len(), 1);
+    // Replace `nokey` with a real key, then insert a line above it.
+    s.client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 1, "character": 2}, "end": {"line": 1, "character": 7}}, "text": "grokking-tickets-lottery"},
+        {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "φ😀 new\n"}
+    ]}));
+    assert!(s.client.diagnostics_for(&uri).is_empty());
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 2, 5));
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("Grokking Tickets"));
+    // A stale version is ignored.
+    s.client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 1}, "contentChanges": [{"text": "[@stale]"}]}));
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 2, 5));
+    assert!(!hover.is_null());
+}
+
+#[test]
+fn bad_requests_get_errors_and_the_server_keeps_answering() {
+    let mut s = session();
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@grokking-tickets-lottery]",
+    );
+    let unknown = s.client.request_raw("paper/noSuchMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601);
+    let malformed = s
+        .client
+        .request_raw("textDocument/hover", json!({"textDocument": 3}));
+    assert_eq!(malformed["error"]["code"], -32602);
+    let past = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 99, 0));
+    assert!(past.is_null());
+    let past_col = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 0, 999));
+    assert!(past_col.is_null() || past_col["items"].is_array());
+    s.client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+        {"range": {"start": {"line": 50, "character": 0}, "end": {"line": 60, "character": 3}}, "text": " tail"}
+    ]}));
+    let unopened = s.client.request(
+        "textDocument/hover",
+        LspClient::at("file:///nowhere.md", 0, 0),
+    );
+    assert!(unopened.is_null());
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 5));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Grokking Tickets"),
+        "still answering"
+    );
+    assert_eq!(s.client.shutdown_and_exit().code(), Some(0));
+}
+
+#[test]
+fn requests_before_initialize_and_exit_without_shutdown() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = LspClient::start(cache.path());
+    let early = client.request_raw("textDocument/hover", LspClient::at("file:///a.md", 0, 0));
+    assert_eq!(early["error"]["code"], -32002);
+    client.initialize(cache.path(), Value::Null, false);
+    client.notify("exit", Value::Null);
+    assert_eq!(
+        client.wait_exit().code(),
+        Some(1),
+        "exit without shutdown is code 1"
+    );
+}
+
+#[test]
+fn closing_stdin_ends_the_server() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = LspClient::start(cache.path());
+    client.initialize(cache.path(), Value::Null, false);
+    client.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 99, \"meth");
+    client.close_stdin();
+    let status = client.wait_exit();
+    assert!(status.code().is_some(), "exited by itself: {status:?}");
+}

@@ -1,0 +1,240 @@
+//! A small LSP client for end-to-end tests: starts the real `paper-ls`
+//! binary, speaks JSON-RPC over its stdio, answers the server's own requests
+//! (`workspace/configuration` and friends) and collects notifications.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_paper-ls")
+}
+
+pub fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+pub struct LspClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications the server sent, in order.
+    pub notifications: Vec<Value>,
+    /// What `workspace/configuration` answers with.
+    pub settings: Value,
+}
+
+impl LspClient {
+    /// Starts `paper-ls` with a private cache directory.
+    pub fn start(cache_dir: &Path) -> LspClient {
+        let mut child = Command::new(binary())
+            .env("PAPER_LS_CACHE_DIR", cache_dir)
+            .env("PAPER_LS_LOG", "info")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start paper-ls");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if tx.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        LspClient {
+            stdin: child.stdin.take(),
+            child,
+            incoming: rx,
+            next_id: 1,
+            notifications: Vec::new(),
+            settings: Value::Null,
+        }
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        self.send_raw(message.to_string().as_bytes());
+    }
+
+    pub fn send_raw(&mut self, body: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        let _ = write!(stdin, "Content-Length: {}\r\n\r\n", body.len());
+        let _ = stdin.write_all(body);
+        let _ = stdin.flush();
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and returns the whole response (with `result` or `error`).
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_for(|m| m.get("id") == Some(&json!(id)) && m.get("method").is_none())
+            .unwrap_or_else(|| panic!("no response to {method} within {TIMEOUT:?}"))
+    }
+
+    /// Sends a request and returns its result, failing the test on an error.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        if let Some(error) = response.get("error") {
+            panic!("{method} failed: {error}");
+        }
+        response["result"].clone()
+    }
+
+    /// Reads messages until one satisfies `pred`, answering server requests
+    /// and keeping notifications on the way.
+    pub fn wait_for(&mut self, mut pred: impl FnMut(&Value) -> bool) -> Option<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let message = match self.incoming.recv_timeout(left) {
+                Ok(m) => m,
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+            };
+            if pred(&message) {
+                return Some(message);
+            }
+            self.handle_unmatched(message);
+        }
+    }
+
+    fn handle_unmatched(&mut self, message: Value) {
+        match (
+            message.get("id"),
+            message.get("method").and_then(Value::as_str),
+        ) {
+            (Some(id), Some(method)) => {
+                let result = match method {
+                    "workspace/configuration" => json!([self.settings.clone()]),
+                    _ => Value::Null,
+                };
+                let id = id.clone();
+                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
+            }
+            (None, Some(_)) => self.notifications.push(message),
+            _ => {}
+        }
+    }
+
+    /// The next `publishDiagnostics` for `uri` (already received ones first).
+    pub fn diagnostics_for(&mut self, uri: &str) -> Vec<Value> {
+        let matches = |m: &Value| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        };
+        if let Some(pos) = self.notifications.iter().rposition(matches) {
+            let found = self.notifications.remove(pos);
+            return found["params"]["diagnostics"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+        let found = self.wait_for(matches).expect("diagnostics published");
+        found["params"]["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn initialize(&mut self, root: &Path, options: Value, utf8: bool) -> Value {
+        let encodings = if utf8 {
+            json!(["utf-8", "utf-16"])
+        } else {
+            json!(["utf-16"])
+        };
+        let result = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": file_uri(root),
+                "workspaceFolders": [{"uri": file_uri(root), "name": "notes"}],
+                "initializationOptions": options,
+                "capabilities": {
+                    "general": {"positionEncodings": encodings},
+                    "workspace": {"configuration": true},
+                    "textDocument": {"completion": {"completionItem": {"snippetSupport": false}}}
+                }
+            }),
+        );
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    pub fn open(&mut self, path: &Path, language: &str, text: &str) -> String {
+        let uri = file_uri(path);
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+        uri
+    }
+
+    pub fn at(uri: &str, line: u32, character: u32) -> Value {
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
+    }
+
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the process to end, killing it after the timeout.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("paper-ls did not exit");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn shutdown_and_exit(&mut self) -> ExitStatus {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.wait_exit()
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
