@@ -121,7 +121,9 @@ fn acl_anthology_loads_with_its_abstracts() {
     };
     let corpus = Corpus::load(&[file]);
     assert_eq!(corpus.papers.len(), 104_188);
-    assert_eq!(corpus.with_abstract(), 60_617);
+    // The README counts 60,617 entries with an `abstract` field; 165 of those
+    // are `abstract = ""`, which is no abstract to show or search.
+    assert_eq!(corpus.with_abstract(), 60_617 - 165);
     let errors = corpus
         .problems
         .iter()

@@ -98,3 +98,46 @@ pub fn escape(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::bibtex::{load_bibtex, BibSource};
+    use crate::corpus::paper::Person;
+    use std::path::Path;
+
+    #[test]
+    fn exported_text_reads_back_unchanged() {
+        let mut paper = Paper::titled(
+            "C++ & Rust: 100% of {Braces}, ~tilde^ and a\\b — über".into(),
+            "article",
+        );
+        paper.key = "k1".into();
+        paper.authors = vec![
+            Person {
+                given: "Jörg".into(),
+                family: "Müller".into(),
+            },
+            Person {
+                given: String::new(),
+                family: "OpenAI Team".into(),
+            },
+        ];
+        paper.year = Some(2024);
+        paper.venue = Some("Journal of #Hashes_and $Dollars".into());
+        paper.abstract_text = Some("Uses x_1, 50% & {sets}; see https://x.org/a_b~c.".into());
+        let bib = to_bibtex(std::slice::from_ref(&paper));
+        let (papers, problems) = load_bibtex(&[BibSource {
+            file: 0,
+            path: Path::new("x.bib"),
+            text: &bib,
+        }]);
+        assert!(problems.is_empty(), "{problems:?}\n{bib}");
+        let back = &papers[0];
+        assert_eq!(back.title, paper.title, "{bib}");
+        assert_eq!(back.authors, paper.authors);
+        assert_eq!(back.year, paper.year);
+        assert_eq!(back.venue, paper.venue);
+        assert_eq!(back.abstract_text, paper.abstract_text, "{bib}");
+    }
+}

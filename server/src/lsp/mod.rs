@@ -12,8 +12,40 @@ pub mod position;
 mod server;
 mod state;
 
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::Notify;
+
+/// How long pending work may finish after the client closed our input.
+const INPUT_CLOSED_GRACE: Duration = Duration::from_secs(1);
+
+/// Standard input that says when it reaches end of file.
+struct EofSignal {
+    inner: tokio::io::Stdin,
+    closed: Arc<Notify>,
+}
+
+impl AsyncRead for EofSignal {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let at_end = matches!(polled, Poll::Ready(Ok(())))
+            && buf.filled().len() == before
+            && buf.remaining() > 0;
+        if at_end || matches!(polled, Poll::Ready(Err(_))) {
+            self.closed.notify_one();
+        }
+        polled
+    }
+}
 
 /// Runs the server on stdin/stdout until `exit` or end of input. The exit
 /// code follows LSP: 0 after `shutdown` then `exit`, 1 otherwise.
@@ -33,9 +65,22 @@ pub fn serve() -> i32 {
     runtime.block_on(async move {
         let (service, socket) =
             tower_lsp_server::LspService::new(move |client| server::Backend::new(client, shared));
-        tower_lsp_server::Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        let input_closed = Arc::new(Notify::new());
+        let stdin = EofSignal {
+            inner: tokio::io::stdin(),
+            closed: input_closed.clone(),
+        };
+        let serve =
+            tower_lsp_server::Server::new(stdin, tokio::io::stdout(), socket).serve(service);
+        tokio::pin!(serve);
+        // Once the client is gone, a handler still waiting for its answer
+        // (a `workspace/configuration` request, say) must not keep us alive.
+        tokio::select! {
+            _ = &mut serve => {}
+            _ = input_closed.notified() => {
+                let _ = tokio::time::timeout(INPUT_CLOSED_GRACE, &mut serve).await;
+            }
+        }
     });
     // Blocking tasks (a corpus still being indexed) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

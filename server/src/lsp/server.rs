@@ -18,6 +18,9 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+/// How long to wait for the client to answer one of our requests.
+const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Backend {
     client: Client,
     state: Arc<ServerState>,
@@ -131,7 +134,12 @@ impl Backend {
             scope_uri: None,
             section: Some(SECTION.to_string()),
         };
-        if let Ok(values) = self.client.configuration(vec![item]).await {
+        // Never wait on the client forever: a client that went away (or never
+        // answers) must not keep this handler, and so the server, alive.
+        let asked =
+            tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, self.client.configuration(vec![item]))
+                .await;
+        if let Ok(Ok(values)) = asked {
             if let Some(value) = values.into_iter().next().filter(|v| !v.is_null()) {
                 self.apply_settings(Settings::from_json(&value));
             }
