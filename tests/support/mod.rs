@@ -186,6 +186,10 @@ impl LspClient {
         json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn close_stdin(&mut self) {
         self.stdin = None;
     }

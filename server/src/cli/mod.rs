@@ -93,9 +93,17 @@ pub fn run(command: Command) -> i32 {
     };
     match result {
         Ok(code) => code,
+        // `paper-ls search … | head` closes the pipe early: not an error.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("paper-ls: {e:#}");
             2
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }

@@ -36,6 +36,7 @@ pub fn load_csl_json(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<P
                     line: lines.line(span.start),
                     span: span.clone(),
                     key_span: None,
+                    key_columns: None,
                 };
                 papers.push(paper);
             }

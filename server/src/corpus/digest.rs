@@ -57,6 +57,7 @@ pub fn load_digest(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<Pro
                     line: title_line,
                     span: start..line_start + raw_line.trim_end().len(),
                     key_span: None,
+                    key_columns: None,
                 };
                 papers.push(paper);
             }
@@ -74,6 +75,7 @@ pub fn load_digest(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<Pro
             line: title_line,
             span: start..start + title.len(),
             key_span: None,
+            key_columns: None,
         };
         papers.push(paper);
     }

@@ -41,6 +41,7 @@ pub fn load_json_lines(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec
             line: line_no,
             span: start..start + line.len(),
             key_span: None,
+            key_columns: None,
         };
         papers.push(paper);
     }

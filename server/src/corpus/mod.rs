@@ -19,7 +19,9 @@ pub mod paper;
 pub mod selection;
 pub mod source;
 
-pub use paper::{Identifiers, KeyOrigin, LineStarts, Origin, Paper, Person, Problem, Severity};
+pub use paper::{
+    Identifiers, KeyColumns, KeyOrigin, LineStarts, Origin, Paper, Person, Problem, Severity,
+};
 pub use source::SourceKind;
 
 use std::collections::HashMap;
@@ -50,6 +52,8 @@ pub struct Corpus {
     pub problems: Vec<Problem>,
     by_key: HashMap<String, usize>,
     by_folded_key: HashMap<String, usize>,
+    /// Lower-cased keys in order, for prefix lookups without an index.
+    sorted_keys: Vec<(String, usize)>,
 }
 
 impl Corpus {
@@ -99,6 +103,7 @@ impl Corpus {
             problems.append(&mut trouble);
         }
         papers.sort_by_key(|p| (p.origin.file, p.origin.span.start));
+        locate_keys(&mut papers, &read);
         let paths: Vec<PathBuf> = read.iter().map(|s| s.path.clone()).collect();
         keys::assign_keys(&mut papers, &paths, &mut problems);
         let mut sources: Vec<SourceFile> = read
@@ -124,13 +129,32 @@ impl Corpus {
             by_key.entry(p.key.clone()).or_insert(i);
             by_folded_key.entry(p.key.to_lowercase()).or_insert(i);
         }
+        let mut sorted_keys: Vec<(String, usize)> = papers
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.key.to_lowercase(), i))
+            .collect();
+        sorted_keys.sort_unstable();
         Corpus {
             papers,
             sources,
             problems,
             by_key,
             by_folded_key,
+            sorted_keys,
         }
+    }
+
+    /// Papers whose key starts with `prefix` (case-insensitive), in key order.
+    pub fn keys_starting_with(&self, prefix: &str) -> impl Iterator<Item = usize> + '_ {
+        let folded = prefix.to_lowercase();
+        let start = self
+            .sorted_keys
+            .partition_point(|(k, _)| k.as_str() < folded.as_str());
+        self.sorted_keys[start..]
+            .iter()
+            .take_while(move |(k, _)| k.starts_with(&folded))
+            .map(|(_, i)| *i)
     }
 
     /// The paper with this key; BibTeX keys are case-insensitive, so an exact
@@ -165,6 +189,24 @@ impl Corpus {
             bytes.extend_from_slice(&s.content_hash.to_le_bytes());
         }
         xxhash_rust::xxh3::xxh3_64(&bytes)
+    }
+}
+
+/// Fills in `key_columns` while the source texts are still at hand.
+fn locate_keys(papers: &mut [Paper], read: &[source::ReadSource]) {
+    let lines: Vec<Option<LineStarts>> = read
+        .iter()
+        .map(|s| s.kind.is_bibtex().then(|| LineStarts::new(&s.text)))
+        .collect();
+    for paper in papers.iter_mut() {
+        let (Some(span), Some(Some(starts))) =
+            (&paper.origin.key_span, lines.get(paper.origin.file))
+        else {
+            continue;
+        };
+        let text = &read[paper.origin.file].text;
+        let line = starts.line(span.start);
+        paper.origin.key_columns = KeyColumns::of(text, line, starts.start_of(line), span);
     }
 }
 

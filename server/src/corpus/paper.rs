@@ -55,6 +55,33 @@ pub struct Origin {
     pub span: Range<usize>,
     /// Byte range of the citation key, where the source has one.
     pub key_span: Option<Range<usize>>,
+    /// Where the key sits as line and columns, so an editor can be sent
+    /// there without re-reading the file (filled in by `Corpus`).
+    pub key_columns: Option<KeyColumns>,
+}
+
+/// A key's place in its source file, in both position encodings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyColumns {
+    /// 1-based line of the key.
+    pub line: u32,
+    pub utf8: Range<u32>,
+    pub utf16: Range<u32>,
+}
+
+impl KeyColumns {
+    /// The columns of `span` in `text`, given the offset where its line starts.
+    pub fn of(text: &str, line: u32, line_start: usize, span: &Range<usize>) -> Option<KeyColumns> {
+        let before = text.get(line_start..span.start)?;
+        let key = text.get(span.clone())?;
+        let col8 = before.len() as u32;
+        let col16 = before.encode_utf16().count() as u32;
+        Some(KeyColumns {
+            line,
+            utf8: col8..col8 + key.len() as u32,
+            utf16: col16..col16 + key.encode_utf16().count() as u32,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,6 +172,14 @@ impl LineStarts {
                 .map(|(i, _)| i + 1),
         );
         LineStarts { starts }
+    }
+
+    /// Byte offset where the 1-based `line` starts.
+    pub fn start_of(&self, line: u32) -> usize {
+        self.starts
+            .get(line.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// 1-based line of `offset`.

@@ -135,16 +135,23 @@ fn matching(ctx: PaperContext<'_>, typed: &str, limit: usize) -> (Vec<usize>, bo
     (by_key, more)
 }
 
-/// Without an index (still building): key prefixes and title substrings.
+/// Without an index (still building): key prefixes, and title substrings
+/// where the corpus is small enough to scan on every keystroke.
 fn scan(ctx: PaperContext<'_>, typed: &str, limit: usize) -> Vec<usize> {
-    let folded = typed.to_lowercase();
+    const SCAN_TITLES_BELOW: usize = 20_000;
     let papers = &ctx.corpus.papers;
-    let by_key = (0..papers.len()).filter(|&i| papers[i].key.to_lowercase().starts_with(&folded));
-    let by_title = (0..papers.len()).filter(|&i| papers[i].title.to_lowercase().contains(&folded));
     let mut seen = HashSet::new();
-    by_key
-        .chain(by_title)
-        .filter(|i| seen.insert(*i))
-        .take(limit)
-        .collect()
+    let mut out: Vec<usize> = ctx.corpus.keys_starting_with(typed).take(limit).collect();
+    seen.extend(out.iter().copied());
+    if papers.len() < SCAN_TITLES_BELOW {
+        let folded = typed.to_lowercase();
+        let by_title =
+            (0..papers.len()).filter(|&i| papers[i].title.to_lowercase().contains(&folded));
+        out.extend(
+            by_title
+                .filter(|i| seen.insert(*i))
+                .take(limit.saturating_sub(out.len())),
+        );
+    }
+    out
 }

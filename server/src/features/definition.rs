@@ -4,18 +4,17 @@
 //! written on demand into the cache directory.
 
 use super::card::{byline, links};
-use crate::corpus::{bundled::write_atomically, Corpus, Paper};
-use std::ops::Range;
+use crate::corpus::{bundled::write_atomically, Corpus, KeyColumns, Paper};
 use std::path::{Path, PathBuf};
 
-/// A place in a file: the editor opens `path` and selects `span` (byte
-/// offsets into the file's text; `None` selects the start of `line`).
+/// A place in a file: the editor opens `path` and selects the key (its
+/// columns in both encodings), or goes to the start of `line`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaperLocation {
     pub path: PathBuf,
     /// 1-based line of the target.
     pub line: u32,
-    pub span: Option<Range<usize>>,
+    pub key: Option<KeyColumns>,
 }
 
 /// The location go-to-definition should open for `paper`.
@@ -26,21 +25,19 @@ pub fn paper_location(
 ) -> std::io::Result<PaperLocation> {
     let source = corpus.source_of(paper);
     if source.is_readable_in_editor() && source.path.is_file() {
+        let key = paper.origin.key_columns.clone();
+        let line = key.as_ref().map_or(paper.origin.line, |k| k.line);
         return Ok(PaperLocation {
             path: source.path.clone(),
-            line: paper.origin.line,
-            span: paper
-                .origin
-                .key_span
-                .clone()
-                .or(Some(paper.origin.span.clone())),
+            line,
+            key,
         });
     }
     let path = write_paper_card(corpus, paper, cache_dir)?;
     Ok(PaperLocation {
         path,
         line: 1,
-        span: None,
+        key: None,
     })
 }
 

@@ -108,15 +108,21 @@ impl PaperIndex {
                 );
             }
         }
+        // Prefixes of one or two letters expand to thousands of terms: keep
+        // those to keys, names and title words, where they mean something.
+        let chars = word.chars().count();
         if typing {
             add(prefix(f.key, word), KEY_BOOST);
-            add(prefix(f.key_words, word), PREFIX_BOOST);
-            add(prefix(f.title_words, word), PREFIX_BOOST);
-            add(prefix(f.authors, word), PREFIX_BOOST);
-            add(prefix(f.abstract_text, word), PREFIX_BOOST / 3.0);
-        }
-        let chars = word.chars().count();
-        if chars >= 5 {
+            if chars >= 2 {
+                add(prefix(f.key_words, word), PREFIX_BOOST);
+                add(prefix(f.title_words, word), PREFIX_BOOST);
+                add(prefix(f.authors, word), PREFIX_BOOST);
+            }
+            if chars >= 4 {
+                add(prefix(f.abstract_text, word), PREFIX_BOOST / 3.0);
+            }
+        } else if chars >= 5 {
+            // A word still being typed is no typo; a finished one may be.
             let distance = if chars >= 9 { 2 } else { 1 };
             add(fuzzy(f.title_words, word, distance), FUZZY_BOOST);
             add(fuzzy(f.authors, word, distance), FUZZY_BOOST);

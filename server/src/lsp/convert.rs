@@ -2,8 +2,7 @@
 //! negotiated encoding here and nowhere else.
 
 use super::documents::DocumentSnapshot;
-use super::position::{LineIndex, PositionEncoding};
-use crate::corpus::source::decode_text;
+use super::position::PositionEncoding;
 use crate::features::completion::KeyCompletions;
 use crate::features::definition::PaperLocation;
 use crate::features::diagnostics::UnknownKey;
@@ -70,25 +69,18 @@ pub fn diagnostic(
     }
 }
 
-/// A location in a corpus file or a paper card. The file is read to turn the
-/// entry's byte span into positions; if that fails the line alone is used.
+/// A location in a corpus file (the key selected) or a paper card (its top).
 pub fn location(target: &PaperLocation, enc: PositionEncoding) -> Option<Location> {
     let uri = Uri::from_file_path(&target.path)?;
-    let line_start = Position::new(target.line.saturating_sub(1), 0);
-    let mut range = tower_lsp_server::ls_types::Range::new(line_start, line_start);
-    if let (Some(span), Ok(bytes)) = (&target.span, std::fs::read(&target.path)) {
-        let text = decode_text(bytes, &target.path, &mut Vec::new());
-        if span.end <= text.len() {
-            let lines = LineIndex::new(&text);
-            let (sl, sc) = lines.position(&text, span.start, enc);
-            let (el, ec) = lines.position(&text, span.end, enc);
-            if sl + 1 == target.line {
-                range = tower_lsp_server::ls_types::Range::new(
-                    Position::new(sl, sc),
-                    Position::new(el, ec),
-                );
-            }
-        }
-    }
+    let line = target.line.saturating_sub(1);
+    let (start, end) = match (&target.key, enc) {
+        (Some(k), PositionEncoding::Utf8) => (k.utf8.start, k.utf8.end),
+        (Some(k), PositionEncoding::Utf16) => (k.utf16.start, k.utf16.end),
+        (None, _) => (0, 0),
+    };
+    let range = tower_lsp_server::ls_types::Range::new(
+        Position::new(line, start),
+        Position::new(line, end),
+    );
     Some(Location { uri, range })
 }

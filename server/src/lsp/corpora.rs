@@ -50,6 +50,15 @@ impl CorpusCache {
             .clone()
     }
 
+    /// Every corpus loaded so far, with the files it came from.
+    pub fn loaded(&self) -> Vec<(CorpusSelection, Arc<LoadedCorpus>)> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots
+            .iter()
+            .filter_map(|(selection, slot)| Some((selection.clone(), slot.get()?.clone())))
+            .collect()
+    }
+
     /// Forgets corpora no selection uses any more.
     pub fn retain(&self, in_use: &[CorpusSelection]) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());

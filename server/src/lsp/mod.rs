@@ -64,7 +64,9 @@ pub fn serve() -> i32 {
     let shared = state.clone();
     runtime.block_on(async move {
         let (service, socket) =
-            tower_lsp_server::LspService::new(move |client| server::Backend::new(client, shared));
+            tower_lsp_server::LspService::build(move |client| server::Backend::new(client, shared))
+                .custom_method("paper-ls/status", server::Backend::status)
+                .finish();
         let input_closed = Arc::new(Notify::new());
         let stdin = EofSignal {
             inner: tokio::io::stdin(),

@@ -158,6 +158,27 @@ impl Backend {
         }
     }
 
+    /// `paper-ls/status`: the corpora loaded so far, their size and whether
+    /// full-text search is ready, for status lines and benchmarks.
+    pub async fn status(&self) -> Result<serde_json::Value> {
+        let corpora: Vec<serde_json::Value> = self
+            .state
+            .corpora
+            .loaded()
+            .into_iter()
+            .map(|(selection, loaded)| {
+                serde_json::json!({
+                    "sources": if selection.is_empty() { vec!["<bundled>".to_string()] } else { selection.iter().map(|p| p.display().to_string()).collect() },
+                    "papers": loaded.corpus.papers.len(),
+                    "problems": loaded.corpus.problems.len(),
+                    "indexed": loaded.index().is_some(),
+                })
+            })
+            .collect();
+        let ready = !corpora.is_empty() && corpora.iter().all(|c| c["indexed"] == true);
+        Ok(serde_json::json!({ "corpora": corpora, "indexReady": ready }))
+    }
+
     /// Offset of a request's position in its document, `None` past the end.
     fn offset_in(&self, doc: &DocumentSnapshot, pos: Position) -> Option<usize> {
         doc.offset(pos.line, pos.character, self.state.encoding())

@@ -245,6 +245,7 @@ impl<'p> Converter<'p> {
             line: entry.line,
             span: entry.span.clone(),
             key_span: entry.key_span.clone(),
+            key_columns: None,
         };
         Some(paper)
     }
