@@ -301,3 +301,23 @@ fn every_command_has_help() {
         assert!(text.contains("Usage: paper-ls"), "{cmd}: {text}");
     }
 }
+
+#[test]
+fn related_lists_the_closest_papers_from_the_shell() {
+    let cache = tempfile::tempdir().unwrap();
+    let text = stdout(&paper_ls(
+        cache.path(),
+        &["related", "grokfast-accelerated-grokking"],
+    ));
+    let first_two: Vec<&str> = text.lines().take(2).collect();
+    assert!(first_two.iter().all(|l| l.contains("Grokking")), "{text}");
+    assert!(
+        !text.contains("grokfast-accelerated-grokking"),
+        "never the paper itself: {text}"
+    );
+    let json = json(&paper_ls(
+        cache.path(),
+        &["related", "--json", "-n", "3", "grokking-edge-numerical"],
+    ));
+    assert_eq!(json.as_array().unwrap().len(), 3);
+}

@@ -485,3 +485,106 @@ fn closing_stdin_ends_the_server() {
     let status = client.wait_exit();
     assert!(status.code().is_some(), "exited by itself: {status:?}");
 }
+
+#[test]
+fn implementation_lists_related_papers_best_first_never_itself() {
+    let mut s = session();
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@grokfast-accelerated-grokking]",
+    );
+    let locations = s
+        .client
+        .request("textDocument/implementation", LspClient::at(&uri, 0, 5));
+    let locations = locations.as_array().unwrap();
+    assert!(locations.len() >= 3, "{locations:?}");
+    let bib_path = locations[0]["uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("file://")
+        .unwrap()
+        .to_string();
+    let bib = std::fs::read_to_string(bib_path).unwrap();
+    let keys: Vec<String> = locations
+        .iter()
+        .map(|l| {
+            let line = bib
+                .lines()
+                .nth(l["range"]["start"]["line"].as_u64().unwrap() as usize)
+                .unwrap();
+            line.trim_start_matches("@misc{")
+                .trim_end_matches(',')
+                .to_string()
+        })
+        .collect();
+    assert!(
+        !keys.contains(&"grokfast-accelerated-grokking".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys[..2].contains(&"grokking-tickets-lottery".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys[..2].contains(&"grokking-edge-numerical".to_string()),
+        "{keys:?}"
+    );
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 5));
+    let card = hover["contents"]["value"].as_str().unwrap();
+    let related = card
+        .split("Related:")
+        .nth(1)
+        .expect("card ends with related papers");
+    assert_eq!(
+        related.lines().filter(|l| l.starts_with("- ")).count(),
+        3,
+        "{card}"
+    );
+    assert!(related.contains("Grokking Tickets"), "{card}");
+}
+
+#[test]
+fn workspace_symbols_and_commands_search_the_corpus() {
+    let mut s = session();
+    s.client
+        .open(&s.dir.path().join("note.md"), "markdown", "nothing here");
+    let symbols = s.client.request(
+        "workspace/symbol",
+        json!({"query": "slow gradients grokking"}),
+    );
+    let first = &symbols.as_array().unwrap()[0];
+    assert_eq!(
+        first["name"],
+        "Grokfast: Accelerated Grokking by Amplifying Slow Gradients"
+    );
+    assert_eq!(first["containerName"], "grokfast-accelerated-grokking");
+    assert!(first["location"]["uri"].as_str().unwrap().ends_with(".bib"));
+    let found = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.search", "arguments": ["lottery tickets", 5]}),
+    );
+    assert_eq!(found[0]["key"], "grokking-tickets-lottery", "{found}");
+    assert!(found[0]["abstract"].as_str().unwrap().len() > 100);
+    let related = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.related", "arguments": ["grokking-tickets-lottery", 3]}),
+    );
+    let keys: Vec<&str> = related
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 3);
+    assert!(!keys.contains(&"grokking-tickets-lottery"));
+    // Lottery tickets are what the paper is mostly about.
+    assert!(keys.contains(&"layers-play-lottery"), "{keys:?}");
+    let bad = s.client.request_raw(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.related", "arguments": ["no-such-key"]}),
+    );
+    assert_eq!(bad["error"]["code"], -32602);
+}

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 /// The corpus the user asked for: `--corpus` paths, else the nearest
 /// `paper-ls.toml`, else the bundled corpus.
-fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
+pub(super) fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
     if !args.paths.is_empty() {
         return Ok(Corpus::load(&args.paths));
     }
@@ -42,7 +42,7 @@ fn warn_about_errors(corpus: &Corpus) {
     }
 }
 
-fn open_index(corpus: &Corpus) -> PaperIndex {
+pub(super) fn open_index(corpus: &Corpus) -> PaperIndex {
     let (index, warning) = PaperIndex::for_corpus(corpus, &bundled::cache_dir(), &mut |_, _| {});
     if let Some(w) = warning {
         eprintln!("paper-ls: {w}");
@@ -77,6 +77,31 @@ pub fn search(args: &CorpusArgs, query: &str, limit: usize, json: bool) -> anyho
         }
     }
     Ok(if hits.is_empty() { 1 } else { 0 })
+}
+
+pub fn related(args: &CorpusArgs, key: &str, limit: usize, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args)?;
+    let Some(ordinal) = corpus.index_of(key) else {
+        bail!(
+            "no paper has the key `{key}` among {} papers",
+            corpus.papers.len()
+        );
+    };
+    let index = open_index(&corpus);
+    let hits = index.related(&corpus, ordinal, limit);
+    let mut out = std::io::stdout().lock();
+    if json {
+        let items: Vec<_> = hits
+            .iter()
+            .map(|h| paper_json(&corpus, &corpus.papers[h.paper]))
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+    } else {
+        for (rank, hit) in hits.iter().enumerate() {
+            writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
+        }
+    }
+    Ok(0)
 }
 
 pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {

@@ -4,6 +4,7 @@
 //! over the corpus and index layers, printing text or `--json`.
 
 mod commands;
+mod eval;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -45,6 +46,30 @@ pub enum Command {
         json: bool,
         /// The paper's citation key.
         key: String,
+    },
+    /// List the papers most related to one (by title and abstract), best first.
+    Related {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, short = 'n', default_value_t = 10)]
+        limit: usize,
+        /// The paper's citation key.
+        key: String,
+    },
+    /// Measure related-papers quality on a corpus with arXiv categories: the
+    /// share of each sampled paper's top 5 related papers that have its
+    /// primary category, and the latency of one related-papers query.
+    EvalRelated {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// How many papers to sample (deterministically).
+        #[arg(long, default_value_t = 500)]
+        sample: usize,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Say what was loaded: papers, how many have abstracts, and every problem (file:line).
     Stats {
@@ -88,6 +113,17 @@ pub fn run(command: Command) -> i32 {
         } => commands::search(&corpus, &query.join(" "), limit, json),
         Command::Show { corpus, json, key } => commands::show(&corpus, &key, json),
         Command::Stats { corpus, json } => commands::stats(&corpus, json),
+        Command::Related {
+            corpus,
+            json,
+            limit,
+            key,
+        } => commands::related(&corpus, &key, limit, json),
+        Command::EvalRelated {
+            corpus,
+            sample,
+            out,
+        } => eval::eval_related(&corpus, sample, out.as_deref()),
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
         Command::Index { corpus } => commands::index(&corpus),
     };

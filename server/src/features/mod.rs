@@ -7,6 +7,8 @@ pub mod card;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;
+pub mod related;
+pub mod title_mentions;
 
 use crate::corpus::Corpus;
 use crate::index::PaperSearch;

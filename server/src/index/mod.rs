@@ -10,7 +10,9 @@
 //! `PaperIndex` only reads and is cheap to share.
 
 pub mod query;
+pub mod related;
 pub mod schema;
+pub mod title_matcher;
 
 use crate::corpus::Corpus;
 use schema::{build_schema, register_analyzers, split_key_words, Fields, SCHEMA_VERSION};
@@ -37,9 +39,12 @@ pub struct SearchRequest<'a> {
     pub as_you_type: bool,
 }
 
-/// The narrow interface features use to search a corpus.
+/// The narrow interface features use to search a corpus: search by words,
+/// and papers related to one paper. (Lookup by key is the corpus's own.)
 pub trait PaperSearch: Send + Sync {
     fn search(&self, request: &SearchRequest<'_>) -> Vec<Hit>;
+    /// Papers most like the one at `ordinal` in `corpus`, best first, never itself.
+    fn related(&self, corpus: &Corpus, ordinal: usize, limit: usize) -> Vec<Hit>;
 }
 
 /// Where an index lives and whether it had to be built.

@@ -23,6 +23,10 @@ const PREFIX_BOOST: f32 = 1.5;
 const FUZZY_BOOST: f32 = 0.8;
 
 impl PaperSearch for PaperIndex {
+    fn related(&self, corpus: &crate::corpus::Corpus, ordinal: usize, limit: usize) -> Vec<Hit> {
+        self.related_to(corpus, ordinal, limit)
+    }
+
     fn search(&self, request: &SearchRequest<'_>) -> Vec<Hit> {
         if request.limit == 0 {
             return Vec::new();
@@ -131,7 +135,7 @@ impl PaperIndex {
     }
 
     /// The tokens an analyzer makes of `text`.
-    fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
+    pub(super) fn analyze(&self, analyzer: &str, text: &str) -> Vec<String> {
         let Some(mut analyzer) = self.index.tokenizers().get(analyzer) else {
             return Vec::new();
         };
@@ -167,7 +171,7 @@ fn fuzzy(field: Field, text: &str, distance: u8) -> Box<dyn Query> {
     ))
 }
 
-fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
+pub(super) fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
     let column = searcher
         .segment_reader(addr.segment_ord)
         .fast_fields()

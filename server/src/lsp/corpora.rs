@@ -7,7 +7,8 @@
 //! then features fall back to scanning the parsed papers.
 
 use crate::corpus::{bundled, Corpus};
-use crate::index::{PaperIndex, PERSIST_MIN_PAPERS};
+use crate::features::PaperContext;
+use crate::index::{PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -25,6 +26,16 @@ pub struct LoadedCorpus {
 impl LoadedCorpus {
     pub fn index(&self) -> Option<Arc<PaperIndex>> {
         self.index.read().ok().and_then(|i| i.clone())
+    }
+
+    /// Runs a feature over this corpus and whatever index it has right now.
+    pub fn with_context<R>(&self, feature: impl FnOnce(PaperContext<'_>) -> R) -> R {
+        let index = self.index();
+        let search = index.as_deref().map(|i| i as &dyn PaperSearch);
+        feature(PaperContext {
+            corpus: &self.corpus,
+            search,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 //! document sees, runs the `features` off the async executor and converts
 //! their plain answers to LSP types (positions in the negotiated encoding).
 
+mod commands;
 pub mod config;
 mod convert;
 mod corpora;

@@ -1,6 +1,7 @@
 //! The `LanguageServer` implementation: thin handlers that take a snapshot,
 //! run a feature off the executor, and convert its answer.
 
+use super::commands;
 use super::config::{Settings, SECTION};
 use super::convert;
 use super::corpora::{LoadReport, LoadedCorpus};
@@ -8,15 +9,19 @@ use super::documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
 use super::position::PositionEncoding;
 use super::state::ServerState;
 use crate::corpus::{bundled, selection, Corpus, Severity};
-use crate::features::{completion, definition, diagnostics, PaperContext};
+use crate::features::{completion, definition, diagnostics, related, PaperContext};
 use crate::index::PaperSearch;
 use crate::notes::{self, Language};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
+
+/// How many related papers go-to-implementation lists.
+const RELATED_LOCATIONS: usize = 10;
 
 /// How long to wait for the client to answer one of our requests.
 const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -245,6 +250,12 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         }),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
+        implementation_provider: Some(ImplementationProviderCapability::Simple(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: commands::COMMANDS.iter().map(|c| c.to_string()).collect(),
+            ..ExecuteCommandOptions::default()
+        }),
         ..ServerCapabilities::default()
     }
 }
@@ -449,7 +460,15 @@ impl LanguageServer for Backend {
         else {
             return Ok(None);
         };
-        let card = crate::features::card::paper_card(&loaded.corpus, &loaded.corpus.papers[paper]);
+        let for_card = loaded.clone();
+        let card = tokio::task::spawn_blocking(move || {
+            for_card.with_context(|ctx| {
+                let card = crate::features::card::paper_card(ctx.corpus, &ctx.corpus.papers[paper]);
+                card + &related::related_section(ctx, paper)
+            })
+        })
+        .await
+        .unwrap_or_default();
         Ok(Some(Hover {
             contents: HoverContents::Markup(convert::markdown(card)),
             range: Some(convert::range(&doc, &range, self.state.encoding())),
@@ -480,5 +499,55 @@ impl LanguageServer for Backend {
         .ok()
         .flatten();
         Ok(location.map(GotoDefinitionResponse::Scalar))
+    }
+
+    async fn goto_implementation(
+        &self,
+        params: GotoImplementationParams,
+    ) -> Result<Option<GotoImplementationResponse>> {
+        let Some((_, loaded, paper, _)) = self
+            .cited_paper_at(&params.text_document_position_params)
+            .await
+        else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let locations = tokio::task::spawn_blocking(move || {
+            let cache = bundled::cache_dir();
+            loaded.with_context(|ctx| {
+                related::related_papers(ctx, paper, RELATED_LOCATIONS)
+                    .into_iter()
+                    .filter_map(|i| {
+                        definition::paper_location(ctx.corpus, &ctx.corpus.papers[i], &cache).ok()
+                    })
+                    .filter_map(|target| convert::location(&target, enc))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(GotoImplementationResponse::Array(locations)))
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<WorkspaceSymbolResponse>> {
+        let loaded = self.state.workspace_corpus(&self.load_report()).await;
+        let enc = self.state.encoding();
+        let symbols = tokio::task::spawn_blocking(move || {
+            commands::paper_symbols(&loaded, &params.query, enc)
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
+    }
+
+    async fn execute_command(
+        &self,
+        params: ExecuteCommandParams,
+    ) -> Result<Option<serde_json::Value>> {
+        let loaded = self.state.workspace_corpus(&self.load_report()).await;
+        commands::execute(loaded, params).await.map(Some)
     }
 }

@@ -98,6 +98,20 @@ impl ServerState {
         self.corpora.get(&selection, report).await
     }
 
+    /// The corpus of the workspace as a whole (configured, else bundled), for
+    /// requests that come without a document.
+    pub async fn workspace_corpus(&self, report: &LoadReport) -> Arc<LoadedCorpus> {
+        let root = read(&self.root);
+        let selection = corpus_selection(
+            root.as_deref(),
+            &self.configured(),
+            None,
+            "",
+            crate::notes::Language::Markdown,
+        );
+        self.corpora.get(&selection, report).await
+    }
+
     /// Drops cached corpora that no open document uses any more.
     pub fn forget_unused_corpora(&self) {
         let snapshots: Vec<Arc<DocumentSnapshot>> = {

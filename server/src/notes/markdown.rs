@@ -33,7 +33,7 @@ use super::{Citation, CitationForm, KeyContext};
 use inline::{is_regchar, tokens, Tok, KEY_PUNCT};
 use std::ops::Range;
 
-pub(crate) use blocks::front_matter;
+pub(crate) use blocks::{front_matter, prose_runs};
 
 /// Quarto cross-reference kinds: `@fig-x` refers to a figure, not a paper.
 const CROSSREF_PREFIXES: &[&str] = &[

@@ -15,6 +15,7 @@
 pub mod bibliography;
 mod latex;
 mod markdown;
+pub mod prose_words;
 
 use std::ops::Range;
 use std::path::Path;

@@ -48,10 +48,13 @@ impl<'t> Scan<'t> {
     }
 
     /// For an `@` at `at` that begins `@type{` or `@type(`: the type's
-    /// range and the offset of the opening delimiter.
+    /// range and the offset of the opening delimiter. Blanks, line breaks
+    /// included, may separate the `@`, the type and the delimiter, as in
+    /// BibTeX (btxdoc's own example of legal syntax puts the `@` at the
+    /// end of a line and the type on the next).
     pub(super) fn header(&self, at: usize) -> Option<(Range<usize>, usize)> {
         let mut i = at + 1;
-        while matches!(self.b.get(i), Some(b' ' | b'\t')) {
+        while self.b.get(i).is_some_and(u8::is_ascii_whitespace) {
             i += 1;
         }
         let word = self.word_at(i);

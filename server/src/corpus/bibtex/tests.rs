@@ -204,6 +204,21 @@ fn parenthesised_entries_and_strings() {
 }
 
 #[test]
+fn line_breaks_between_at_type_and_delimiter() {
+    // btxdoc.bib's example of "syntactically legal things": BibTeX skips
+    // white space, line breaks included, after the `@` and after the type.
+    let text = "@FAKE-ENTRY\n        {fake-database-key,\n        never-to-be-used-field = \"x\"\n        }\n\nthose with the inclination may use.@\n\nMaNuAl  (scribe,\n        TITLE=\"Scribe Document Production System\",\n                                                MONTH\n=aPR\n        ,YEAR=1984,\n)                               May the inclination not be with you.\n@misc{after, title = {After}}\n";
+    let (papers, problems) = load_one(text);
+    assert!(problems.is_empty(), "{:?}", messages(&problems));
+    assert_eq!(keys(&papers), vec!["fake-database-key", "scribe", "after"]);
+    let scribe = paper(&papers, "scribe");
+    assert_eq!(scribe.entry_type, "manual");
+    assert_eq!(scribe.title, "Scribe Document Production System");
+    assert_eq!(scribe.year, Some(1984));
+    assert_eq!(scribe.origin.line, 6);
+}
+
+#[test]
 fn comments_and_preambles_are_ignored() {
     let text = "@comment{ @article{hidden, title = {No}} }\n@Comment jabref-meta: databaseType:bibtex;\n@preamble{ \"\\newcommand{\\noop}[1]{}\" }\n% @article{commented, title={No}}\nSome free text with an email@example.org address.\n@misc{shown, title = {Yes}}\n";
     let (papers, problems) = load_one(text);

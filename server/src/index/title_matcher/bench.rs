@@ -1,0 +1,278 @@
+//! Figures for the title matcher at corpus scale, printed, never asserted:
+//! build time and memory with 100k and 1M titles, and detection time over a
+//! generated 10,000-line note. The titles are the real arXiv 2025 cs and
+//! ACL Anthology titles from `../shared/corpora` (178,916), recombined
+//! deterministically up to a million; the note is real abstract prose with
+//! about a hundred real titles sprinkled in. Run it in release:
+//!
+//! `cargo test --release --lib title_matcher::bench -- --ignored --nocapture`
+
+use super::*;
+use crate::corpus::Corpus;
+use crate::notes::prose_words::prose_words;
+use crate::notes::Language;
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const NOTE_LINES: usize = 10_000;
+const TITLES_IN_NOTE: usize = 100;
+
+#[test]
+#[ignore = "benchmark: prints figures; run in release"]
+fn title_matcher_figures() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    if !shared.exists() {
+        eprintln!("skipped: {} is absent", shared.display());
+        return;
+    }
+    let started = Instant::now();
+    let arxiv = Corpus::load(&[shared.join("arxiv/arxiv-2025-cs.jsonl.gz")]);
+    let acl = Corpus::load(&[shared.join("acl-anthology/anthology+abstracts.bib.gz")]);
+    let real: Vec<&str> = arxiv
+        .papers
+        .iter()
+        .chain(&acl.papers)
+        .map(|p| p.title.as_str())
+        .collect();
+    println!(
+        "loaded {} arXiv + {} ACL titles in {:.1?}",
+        arxiv.papers.len(),
+        acl.papers.len(),
+        started.elapsed()
+    );
+    let synthetic = recombined_titles(&real, 1_000_000 - real.len().min(1_000_000));
+    let all: Vec<&str> = real
+        .iter()
+        .copied()
+        .chain(synthetic.iter().map(String::as_str))
+        .collect();
+    let prose: Vec<&str> = arxiv
+        .papers
+        .iter()
+        .filter_map(|p| p.abstract_text.as_deref())
+        .take(5_000)
+        .collect();
+    for n in [100_000, 1_000_000] {
+        figures_for(&all[..n.min(all.len())], &real, &prose);
+    }
+}
+
+/// Builds a matcher over `titles` a few times and scans a note with it.
+fn figures_for(titles: &[&str], real: &[&str], prose: &[&str]) {
+    let mut builds = Vec::new();
+    let mut matcher = TitleMatcher::default();
+    let mut peak_kb = None;
+    for run in 0..3 {
+        drop(std::mem::take(&mut matcher));
+        let rss_before = status_kb("VmRSS");
+        if run == 0 {
+            reset_peak_rss();
+        }
+        let t = Instant::now();
+        matcher = TitleMatcher::build(titles.iter().copied(), &is_english_word);
+        builds.push(t.elapsed());
+        if run == 0 {
+            peak_kb = status_kb("VmHWM")
+                .zip(rss_before)
+                .map(|(p, b)| p.saturating_sub(b));
+        }
+    }
+    let stats = matcher.stats();
+    println!(
+        "\n{} titles: {} match in full, {} short names, {} distinct words",
+        titles.len(),
+        stats.titles,
+        stats.short_names,
+        stats.words
+    );
+    println!(
+        "  build p50 {:.2?} (runs {:?}); heap {:.1} MB; peak RSS growth while building {}",
+        median(&mut builds),
+        builds,
+        matcher.heap_bytes() as f64 / 1e6,
+        peak_kb.map_or("n/a".into(), |kb| format!("{:.1} MB", kb as f64 / 1e3)),
+    );
+    let (note, inserted) = generated_note(real, prose);
+    for lang in [Language::Markdown, Language::Latex] {
+        detection_figures(&matcher, &note, lang, (&inserted, real));
+    }
+}
+
+fn detection_figures(
+    matcher: &TitleMatcher,
+    note: &str,
+    lang: Language,
+    (inserted, real): (&[usize], &[&str]),
+) {
+    let (mut scans, mut finds) = (Vec::new(), Vec::new());
+    let mut found = Vec::new();
+    for _ in 0..7 {
+        let t = Instant::now();
+        let words = prose_words(note, lang);
+        scans.push(t.elapsed());
+        let t = Instant::now();
+        found = matcher.find(&words);
+        finds.push(t.elapsed());
+    }
+    let whole: HashSet<usize> = found
+        .iter()
+        .filter(|m| !m.short_name)
+        .flat_map(|m| m.papers.iter().copied())
+        .collect();
+    let hits = inserted.iter().filter(|p| whole.contains(p)).count();
+    if std::env::var_os("TITLE_BENCH_DEBUG").is_some() {
+        let words = prose_words(note, lang);
+        let mut counts = std::collections::HashMap::<&str, usize>::new();
+        for m in found.iter().filter(|m| m.short_name) {
+            *counts
+                .entry(&note[words[m.first_word].range.clone()])
+                .or_default() += 1;
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        println!("  short names: {:?}", &counts[..counts.len().min(40)]);
+        for p in inserted.iter().filter(|p| !whole.contains(p)) {
+            println!("  missed: {}", real[*p]);
+        }
+    }
+    println!(
+        "  {lang:?} note of {} lines ({} KB): prose words p50 {:.1?}, matching p50 {:.1?}, \
+         total p50 {:.1?}; {} matches ({} short names); {hits}/{} inserted titles found whole",
+        note.lines().count(),
+        note.len() / 1024,
+        median(&mut scans),
+        median(&mut finds),
+        median(
+            &mut scans
+                .iter()
+                .zip(&finds)
+                .map(|(a, b)| *a + *b)
+                .collect::<Vec<_>>()
+        ),
+        found.len(),
+        found.iter().filter(|m| m.short_name).count(),
+        inserted.len(),
+    );
+}
+
+/// Deterministic pseudo-random numbers (xorshift64).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
+/// `count` titles made of the first half of one real title and the second
+/// half of another; one in four gets a coined short name made of two word
+/// fragments ("Lumaforge: …").
+fn recombined_titles(real: &[&str], count: usize) -> Vec<String> {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    (0..count)
+        .map(|_| {
+            let a: Vec<&str> = real[rng.below(real.len())].split_whitespace().collect();
+            let b: Vec<&str> = real[rng.below(real.len())].split_whitespace().collect();
+            let head = &a[..(a.len() / 2 + rng.below(2)).clamp(1, a.len().max(1))];
+            let tail = &b[(b.len() / 2).min(b.len())..];
+            let mut title = head
+                .iter()
+                .chain(tail)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if rng.below(4) == 0 {
+                let x = real[rng.below(real.len())];
+                let y = real[rng.below(real.len())];
+                title = format!(
+                    "{}{}: {title}",
+                    fragment(x, &mut rng),
+                    fragment(y, &mut rng)
+                );
+            }
+            title
+        })
+        .collect()
+}
+
+/// A capitalised piece of some word of `text`: "Forg".
+fn fragment(text: &str, rng: &mut Rng) -> String {
+    let words: Vec<&str> = title_words(text).collect();
+    let word = words.get(rng.below(words.len())).copied().unwrap_or("Xo");
+    let piece: String = word.chars().take(3 + rng.below(3)).collect();
+    let mut chars = piece.chars();
+    chars.next().map_or(String::new(), |c| {
+        c.to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect()
+    })
+}
+
+/// A 10,000-line note of abstract sentences, hard-wrapped at 80 columns in
+/// paragraphs of ten lines, with about a hundred real titles (as written,
+/// lower-cased, emphasised or quoted; many wrapped over two lines). Also the
+/// papers whose titles were inserted.
+fn generated_note(real: &[&str], prose: &[&str]) -> (String, Vec<usize>) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let words: Vec<&str> = prose.iter().flat_map(|a| a.split_whitespace()).collect();
+    let every = words.len().min(NOTE_LINES * 12) / TITLES_IN_NOTE;
+    let (mut note, mut line, mut lines) = (String::new(), String::new(), 0);
+    let mut inserted = Vec::new();
+    let mut push = |piece: &str, note: &mut String, lines: &mut usize| {
+        if line.len() + piece.len() + 1 > 80 && !line.is_empty() {
+            note.push_str(&line);
+            *lines += 1;
+            note.push_str(if lines.is_multiple_of(10) {
+                "\n\n"
+            } else {
+                "\n"
+            });
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(piece);
+    };
+    for (k, word) in words.iter().cycle().enumerate() {
+        if lines >= NOTE_LINES {
+            break;
+        }
+        if k % every.max(1) == every / 2 {
+            let paper = rng.below(real.len().min(100_000));
+            inserted.push(paper);
+            let title = match inserted.len() % 4 {
+                0 => real[paper].to_string(),
+                1 => real[paper].to_lowercase(),
+                2 => format!("*{}*", real[paper]),
+                _ => format!("“{}”", real[paper]),
+            };
+            for piece in title.split_whitespace() {
+                push(piece, &mut note, &mut lines);
+            }
+        }
+        push(word, &mut note, &mut lines);
+    }
+    (note, inserted)
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// A `kB` figure from `/proc/self/status` (Linux only).
+fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Resets the peak resident set size the kernel reports (`VmHWM`).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}

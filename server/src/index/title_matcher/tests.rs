@@ -1,0 +1,180 @@
+//! The matcher's rules over plain word streams (the notes layer's markup
+//! handling is tested there and in `features::title_mentions`).
+
+use super::*;
+
+const TITLES: &[&str] = &[
+    "Grokfast: Accelerated Grokking by Amplifying Slow Gradients",
+    "SlimFlow: Training Smaller One-Step Diffusion Models with Rectified Flow",
+    "MeshCNN: A Network with an Edge",
+    "Attention Is All You Need",
+    "Attention: Not All You Need",
+    "Transformers: State-of-the-Art Natural Language Processing",
+    "Translation",
+    "Introduction",
+    "Machine Translation",
+    "Is It Worth It",
+    "ROUGE: A Package for Automatic Evaluation of Summaries",
+    "LLMs: Understanding Code Syntax and Semantics",
+    "Grokfast Revisited",
+    "Attention Is All You Need",
+    "Microsemantics",
+];
+
+fn matcher() -> TitleMatcher {
+    TitleMatcher::build(TITLES.iter().copied(), &is_english_word)
+}
+
+/// Plain text to prose words; a blank line starts a block.
+fn words(text: &str) -> Vec<ProseWord> {
+    let mut out = Vec::new();
+    for (p, para) in text.split("\n\n").enumerate() {
+        let base = text
+            .split("\n\n")
+            .take(p)
+            .map(|s| s.len() + 2)
+            .sum::<usize>();
+        for (i, w) in title_words(para).enumerate() {
+            let start = base + (w.as_ptr() as usize - para.as_ptr() as usize);
+            out.push(ProseWord {
+                norm: normalize_word(w).unwrap(),
+                range: start..start + w.len(),
+                starts_block: i == 0,
+            });
+        }
+    }
+    out
+}
+
+/// Each match as (matched text, papers, short name).
+fn found(text: &str) -> Vec<(String, Vec<usize>, bool)> {
+    let words = words(text);
+    matcher()
+        .find(&words)
+        .into_iter()
+        .map(|m| {
+            let range = words[m.first_word].range.start..words[m.last_word].range.end;
+            (text[range].to_string(), m.papers, m.short_name)
+        })
+        .collect()
+}
+
+fn texts(text: &str) -> Vec<String> {
+    found(text).into_iter().map(|(t, _, _)| t).collect()
+}
+
+#[test]
+fn whole_titles_match_in_any_case_and_punctuation() {
+    assert_eq!(
+        found("I read grokfast accelerated grokking by amplifying slow gradients today."),
+        [(
+            "grokfast accelerated grokking by amplifying slow gradients".to_string(),
+            vec![0],
+            false
+        )]
+    );
+    assert_eq!(
+        texts("see MESHCNN -- a network, with an “edge”!"),
+        ["MESHCNN -- a network, with an “edge"]
+    );
+}
+
+#[test]
+fn shared_titles_give_every_paper() {
+    assert_eq!(
+        found("Attention is all you need."),
+        [("Attention is all you need".to_string(), vec![3, 13], false)]
+    );
+}
+
+#[test]
+fn the_longest_title_wins() {
+    // "Grokfast Revisited" is a title too, but it does not start here; the
+    // short name would, and the whole title is longer.
+    assert_eq!(
+        found("Grokfast: Accelerated Grokking by Amplifying Slow Gradients"),
+        [(TITLES[0].to_string(), vec![0], false)]
+    );
+    assert_eq!(
+        found("Grokfast revisited"),
+        [("Grokfast revisited".to_string(), vec![12], false)]
+    );
+}
+
+#[test]
+fn partial_titles_and_generic_titles_do_not_match() {
+    assert!(texts("accelerated grokking by amplifying slow signals").is_empty());
+    assert!(texts("a network with an edge").is_empty());
+    assert!(texts("Translation is hard. Introduction. machine translation").is_empty());
+    assert!(texts("is it worth it").is_empty());
+}
+
+#[test]
+fn titles_do_not_cross_blocks() {
+    assert!(texts("Attention is all\n\nyou need").is_empty());
+}
+
+#[test]
+fn short_names_need_a_coined_word_and_a_capital() {
+    assert_eq!(
+        found("Grokfast and SlimFlow beat MeshCNN and GROKFAST; grokfast does not."),
+        [
+            ("Grokfast".to_string(), vec![0], true),
+            ("SlimFlow".to_string(), vec![1], true),
+            ("MeshCNN".to_string(), vec![2], true),
+            ("GROKFAST".to_string(), vec![0], true),
+        ]
+    );
+    // Ordinary words before a colon are not short names.
+    assert!(texts("Attention and Transformers and Translation").is_empty());
+    // An ordinary word in coined casing matches only as written.
+    assert_eq!(texts("ROUGE scores, rouge, Rouge"), ["ROUGE"]);
+    // Plural acronyms are not names.
+    assert!(texts("LLMs are everywhere").is_empty());
+    // A coined one-word title is its own short name.
+    assert_eq!(texts("Microsemantics"), ["Microsemantics"]);
+}
+
+#[test]
+fn short_names_shared_by_many_papers_are_dropped() {
+    let titles = [
+        "PRISM: One Thing",
+        "PRISM: Two",
+        "PRISM: Three",
+        "PRISM: Four",
+    ];
+    let m = TitleMatcher::build(titles, &is_english_word);
+    assert!(m.find(&words("PRISM")).is_empty());
+    let m = TitleMatcher::build(titles[..3].iter().copied(), &is_english_word);
+    assert_eq!(m.find(&words("PRISM"))[0].papers, [0, 1, 2]);
+}
+
+#[test]
+fn ordinary_words_come_from_the_caller() {
+    let m = TitleMatcher::build(["Grokfast: A"], &|w: &str| w == "grokfast");
+    assert!(m.find(&words("Grokfast")).is_empty());
+}
+
+#[test]
+fn empty_inputs() {
+    let m = TitleMatcher::build([], &is_english_word);
+    assert!(m.find(&words("Attention is all you need")).is_empty());
+    assert!(matcher().find(&[]).is_empty());
+    let m = TitleMatcher::build(["", ":", "a: b"], &is_english_word);
+    assert_eq!(m.stats().titles, 0);
+}
+
+#[test]
+fn many_titles_with_one_anchor_narrow_correctly() {
+    let titles: Vec<String> = (0..500)
+        .map(|i| {
+            format!("On the {} of Grokking", ["Role", "Nature", "Edge"][i % 3]) + &"x".repeat(i / 3)
+        })
+        .collect();
+    let m = TitleMatcher::build(titles.iter().map(String::as_str), &is_english_word);
+    let text = format!("on the nature of grokking{}", "x".repeat(41));
+    let got = m.find(&words(&text));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].papers, [124]);
+    assert_eq!(got[0].last_word, 4);
+}
