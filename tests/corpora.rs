@@ -1,7 +1,7 @@
 //! The corpus engine on real data: the bundled corpus's known-item search,
-//! the real corpora in `../shared/corpora` (counts their README states), and
-//! the sweep over 1,253 real-world `.bib` files. Tests that need `../shared`
-//! skip with a message when it is absent.
+//! and the real corpora in `../shared/corpora` (the counts their README
+//! states). The sweep over the real-world `.bib` files is `bib_wild.rs`.
+//! Tests that need `../shared` skip with a message when it is absent.
 
 use paper_ls::corpus::{bundled, Corpus, Severity};
 use paper_ls::index::{PaperIndex, PaperSearch, SearchRequest};

@@ -588,3 +588,93 @@ fn workspace_symbols_and_commands_search_the_corpus() {
     );
     assert_eq!(bad["error"]["code"], -32602);
 }
+
+#[test]
+fn titles_written_in_prose_get_cards_definitions_and_related_papers() {
+    let mut s = session();
+    let md = "# Reading\n\nToday I read *Grokfast: accelerated grokking by\namplifying slow gradients* and liked it.\n\nLater, Grokfast again.\n";
+    let uri = s.client.open(&s.dir.path().join("note.md"), "markdown", md);
+    let (line, col) = position_of(md, "amplifying");
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, line, col + 3));
+    let card = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no hover: {hover}"));
+    assert!(
+        card.contains("One puzzling artifact in machine learning"),
+        "{card}"
+    );
+    let (start_line, start_col) = position_of(md, "Grokfast: accelerated");
+    assert_eq!(
+        hover["range"]["start"],
+        json!({"line": start_line, "character": start_col})
+    );
+    assert_eq!(
+        hover["range"]["end"],
+        json!({"line": line, "character": col + "amplifying slow gradients".len() as u32})
+    );
+    let (short_line, short_col) = position_of(md, "Grokfast again");
+    let short = s.client.request(
+        "textDocument/hover",
+        LspClient::at(&uri, short_line, short_col + 2),
+    );
+    assert!(
+        short["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("Amplifying Slow Gradients"),
+        "short name: {short}"
+    );
+    let def = s
+        .client
+        .request("textDocument/definition", LspClient::at(&uri, line, col));
+    assert!(def["uri"].as_str().unwrap().ends_with(".bib"), "{def}");
+    let related = s.client.request(
+        "textDocument/implementation",
+        LspClient::at(&uri, line, col),
+    );
+    assert!(related.as_array().unwrap().len() >= 3);
+    let plain = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 2, 3));
+    assert!(plain.is_null(), "ordinary words are no title: {plain}");
+}
+
+#[test]
+fn cite_this_paper_inserts_a_citation_after_the_title() {
+    let mut s = session();
+    let md = "I liked \"Grokking at the Edge of Numerical Stability\" a lot.\nAlso Grokking Tickets: Lottery Tickets Accelerate Grokking [@grokking-tickets-lottery].\n";
+    let uri = s.client.open(&s.dir.path().join("note.md"), "markdown", md);
+    let range = json!({"start": {"line": 0, "character": 15}, "end": {"line": 0, "character": 15}});
+    let actions = s.client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let action = &actions[0];
+    assert_eq!(action["title"], "Cite grokking-edge-numerical", "{actions}");
+    let edit = &action["edit"]["changes"][&uri][0];
+    assert_eq!(edit["newText"], " [@grokking-edge-numerical]");
+    let after_quote = md.find("\" a lot").unwrap() as u32 + 1;
+    assert_eq!(
+        edit["range"]["start"],
+        json!({"line": 0, "character": after_quote})
+    );
+    let cited = json!({"start": {"line": 1, "character": 10}, "end": {"line": 1, "character": 10}});
+    let none = s.client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": cited, "context": {"diagnostics": []}}),
+    );
+    assert_eq!(none, json!([]), "already cited");
+    let tex = "We build on \\emph{Grokking at the Edge of Numerical Stability}.\n";
+    let tex_uri = s.client.open(&s.dir.path().join("paper.tex"), "latex", tex);
+    let range = json!({"start": {"line": 0, "character": 25}, "end": {"line": 0, "character": 25}});
+    let actions = s.client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": tex_uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    assert_eq!(
+        actions[0]["edit"]["changes"][&tex_uri][0]["newText"], "~\\cite{grokking-edge-numerical}",
+        "{actions}"
+    );
+}

@@ -437,6 +437,15 @@ mod tests {
     }
 
     #[test]
+    fn tex_logos() {
+        check(
+            r"The Not So Short Introduction to \LaTeXe{}",
+            "The Not So Short Introduction to LaTeX2ε",
+        );
+        check(r"\BibTeX\ and \LaTeX", "BibTeX and LaTeX");
+    }
+
+    #[test]
     fn escapes() {
         check(r"R\&D", "R&D");
         check(r"90\%", "90%");

@@ -4,10 +4,12 @@
 //! each feature is testable without a server (the `lsp` layer converts).
 
 pub mod card;
+pub mod cite_action;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;
 pub mod related;
+pub mod title_index;
 pub mod title_mentions;
 
 use crate::corpus::Corpus;

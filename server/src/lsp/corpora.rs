@@ -7,7 +7,9 @@
 //! then features fall back to scanning the parsed papers.
 
 use crate::corpus::{bundled, Corpus};
+use crate::features::title_index::title_matcher_for;
 use crate::features::PaperContext;
+use crate::index::title_matcher::TitleMatcher;
 use crate::index::{PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,11 +23,17 @@ pub type CorpusSelection = Vec<PathBuf>;
 pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: RwLock<Option<Arc<PaperIndex>>>,
+    titles: RwLock<Option<Arc<TitleMatcher>>>,
 }
 
 impl LoadedCorpus {
     pub fn index(&self) -> Option<Arc<PaperIndex>> {
         self.index.read().ok().and_then(|i| i.clone())
+    }
+
+    /// The title matcher, once built.
+    pub fn titles(&self) -> Option<Arc<TitleMatcher>> {
+        self.titles.read().ok().and_then(|t| t.clone())
     }
 
     /// Runs a feature over this corpus and whatever index it has right now.
@@ -89,32 +97,46 @@ async fn load(selection: CorpusSelection, report: &LoadReport) -> Arc<LoadedCorp
     };
     let parse = selection.clone();
     // A small corpus is indexed right away (milliseconds), so its first
-    // request already has full-text search; a large one is indexed beside.
-    let (corpus, small_index) = tokio::task::spawn_blocking(move || {
+    // request already has full-text search and titles; a large one is
+    // indexed beside, and answers from the parsed papers meanwhile.
+    let (corpus, small) = tokio::task::spawn_blocking(move || {
         let corpus = if parse.is_empty() {
             bundled::load_bundled()
         } else {
             Corpus::load(&parse)
         };
-        let index = (corpus.papers.len() < PERSIST_MIN_PAPERS)
-            .then(|| PaperIndex::in_memory(&corpus, &mut |_, _| {}).ok())
+        let small = (corpus.papers.len() < PERSIST_MIN_PAPERS)
+            .then(|| {
+                Some((
+                    PaperIndex::in_memory(&corpus, &mut |_, _| {}).ok()?,
+                    title_matcher_for(&corpus),
+                ))
+            })
             .flatten();
-        (corpus, index)
+        (corpus, small)
     })
     .await
     .unwrap_or_default();
     let corpus = Arc::new(corpus);
     report(&corpus, &label);
-    let has_index = small_index.is_some();
+    let (index, titles) = small.map_or((None, None), |(i, t)| {
+        (Some(Arc::new(i)), Some(Arc::new(t)))
+    });
+    let ready = index.is_some();
     let loaded = Arc::new(LoadedCorpus {
         corpus: corpus.clone(),
-        index: RwLock::new(small_index.map(Arc::new)),
+        index: RwLock::new(index),
+        titles: RwLock::new(titles),
     });
-    if has_index {
+    if ready {
         return loaded;
     }
     let target = loaded.clone();
     tokio::task::spawn_blocking(move || {
+        let titles = title_matcher_for(&corpus);
+        if let Ok(mut slot) = target.titles.write() {
+            *slot = Some(Arc::new(titles));
+        }
         let (index, warning) =
             PaperIndex::for_corpus(&corpus, &bundled::cache_dir(), &mut |_, _| {});
         if let Some(w) = warning {

@@ -7,13 +7,17 @@
 //! the document are clamped (and logged) rather than trusted.
 
 use super::position::{LineIndex, PositionEncoding};
+use crate::features::title_mentions::{title_mentions, TitleMention};
+use crate::index::title_matcher::TitleMatcher;
 use crate::notes::{self, Citation, Language};
 use ropey::Rope;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Title mentions found with one title matcher.
+type MentionsFor = (Arc<TitleMatcher>, Arc<Vec<TitleMention>>);
 
 /// What requests read: one version of one document, never changing.
-#[derive(Debug)]
 pub struct DocumentSnapshot {
     pub path: Option<PathBuf>,
     pub language: Language,
@@ -21,6 +25,11 @@ pub struct DocumentSnapshot {
     pub text: Arc<str>,
     pub lines: LineIndex,
     pub citations: Vec<Citation>,
+    /// Title mentions depend on the corpus too: computed on first use for a
+    /// given title matcher and kept with this version of the text.
+    /// The matcher is held, not just compared by address, so a new matcher
+    /// can never be mistaken for a dropped one at the same address.
+    mentions: Mutex<Option<MentionsFor>>,
 }
 
 impl DocumentSnapshot {
@@ -34,7 +43,21 @@ impl DocumentSnapshot {
             text,
             lines,
             citations,
+            mentions: Mutex::new(None),
         }
+    }
+
+    /// The paper titles written in this version of the text.
+    pub fn title_mentions(&self, matcher: &Arc<TitleMatcher>) -> Arc<Vec<TitleMention>> {
+        let mut cached = self.mentions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((for_matcher, mentions)) = cached.as_ref() {
+            if Arc::ptr_eq(for_matcher, matcher) {
+                return mentions.clone();
+            }
+        }
+        let mentions = Arc::new(title_mentions(matcher, &self.text, self.language));
+        *cached = Some((matcher.clone(), mentions.clone()));
+        mentions
     }
 
     /// Byte offset of an LSP position, `None` when the line is past the end.

@@ -9,6 +9,8 @@ use super::documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
 use super::position::PositionEncoding;
 use super::state::ServerState;
 use crate::corpus::{bundled, selection, Corpus, Severity};
+use crate::features::cite_action::cite_after_title;
+use crate::features::title_mentions::mention_at;
 use crate::features::{completion, definition, diagnostics, related, PaperContext};
 use crate::index::PaperSearch;
 use crate::notes::{self, Language};
@@ -19,6 +21,57 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
+
+/// How many cards a hover on a title shared by several papers shows.
+const CARDS_IN_HOVER: usize = 3;
+
+/// What a position in a note points at: the paper(s) and the text that names them.
+struct PaperTarget {
+    papers: Vec<usize>,
+    range: std::ops::Range<usize>,
+}
+
+/// "Cite <key>" for each title mention in `range` that no citation follows.
+fn cite_actions(
+    doc: &DocumentSnapshot,
+    loaded: &LoadedCorpus,
+    matcher: &Arc<crate::index::title_matcher::TitleMatcher>,
+    range: std::ops::Range<usize>,
+    uri: &Uri,
+    enc: PositionEncoding,
+) -> Vec<CodeActionOrCommand> {
+    let mentions = doc.title_mentions(matcher);
+    let touching = mentions
+        .iter()
+        .filter(|m| m.range.start <= range.end && range.start <= m.range.end);
+    let mut actions = Vec::new();
+    for mention in touching {
+        for &paper in mention.papers.iter().take(CARDS_IN_HOVER) {
+            let key = &loaded.corpus.papers[paper].key;
+            let Some(insert) = cite_after_title(&doc.text, doc.language, mention.range.end, key)
+            else {
+                continue;
+            };
+            let at = convert::range(doc, &(insert.at..insert.at), enc);
+            let edit = WorkspaceEdit {
+                changes: Some(
+                    [(uri.clone(), vec![TextEdit::new(at, insert.text)])]
+                        .into_iter()
+                        .collect(),
+                ),
+                ..WorkspaceEdit::default()
+            };
+            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("Cite {key}"),
+                kind: Some(CodeActionKind::QUICKFIX),
+                edit: Some(edit),
+                is_preferred: Some(mention.papers.len() == 1),
+                ..CodeAction::default()
+            }));
+        }
+    }
+    actions
+}
 
 /// How many related papers go-to-implementation lists.
 const RELATED_LOCATIONS: usize = 10;
@@ -189,21 +242,32 @@ impl Backend {
         doc.offset(pos.line, pos.character, self.state.encoding())
     }
 
-    async fn cited_paper_at(
+    /// What the position points at: a cited key, else a title written in prose.
+    async fn paper_at(
         &self,
         params: &TextDocumentPositionParams,
-    ) -> Option<(
-        Arc<DocumentSnapshot>,
-        Arc<LoadedCorpus>,
-        usize,
-        std::ops::Range<usize>,
-    )> {
+    ) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>, PaperTarget)> {
         let (doc, loaded) = self.document_and_corpus(&params.text_document.uri).await?;
         let offset = self.offset_in(&doc, params.position)?;
-        let citation = notes::citation_at(&doc.citations, offset)?;
-        let paper = loaded.corpus.index_of(&citation.key)?;
-        let range = citation.range.clone();
-        Some((doc, loaded, paper, range))
+        if let Some(citation) = notes::citation_at(&doc.citations, offset) {
+            let paper = loaded.corpus.index_of(&citation.key)?;
+            let target = PaperTarget {
+                papers: vec![paper],
+                range: citation.range.clone(),
+            };
+            return Some((doc, loaded, target));
+        }
+        let matcher = loaded.titles()?;
+        let scan = doc.clone();
+        let mentions = tokio::task::spawn_blocking(move || scan.title_mentions(&matcher))
+            .await
+            .ok()?;
+        let mention = mention_at(&mentions, offset)?;
+        let target = PaperTarget {
+            papers: mention.papers.clone(),
+            range: mention.range.clone(),
+        };
+        Some((doc, loaded, target))
     }
 }
 
@@ -251,6 +315,10 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         implementation_provider: Some(ImplementationProviderCapability::Simple(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..CodeActionOptions::default()
+        })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: commands::COMMANDS.iter().map(|c| c.to_string()).collect(),
@@ -454,24 +522,27 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let Some((doc, loaded, paper, range)) = self
-            .cited_paper_at(&params.text_document_position_params)
-            .await
+        let Some((doc, loaded, target)) =
+            self.paper_at(&params.text_document_position_params).await
         else {
             return Ok(None);
         };
-        let for_card = loaded.clone();
+        let papers = target.papers.clone();
         let card = tokio::task::spawn_blocking(move || {
-            for_card.with_context(|ctx| {
-                let card = crate::features::card::paper_card(ctx.corpus, &ctx.corpus.papers[paper]);
-                card + &related::related_section(ctx, paper)
+            loaded.with_context(|ctx| {
+                let cards: Vec<String> = papers
+                    .iter()
+                    .take(CARDS_IN_HOVER)
+                    .map(|&p| crate::features::card::paper_card(ctx.corpus, &ctx.corpus.papers[p]))
+                    .collect();
+                cards.join("\n\n---\n\n") + &related::related_section(ctx, papers[0])
             })
         })
         .await
         .unwrap_or_default();
         Ok(Some(Hover {
             contents: HoverContents::Markup(convert::markdown(card)),
-            range: Some(convert::range(&doc, &range, self.state.encoding())),
+            range: Some(convert::range(&doc, &target.range, self.state.encoding())),
         }))
     }
 
@@ -479,35 +550,37 @@ impl LanguageServer for Backend {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let Some((_, loaded, paper, _)) = self
-            .cited_paper_at(&params.text_document_position_params)
-            .await
+        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position_params).await
         else {
             return Ok(None);
         };
         let enc = self.state.encoding();
-        let location = tokio::task::spawn_blocking(move || {
-            let target = definition::paper_location(
-                &loaded.corpus,
-                &loaded.corpus.papers[paper],
-                &bundled::cache_dir(),
-            )
-            .ok()?;
-            convert::location(&target, enc)
+        let mut locations = tokio::task::spawn_blocking(move || {
+            let cache = bundled::cache_dir();
+            target
+                .papers
+                .iter()
+                .filter_map(|&p| {
+                    definition::paper_location(&loaded.corpus, &loaded.corpus.papers[p], &cache)
+                        .ok()
+                })
+                .filter_map(|t| convert::location(&t, enc))
+                .collect::<Vec<_>>()
         })
         .await
-        .ok()
-        .flatten();
-        Ok(location.map(GotoDefinitionResponse::Scalar))
+        .unwrap_or_default();
+        Ok(match locations.len() {
+            0 => None,
+            1 => locations.pop().map(GotoDefinitionResponse::Scalar),
+            _ => Some(GotoDefinitionResponse::Array(locations)),
+        })
     }
 
     async fn goto_implementation(
         &self,
         params: GotoImplementationParams,
     ) -> Result<Option<GotoImplementationResponse>> {
-        let Some((_, loaded, paper, _)) = self
-            .cited_paper_at(&params.text_document_position_params)
-            .await
+        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position_params).await
         else {
             return Ok(None);
         };
@@ -515,18 +588,42 @@ impl LanguageServer for Backend {
         let locations = tokio::task::spawn_blocking(move || {
             let cache = bundled::cache_dir();
             loaded.with_context(|ctx| {
-                related::related_papers(ctx, paper, RELATED_LOCATIONS)
+                related::related_papers(ctx, target.papers[0], RELATED_LOCATIONS)
                     .into_iter()
+                    .filter(|i| !target.papers.contains(i))
                     .filter_map(|i| {
                         definition::paper_location(ctx.corpus, &ctx.corpus.papers[i], &cache).ok()
                     })
-                    .filter_map(|target| convert::location(&target, enc))
+                    .filter_map(|t| convert::location(&t, enc))
                     .collect::<Vec<_>>()
             })
         })
         .await
         .unwrap_or_default();
         Ok(Some(GotoImplementationResponse::Array(locations)))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri;
+        let Some((doc, loaded)) = self.document_and_corpus(&uri).await else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let (Some(start), Some(end)) = (
+            self.offset_in(&doc, params.range.start),
+            self.offset_in(&doc, params.range.end),
+        ) else {
+            return Ok(None);
+        };
+        let Some(matcher) = loaded.titles() else {
+            return Ok(None);
+        };
+        let actions = tokio::task::spawn_blocking(move || {
+            cite_actions(&doc, &loaded, &matcher, start..end, &uri, enc)
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(actions))
     }
 
     async fn symbol(

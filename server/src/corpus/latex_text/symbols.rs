@@ -68,6 +68,10 @@ pub(super) fn letter_command(name: &str) -> Option<&'static str> {
         "NG" => "Ŋ",
         "TeX" => "TeX",
         "LaTeX" => "LaTeX",
+        "LaTeXe" => "LaTeX2ε",
+        "XeTeX" => "XeTeX",
+        "LuaTeX" => "LuaTeX",
+        "ConTeXt" => "ConTeXt",
         "BibTeX" => "BibTeX",
         _ => return None,
     })

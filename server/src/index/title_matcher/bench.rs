@@ -213,36 +213,20 @@ fn fragment(text: &str, rng: &mut Rng) -> String {
 }
 
 /// A 10,000-line note of abstract sentences, hard-wrapped at 80 columns in
-/// paragraphs of ten lines, with about a hundred real titles (as written,
-/// lower-cased, emphasised or quoted; many wrapped over two lines). Also the
-/// papers whose titles were inserted.
+/// paragraphs of about ten lines, with a hundred real titles (as written,
+/// lower-cased, emphasised or quoted; many wrapped over two lines, never
+/// over a paragraph break). Also the papers whose titles were inserted.
 fn generated_note(real: &[&str], prose: &[&str]) -> (String, Vec<usize>) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let words: Vec<&str> = prose.iter().flat_map(|a| a.split_whitespace()).collect();
-    let every = words.len().min(NOTE_LINES * 12) / TITLES_IN_NOTE;
-    let (mut note, mut line, mut lines) = (String::new(), String::new(), 0);
+    let every = (NOTE_LINES * 11 / TITLES_IN_NOTE).max(1);
+    let mut note = Wrapped::default();
     let mut inserted = Vec::new();
-    let mut push = |piece: &str, note: &mut String, lines: &mut usize| {
-        if line.len() + piece.len() + 1 > 80 && !line.is_empty() {
-            note.push_str(&line);
-            *lines += 1;
-            note.push_str(if lines.is_multiple_of(10) {
-                "\n\n"
-            } else {
-                "\n"
-            });
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(piece);
-    };
     for (k, word) in words.iter().cycle().enumerate() {
-        if lines >= NOTE_LINES {
+        if note.lines >= NOTE_LINES {
             break;
         }
-        if k % every.max(1) == every / 2 {
+        if k % every == every / 2 {
             let paper = rng.below(real.len().min(100_000));
             inserted.push(paper);
             let title = match inserted.len() % 4 {
@@ -252,12 +236,41 @@ fn generated_note(real: &[&str], prose: &[&str]) -> (String, Vec<usize>) {
                 _ => format!("“{}”", real[paper]),
             };
             for piece in title.split_whitespace() {
-                push(piece, &mut note, &mut lines);
+                note.push(piece, false);
             }
         }
-        push(word, &mut note, &mut lines);
+        note.push(word, true);
     }
-    (note, inserted)
+    (note.text, inserted)
+}
+
+/// Text being hard-wrapped at 80 columns.
+#[derive(Default)]
+struct Wrapped {
+    text: String,
+    line: String,
+    lines: usize,
+}
+
+impl Wrapped {
+    /// Adds a word; a full line ends with a paragraph break now and then
+    /// when `may_break` allows.
+    fn push(&mut self, word: &str, may_break: bool) {
+        if self.line.len() + word.len() + 1 > 80 && !self.line.is_empty() {
+            self.text.push_str(&self.line);
+            self.text.push('\n');
+            self.lines += 1;
+            if may_break && self.lines % 11 == 10 {
+                self.text.push('\n');
+                self.lines += 1;
+            }
+            self.line.clear();
+        }
+        if !self.line.is_empty() {
+            self.line.push(' ');
+        }
+        self.line.push_str(word);
+    }
 }
 
 fn median(samples: &mut [Duration]) -> Duration {

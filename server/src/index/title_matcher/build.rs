@@ -1,20 +1,25 @@
 //! Building a [`TitleMatcher`]: which titles may match in full, which have
 //! a short name, and the compact tables the matcher reads.
 //!
-//! The rules, for a title's words after normalisation:
+//! The rules, for a title's words after normalisation. A word is a *term
+//! of the field* when more than 10 titles contain it ("LiDAR", "CLIP",
+//! "SLAM" in a computer-vision corpus): common coin, not a paper's name.
 //! - A whole title matches only when it has at least two words and is long
 //!   enough to be specific: 8 characters when one of its words is coined
-//!   (not an ordinary word), else at least 4 words and 16 characters. So
-//!   "Attention Is All You Need" and "Grokfast Revisited" match, and the
-//!   generic "Machine Translation", "Author Index" or "Is It Worth It" do not;
-//!   "Translation" or "Introduction" never match in full.
+//!   (neither an ordinary word nor a term of the field), else at least 4
+//!   words and 16 characters. So "Attention Is All You Need" and "Grokfast
+//!   Revisited" match, and the generic "Machine Translation", "LiDAR
+//!   Odometry", "Author Index" or "Is It Worth It" do not; "Translation" or
+//!   "Introduction" never match in full.
 //! - A short name is the text before a title's first colon (or a one-word
 //!   title itself) when that is a single word of at least 4 characters, two
 //!   of them letters, that is coined: it has a capital after its first
 //!   letter or a digit ("SlimFlow", "MeshCNN", "GPT4"), or it is not an
 //!   ordinary word ("Grokfast"). Plural acronyms ("LLMs", "GANs") name a kind
-//!   of thing, not a paper, and are left out; so is a short name more than
-//!   three papers share ("PRISM", "SAGE"), which names no paper in particular.
+//!   of thing, not a paper, and are left out; so are terms of the field
+//!   ("CLIP", "ResNet", and "BERT" in a corpus full of BERT papers) and a
+//!   short name more than three papers share, which name no paper in
+//!   particular.
 //! - In prose, a short name that is not an ordinary word matches when
 //!   written with any capital letter ("Grokfast", "GROKFAST") or exactly as
 //!   in the title; one that is an ordinary word only in coined casing
@@ -26,14 +31,16 @@ use super::words::{fold_into, fold_lower, key_of_folded, normal_word_of_folded, 
 use super::{AnchorTable, MixMap, ShortName, TitleMatcher, TitleTable, UNKNOWN};
 
 /// Characters a title with a coined word needs to match in full.
-const MIN_TITLE_CHARS: usize = 8;
+const MIN_TITLE_CHARS: u32 = 8;
 /// Words and characters a title of ordinary words needs to match in full.
 const MIN_ORDINARY_TITLE_WORDS: usize = 4;
-const MIN_ORDINARY_TITLE_CHARS: usize = 16;
+const MIN_ORDINARY_TITLE_CHARS: u32 = 16;
 /// The shortest short name, in characters.
 const MIN_SHORT_NAME_CHARS: usize = 4;
 /// A short name shared by more papers than this names none of them.
 const MAX_SHORT_NAME_PAPERS: usize = 3;
+/// A word in more titles than this is a term of the field, not a name.
+const MAX_NAME_TITLES: u32 = 10;
 
 impl TitleMatcher {
     /// A matcher over `titles`, where title `i` is the title of paper `i`.
@@ -50,6 +57,7 @@ impl TitleMatcher {
             is_ordinary_word,
             vocabulary: MixMap::default(),
             ordinary: Vec::new(),
+            titles_with: Vec::new(),
             raw: RawTitles::default(),
             short_names: Vec::new(),
             spelling: String::new(),
@@ -62,12 +70,14 @@ impl TitleMatcher {
     }
 }
 
-/// Titles as they are added: word ids in one arena, one paper each.
+/// Titles of two words or more as they are added: word ids in one arena,
+/// one paper each, and their length in characters.
 #[derive(Default)]
 struct RawTitles {
     tokens: Vec<u32>,
     starts: Vec<u32>,
     papers: Vec<u32>,
+    chars: Vec<u32>,
 }
 
 impl RawTitles {
@@ -80,8 +90,10 @@ impl RawTitles {
 struct Builder<'f> {
     is_ordinary_word: &'f dyn Fn(&str) -> bool,
     vocabulary: MixMap<u64, u32>,
-    /// By word id: whether the word is ordinary.
+    /// By word id: whether the word is ordinary, and how many titles
+    /// contain it.
     ordinary: Vec<bool>,
+    titles_with: Vec<u32>,
     raw: RawTitles,
     short_names: Vec<ShortName>,
     /// Scratch: one word's spelling, one title's word ids.
@@ -93,28 +105,35 @@ impl Builder<'_> {
     fn add(&mut self, paper: u32, title: &str) {
         self.ids.clear();
         let mut chars = 0;
-        let mut coined = false;
         for word in title_words(title) {
             fold_lower(word, &mut self.spelling);
             if self.spelling.is_empty() {
                 continue;
             }
             let id = self.intern();
-            chars += self.spelling.chars().count();
-            coined |= !self.ordinary[id as usize];
+            chars += self.spelling.chars().count() as u32;
+            if !self.ids.contains(&id) {
+                self.titles_with[id as usize] += 1;
+            }
             self.ids.push(id);
         }
-        if may_match_whole(self.ids.len(), chars, coined) {
+        if self.ids.len() >= 2 {
             if self.raw.starts.is_empty() {
                 self.raw.starts.push(0);
             }
             self.raw.tokens.extend_from_slice(&self.ids);
             self.raw.starts.push(self.raw.tokens.len() as u32);
             self.raw.papers.push(paper);
+            self.raw.chars.push(chars);
         }
         if let Some(short) = self.short_name(paper, title) {
             self.short_names.push(short);
         }
+    }
+
+    /// Whether word `id` is coined: neither ordinary nor a term of the field.
+    fn is_coined(&self, id: u32) -> bool {
+        !self.ordinary[id as usize] && self.titles_with[id as usize] <= MAX_NAME_TITLES
     }
 
     /// The id of the word in `spelling` (lower-cased and folded), new or not.
@@ -126,6 +145,7 @@ impl Builder<'_> {
             .or_insert(next);
         if id == next {
             self.ordinary.push((self.is_ordinary_word)(&self.spelling));
+            self.titles_with.push(0);
         }
         id
     }
@@ -159,10 +179,22 @@ impl Builder<'_> {
     }
 
     fn finish(mut self) -> TitleMatcher {
-        let titles = sorted_titles(&self.raw);
+        let eligible: Vec<u32> = (0..self.raw.papers.len() as u32)
+            .filter(|&t| {
+                let coined = self.raw.words(t).iter().any(|&w| self.is_coined(w));
+                may_match_whole(self.raw.words(t).len(), self.raw.chars[t as usize], coined)
+            })
+            .collect();
+        let titles = sorted_titles(&self.raw, eligible);
         drop(std::mem::take(&mut self.raw));
         let anchors = anchor_table(&titles);
-        let short_names = distinctive(self.short_names);
+        let names = std::mem::take(&mut self.short_names);
+        let short_names = distinctive(
+            names
+                .into_iter()
+                .filter(|s| self.titles_with[s.word as usize] <= MAX_NAME_TITLES)
+                .collect(),
+        );
         let mut short_name_words = vec![0u64; self.ordinary.len() / 64 + 1];
         for s in &short_names {
             short_name_words[s.word as usize / 64] |= 1 << (s.word % 64);
@@ -179,7 +211,7 @@ impl Builder<'_> {
 }
 
 /// Whether a title of `words` words and `chars` characters may match in full.
-fn may_match_whole(words: usize, chars: usize, coined: bool) -> bool {
+fn may_match_whole(words: usize, chars: u32, coined: bool) -> bool {
     words >= 2
         && if coined {
             chars >= MIN_TITLE_CHARS
@@ -205,10 +237,9 @@ fn is_plural_acronym(word: &str) -> bool {
     })
 }
 
-/// The titles that may match, sorted by their word ids and deduplicated,
-/// each with all the papers that have it.
-fn sorted_titles(raw: &RawTitles) -> TitleTable {
-    let mut order: Vec<u32> = (0..raw.papers.len() as u32).collect();
+/// The `eligible` titles, sorted by their word ids and deduplicated, each
+/// with all the papers that have it.
+fn sorted_titles(raw: &RawTitles, mut order: Vec<u32>) -> TitleTable {
     order.sort_unstable_by(|&a, &b| {
         raw.words(a)
             .cmp(raw.words(b))

@@ -178,3 +178,20 @@ fn many_titles_with_one_anchor_narrow_correctly() {
     assert_eq!(got[0].papers, [124]);
     assert_eq!(got[0].last_word, 4);
 }
+
+#[test]
+fn terms_of_the_field_are_not_names() {
+    let mut titles: Vec<String> = (0..11)
+        .map(|i| format!("Study {i} of LiDAR Odometry for Robots"))
+        .collect();
+    titles.push("LiDAR: A Sensor for Everything".into());
+    titles.push("LiDAR Odometry".into());
+    titles.push("Grokfast Revisited".into());
+    let m = TitleMatcher::build(titles.iter().map(String::as_str), &is_english_word);
+    assert!(m.find(&words("LiDAR odometry and LiDAR")).is_empty());
+    assert_eq!(m.find(&words("grokfast revisited")).len(), 1);
+    assert_eq!(
+        m.find(&words("Study 3 of lidar odometry for robots")).len(),
+        1
+    );
+}
