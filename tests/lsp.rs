@@ -678,3 +678,259 @@ fn cite_this_paper_inserts_a_citation_after_the_title() {
         "{actions}"
     );
 }
+
+/// Hovers until `pred` holds for the card (or `None` hover), up to 20 s.
+fn hover_until(
+    client: &mut LspClient,
+    uri: &str,
+    line: u32,
+    col: u32,
+    mut pred: impl FnMut(Option<&str>) -> bool,
+) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        let hover = client.request("textDocument/hover", LspClient::at(uri, line, col));
+        if pred(hover["contents"]["value"].as_str()) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_bib_changed_on_disk_is_followed_and_a_briefly_missing_one_keeps_its_papers() {
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::write(
+            dir.join("refs.bib"),
+            "@article{old2020, title={The Old Paper}}\n",
+        )
+        .unwrap();
+    });
+    let bib = s.dir.path().join("refs.bib");
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@old2020] and [@new2024]",
+    );
+    assert!(hover_until(&mut s.client, &uri, 0, 4, |c| c
+        .is_some_and(|c| c.contains("The Old Paper"))));
+    std::fs::write(
+        &bib,
+        "@article{old2020, title={The Old Paper}}\n@article{new2024, title={A New Paper}}\n",
+    )
+    .unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&bib), "type": 2}]}),
+    );
+    assert!(
+        hover_until(&mut s.client, &uri, 0, 18, |c| c
+            .is_some_and(|c| c.contains("A New Paper"))),
+        "new entry seen"
+    );
+    // Deleted and written again (as editors and Zotero do): no gap in answers.
+    std::fs::remove_file(&bib).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let during = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 4));
+    assert!(
+        during["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("The Old Paper"),
+        "last good corpus kept"
+    );
+    std::fs::write(&bib, "@article{old2020, title={The Old Paper, Revised}}\n@article{new2024, title={A New Paper}}\n").unwrap();
+    assert!(hover_until(&mut s.client, &uri, 0, 4, |c| c
+        .is_some_and(|c| c.contains("Revised"))));
+    // A broken entry: its problem is published on the .bib itself.
+    std::fs::write(&bib, "@article{old2020, title={The Old Paper}}\n@article{broken, title={Unclosed\n@article{new2024, title={A New Paper}}\n").unwrap();
+    let bib_uri = file_uri(&bib);
+    let found = s.client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == bib_uri
+            && !m["params"]["diagnostics"].as_array().unwrap().is_empty()
+    });
+    let diags = found.expect("problems published on the .bib")["params"]["diagnostics"].clone();
+    assert_eq!(diags[0]["range"]["start"]["line"], 1, "{diags}");
+    assert!(
+        hover_until(&mut s.client, &uri, 0, 18, |c| c
+            .is_some_and(|c| c.contains("A New Paper"))),
+        "neighbours of a broken entry still load"
+    );
+}
+
+#[test]
+fn indexing_a_large_corpus_reports_progress_and_keeps_answering() {
+    let mut s = session_with(json!({"corpus": ["big.jsonl"]}), false, |dir| {
+        let mut lines = String::new();
+        for i in 0..8000 {
+            lines.push_str(&format!(
+                "{{\"id\": \"2401.{i:05}\", \"title\": \"Study {i} of topic{}\", \"authors\": \"Ann Author{} and Bo Person\", \"abstract\": \"Words about topic{} and more words.\", \"categories\": \"cs.LG\"}}\n",
+                i % 97, i % 50, i % 13
+            ));
+        }
+        std::fs::write(dir.join("big.jsonl"), lines).unwrap();
+    });
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@author12024study]",
+    );
+    let hover = s
+        .client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 4));
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|c| c.contains("Study")),
+        "answered from parsed papers: {hover}"
+    );
+    let end = s
+        .client
+        .wait_for(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    assert!(end.is_some(), "progress ended");
+    let kinds: Vec<String> = s
+        .client
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "$/progress")
+        .map(|m| m["params"]["value"]["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("begin"),
+        "{kinds:?}"
+    );
+    assert!(kinds.iter().any(|k| k == "report"), "{kinds:?}");
+}
+
+#[test]
+fn inlay_hints_show_short_titles_and_can_be_turned_off() {
+    let mut s = session();
+    let text = "See [@grokfast-accelerated-grokking] and [@nokey].\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}});
+    let hints = s.client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": range}),
+    );
+    let hints = hints.as_array().unwrap();
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert_eq!(hints[0]["label"], "Grokfast");
+    assert_eq!(hints[0]["position"], json!({"line": 0, "character": 35}));
+    s.client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"paper-ls": {"inlayHints": false}}}),
+    );
+    let off = s.client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": range}),
+    );
+    assert_eq!(off, json!([]));
+}
+
+#[test]
+fn an_unknown_key_offers_the_closest_papers_as_replacements() {
+    let mut s = session();
+    let text = "[@grokfast-acelerated-grokking]\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let range = json!({"start": {"line": 0, "character": 5}, "end": {"line": 0, "character": 5}});
+    let actions = s.client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let first = &actions[0];
+    assert!(
+        first["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Replace with grokfast-accelerated-grokking — Grokfast"),
+        "{actions}"
+    );
+    assert_eq!(first["isPreferred"], true);
+    let edit = &first["edit"]["changes"][&uri][0];
+    assert_eq!(edit["newText"], "grokfast-accelerated-grokking");
+    assert_eq!(
+        edit["range"],
+        json!({"start": {"line": 0, "character": 2}, "end": {"line": 0, "character": 30}})
+    );
+}
+
+#[test]
+fn literature_notes_are_created_from_the_template_and_opened() {
+    let mut s = session_with(json!({"literatureNotes": {"folder": "lit"}}), false, |_| {});
+    s.client
+        .open(&s.dir.path().join("note.md"), "markdown", "x");
+    let made = s.client.request("workspace/executeCommand", json!({"command": "paper-ls.literatureNote", "arguments": ["grokfast-accelerated-grokking"]}));
+    let path = s.dir.path().join("lit/grokfast-accelerated-grokking.md");
+    assert_eq!(made["path"], path.display().to_string());
+    assert_eq!(made["created"], true);
+    let note = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        note.contains("# Grokfast: Accelerated Grokking by Amplifying Slow Gradients"),
+        "{note}"
+    );
+    assert!(note.contains("[@grokfast-accelerated-grokking]"));
+    assert!(note.contains("One puzzling artifact"));
+    assert!(
+        note.contains("- [@grokking-tickets-lottery]")
+            || note.contains("- [@grokking-edge-numerical]"),
+        "related papers as citations: {note}"
+    );
+    let shown = s
+        .client
+        .server_requests
+        .iter()
+        .find(|m| m["method"] == "window/showDocument")
+        .expect("note opened");
+    assert_eq!(shown["params"]["uri"], file_uri(&path));
+    std::fs::write(&path, "my own notes").unwrap();
+    let again = s.client.request("workspace/executeCommand", json!({"command": "paper-ls.literatureNote", "arguments": ["grokfast-accelerated-grokking"]}));
+    assert_eq!(again["created"], false);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "my own notes",
+        "an existing note is never overwritten"
+    );
+    let custom = session_with(
+        json!({"literatureNotes": {"template": "KEY={{key}} YEAR={{year}}"}}),
+        false,
+        |_| {},
+    );
+    let mut c = custom;
+    c.client.open(&c.dir.path().join("n.md"), "markdown", "x");
+    let made = c.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.literatureNote", "arguments": ["grokking-edge-numerical"]}),
+    );
+    let text = std::fs::read_to_string(made["path"].as_str().unwrap()).unwrap();
+    assert_eq!(text, "KEY=grokking-edge-numerical YEAR=");
+}
+
+#[test]
+fn reindex_reads_the_corpus_again() {
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::write(
+            dir.join("refs.bib"),
+            "@article{a2020, title={First Title}}\n",
+        )
+        .unwrap();
+    });
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", "[@a2020]");
+    assert!(hover_until(&mut s.client, &uri, 0, 3, |c| c
+        .is_some_and(|c| c.contains("First Title"))));
+    let done = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.reindex", "arguments": []}),
+    );
+    assert_eq!(done["papers"], 1, "{done}");
+}

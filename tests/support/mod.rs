@@ -27,6 +27,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications the server sent, in order.
     pub notifications: Vec<Value>,
+    /// Requests the server sent us, in order (each already answered).
+    pub server_requests: Vec<Value>,
     /// What `workspace/configuration` answers with.
     pub settings: Value,
 }
@@ -58,6 +60,7 @@ impl LspClient {
             incoming: rx,
             next_id: 1,
             notifications: Vec::new(),
+            server_requests: Vec::new(),
             settings: Value::Null,
         }
     }
@@ -124,6 +127,7 @@ impl LspClient {
                 };
                 let id = id.clone();
                 self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
+                self.server_requests.push(message);
             }
             (None, Some(_)) => self.notifications.push(message),
             _ => {}
@@ -164,7 +168,8 @@ impl LspClient {
                 "initializationOptions": options,
                 "capabilities": {
                     "general": {"positionEncodings": encodings},
-                    "workspace": {"configuration": true},
+                    "workspace": {"configuration": true, "didChangeWatchedFiles": {"dynamicRegistration": true}},
+                    "window": {"workDoneProgress": true},
                     "textDocument": {"completion": {"completionItem": {"snippetSupport": false}}}
                 }
             }),

@@ -4,13 +4,19 @@
 //! each feature is testable without a server (the `lsp` layer converts).
 
 pub mod card;
+pub mod check;
 pub mod cite_action;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;
+pub mod discovery;
+pub mod literature_note;
+pub mod references;
 pub mod related;
+pub mod rename;
 pub mod title_index;
 pub mod title_mentions;
+pub mod workspace_notes;
 
 use crate::corpus::Corpus;
 use crate::index::PaperSearch;

@@ -303,4 +303,70 @@ mod tests {
         assert!(mention_at(&found, text.find("Grokfast").unwrap()).is_some_and(|m| m.short_name));
         assert_eq!(mention_at(&[], 0), None);
     }
+
+    /// Title words mixed with markup of both languages: no panic, and
+    /// every mention is a valid, ordered, non-overlapping range.
+    #[test]
+    fn random_texts_give_valid_ranges() {
+        const PIECES: &[&str] = &[
+            "Grokfast",
+            ": ",
+            "Accelerated ",
+            "Grokking ",
+            "by ",
+            "Amplifying ",
+            "Slow ",
+            "Gradients",
+            "MeshCNN",
+            " a network with an edge",
+            "*",
+            "**",
+            "`",
+            "\\emph{",
+            "}",
+            "{\\\"o}",
+            "%",
+            "$",
+            "\n",
+            "\n\n",
+            "- ",
+            "# ",
+            "φ",
+            "漢",
+            "🔬",
+            "\u{301}",
+            "@",
+            "[@",
+            "]",
+            "https://",
+            "\\cite{",
+            "~",
+            "\\&",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let (_, matcher) = fixture();
+        for _ in 0..3000 {
+            let text: String = (0..next() % 40)
+                .map(|_| PIECES[next() % PIECES.len()])
+                .collect();
+            for lang in [Language::Markdown, Language::Latex] {
+                let found = title_mentions(matcher, &text, lang);
+                let mut last_end = 0;
+                for m in &found {
+                    assert!(text.get(m.range.clone()).is_some(), "{text:?}");
+                    assert!(
+                        m.range.start >= last_end && !m.papers.is_empty(),
+                        "{text:?}"
+                    );
+                    last_end = m.range.end;
+                }
+            }
+        }
+    }
 }

@@ -175,28 +175,39 @@ pub struct TitleMatcher {
 }
 
 impl TitleMatcher {
-    /// Every title and short name in `words`, in order, none overlapping:
-    /// at each word the longest whole title starting there wins, then a
-    /// short name; matching resumes after the match.
+    /// Every title and short name in `words`, in order, none overlapping.
+    /// At each word the longest whole title starting there is a candidate;
+    /// where candidates overlap the longer one wins (so a title is not lost
+    /// to a shorter one that happens to end with its first word); a word no
+    /// title covers may be a short name.
     pub fn find(&self, words: &[ProseWord]) -> Vec<TitleMatch> {
         let ids: Vec<u32> = words
             .iter()
             .map(|w| self.vocabulary.get(&w.norm.key).copied().unwrap_or(UNKNOWN))
             .collect();
+        let mut candidates: Vec<(usize, usize, usize)> = (0..words.len())
+            .filter_map(|i| {
+                let (title, len) = self.longest_title_at(&ids, words, i)?;
+                Some((i, len, title))
+            })
+            .collect();
+        candidates.sort_by_key(|&(i, len, _)| (std::cmp::Reverse(len), i));
+        let mut taken = vec![false; words.len()];
         let mut out = Vec::new();
-        let mut i = 0;
-        while i < words.len() {
-            if let Some((title, len)) = self.longest_title_at(&ids, words, i) {
-                out.push(TitleMatch {
-                    papers: self.titles.papers(title),
-                    first_word: i,
-                    last_word: i + len - 1,
-                    short_name: false,
-                });
-                i += len;
+        for (i, len, title) in candidates {
+            if taken[i..i + len].iter().any(|&t| t) {
                 continue;
             }
-            let papers = self.short_name_papers(ids[i], &words[i].norm);
+            taken[i..i + len].iter_mut().for_each(|t| *t = true);
+            out.push(TitleMatch {
+                papers: self.titles.papers(title),
+                first_word: i,
+                last_word: i + len - 1,
+                short_name: false,
+            });
+        }
+        for (i, word) in words.iter().enumerate().filter(|&(i, _)| !taken[i]) {
+            let papers = self.short_name_papers(ids[i], &word.norm);
             if !papers.is_empty() {
                 out.push(TitleMatch {
                     papers,
@@ -205,8 +216,8 @@ impl TitleMatcher {
                     short_name: true,
                 });
             }
-            i += 1;
         }
+        out.sort_by_key(|m| m.first_word);
         out
     }
 

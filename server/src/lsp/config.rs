@@ -18,6 +18,12 @@ pub struct Settings {
     pub max_completions: usize,
     /// Delay between the last edit and publishing diagnostics, in milliseconds.
     pub diagnostics_delay_ms: u64,
+    /// Show each cited paper's short title after its key.
+    pub inlay_hints: bool,
+    /// Where literature notes are created, relative to the workspace root.
+    pub literature_folder: String,
+    /// The literature note template (`{{title}}`, `{{key}}`, …); `None` for the built-in one.
+    pub literature_template: Option<String>,
 }
 
 impl Default for Settings {
@@ -26,6 +32,9 @@ impl Default for Settings {
             corpus: Vec::new(),
             max_completions: 50,
             diagnostics_delay_ms: 200,
+            inlay_hints: true,
+            literature_folder: "literature".into(),
+            literature_template: None,
         }
     }
 }
@@ -48,6 +57,22 @@ impl Settings {
         if let Some(n) = section.get("diagnosticsDelay").and_then(Value::as_u64) {
             settings.diagnostics_delay_ms = n.min(10_000);
         }
+        if let Some(on) = section.get("inlayHints").and_then(Value::as_bool) {
+            settings.inlay_hints = on;
+        }
+        let notes = section.get("literatureNotes");
+        if let Some(folder) = notes
+            .and_then(|n| n.get("folder"))
+            .and_then(Value::as_str)
+            .filter(|f| !f.trim().is_empty())
+        {
+            settings.literature_folder = folder.to_string();
+        }
+        settings.literature_template = notes
+            .and_then(|n| n.get("template"))
+            .and_then(Value::as_str)
+            .filter(|t| !t.trim().is_empty())
+            .map(str::to_string);
         settings
     }
 }

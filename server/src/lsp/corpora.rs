@@ -1,29 +1,41 @@
 //! The corpora the open documents see, loaded once per distinct set of
-//! source files and shared.
+//! source files, shared, and re-read when a source changes on disk.
 //!
-//! A corpus is parsed off the async executor; requests that need it wait for
-//! the parse only (keys, titles and abstracts are answerable at once), while
-//! the full-text index is built beside it and swapped in when ready. Until
-//! then features fall back to scanning the parsed papers.
+//! A corpus is parsed off the async executor. A small one is indexed in the
+//! same step; a large one answers from the parsed papers at once (keys,
+//! titles, abstracts) while its full-text index is built beside it. A
+//! re-read (a source changed) happens entirely beside the corpus in use and
+//! is swapped in only when parsed *and* indexed, so requests never wait and
+//! never see half of a change.
 
 use crate::corpus::{bundled, Corpus};
 use crate::features::title_index::title_matcher_for;
 use crate::features::PaperContext;
 use crate::index::title_matcher::TitleMatcher;
-use crate::index::{PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
+use crate::index::{IndexOrigin, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
 use tokio::sync::OnceCell;
 
-/// Which files make up a corpus; empty means the bundled corpus.
-pub type CorpusSelection = Vec<PathBuf>;
+pub use crate::features::discovery::CorpusSelection;
 
-/// A parsed corpus and, once built, its index.
+/// What a source file looked like: modification time and length, `None` when missing.
+pub type Stamp = Option<(SystemTime, u64)>;
+
+pub fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// A parsed corpus and, once built, its index and title matcher.
 pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: RwLock<Option<Arc<PaperIndex>>>,
     titles: RwLock<Option<Arc<TitleMatcher>>>,
+    /// The sources as they were when read.
+    pub stamps: Vec<(PathBuf, Stamp)>,
 }
 
 impl LoadedCorpus {
@@ -45,12 +57,36 @@ impl LoadedCorpus {
             search,
         })
     }
+
+    fn set_search(&self, index: PaperIndex, titles: TitleMatcher) {
+        if let Ok(mut slot) = self.titles.write() {
+            *slot = Some(Arc::new(titles));
+        }
+        if let Ok(mut slot) = self.index.write() {
+            *slot = Some(Arc::new(index));
+        }
+    }
+}
+
+/// Progress of indexing a large corpus, for the client's progress UI.
+#[derive(Clone, Debug)]
+pub enum LoadEvent {
+    Begin { label: String },
+    Indexing { label: String, percent: u32 },
+    End { label: String },
+}
+
+/// Called with each freshly read corpus and its label.
+pub type LoadReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
+
+/// What the LSP layer wants to hear about loads: each freshly loaded corpus
+/// (to log it and publish its problems) and indexing progress.
+pub struct LoadHooks {
+    pub report: LoadReport,
+    pub progress: Box<dyn Fn(LoadEvent) + Send + Sync>,
 }
 
 type Slot = Arc<OnceCell<Arc<LoadedCorpus>>>;
-
-/// Reports a freshly loaded corpus (for the client's log and messages).
-pub type LoadReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
 
 #[derive(Default)]
 pub struct CorpusCache {
@@ -59,12 +95,16 @@ pub struct CorpusCache {
 
 impl CorpusCache {
     /// The corpus for `selection`, loading it on first use.
-    pub async fn get(&self, selection: &CorpusSelection, report: &LoadReport) -> Arc<LoadedCorpus> {
+    pub async fn get(
+        &self,
+        selection: &CorpusSelection,
+        hooks: &Arc<LoadHooks>,
+    ) -> Arc<LoadedCorpus> {
         let slot = {
             let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
             slots.entry(selection.clone()).or_default().clone()
         };
-        slot.get_or_init(|| load(selection.clone(), report))
+        slot.get_or_init(|| first_load(selection.clone(), hooks.clone()))
             .await
             .clone()
     }
@@ -78,6 +118,14 @@ impl CorpusCache {
             .collect()
     }
 
+    /// Puts a re-read corpus in place of the old one; requests already
+    /// running keep the old one until they finish.
+    pub fn replace(&self, selection: &CorpusSelection, loaded: Arc<LoadedCorpus>) {
+        let slot = Arc::new(OnceCell::new_with(Some(loaded)));
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.insert(selection.clone(), slot);
+    }
+
     /// Forgets corpora no selection uses any more.
     pub fn retain(&self, in_use: &[CorpusSelection]) {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
@@ -85,8 +133,8 @@ impl CorpusCache {
     }
 }
 
-async fn load(selection: CorpusSelection, report: &LoadReport) -> Arc<LoadedCorpus> {
-    let label = if selection.is_empty() {
+fn label_of(selection: &CorpusSelection) -> String {
+    if selection.is_empty() {
         "the bundled corpus".to_string()
     } else {
         selection
@@ -94,62 +142,115 @@ async fn load(selection: CorpusSelection, report: &LoadReport) -> Arc<LoadedCorp
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// Parses the sources and notes how they looked (blocking).
+fn parse(selection: &CorpusSelection) -> LoadedCorpus {
+    let stamps = selection.iter().map(|p| (p.clone(), stamp(p))).collect();
+    let corpus = if selection.is_empty() {
+        bundled::load_bundled()
+    } else {
+        Corpus::load(selection)
     };
-    let parse = selection.clone();
-    // A small corpus is indexed right away (milliseconds), so its first
-    // request already has full-text search and titles; a large one is
-    // indexed beside, and answers from the parsed papers meanwhile.
-    let (corpus, small) = tokio::task::spawn_blocking(move || {
-        let corpus = if parse.is_empty() {
-            bundled::load_bundled()
-        } else {
-            Corpus::load(&parse)
-        };
-        let small = (corpus.papers.len() < PERSIST_MIN_PAPERS)
-            .then(|| {
-                Some((
-                    PaperIndex::in_memory(&corpus, &mut |_, _| {}).ok()?,
-                    title_matcher_for(&corpus),
-                ))
-            })
-            .flatten();
-        (corpus, small)
+    LoadedCorpus {
+        corpus: Arc::new(corpus),
+        index: RwLock::new(None),
+        titles: RwLock::new(None),
+        stamps,
+    }
+}
+
+/// Builds the index (reporting progress for large corpora) and title matcher (blocking).
+fn build_search(corpus: &Corpus, label: &str, hooks: &LoadHooks) -> (PaperIndex, TitleMatcher) {
+    let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
+    if large {
+        (hooks.progress)(LoadEvent::Begin {
+            label: label.to_string(),
+        });
+    }
+    let titles = title_matcher_for(corpus);
+    let mut last = 0;
+    let (index, warning) =
+        PaperIndex::for_corpus(corpus, &bundled::cache_dir(), &mut |done, total| {
+            let percent = (done * 100 / total.max(1)) as u32;
+            if large && percent >= last + 5 {
+                last = percent;
+                (hooks.progress)(LoadEvent::Indexing {
+                    label: label.to_string(),
+                    percent,
+                });
+            }
+        });
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    if large {
+        (hooks.progress)(LoadEvent::End {
+            label: label.to_string(),
+        });
+    }
+    tracing::info!(
+        "index ready for {label}: {} papers ({:?})",
+        index.num_docs(),
+        index.origin
+    );
+    (index, titles)
+}
+
+/// The first load of a selection: a small corpus comes back indexed; a large
+/// one comes back parsed and is indexed beside.
+async fn first_load(selection: CorpusSelection, hooks: Arc<LoadHooks>) -> Arc<LoadedCorpus> {
+    let label = label_of(&selection);
+    let (for_parse, parse_hooks, parse_label) = (selection.clone(), hooks.clone(), label.clone());
+    let loaded = tokio::task::spawn_blocking(move || {
+        let loaded = Arc::new(parse(&for_parse));
+        (parse_hooks.report)(&loaded.corpus, &parse_label);
+        if loaded.corpus.papers.len() < PERSIST_MIN_PAPERS {
+            let (index, titles) = build_search(&loaded.corpus, &parse_label, &parse_hooks);
+            loaded.set_search(index, titles);
+        }
+        loaded
     })
     .await
-    .unwrap_or_default();
-    let corpus = Arc::new(corpus);
-    report(&corpus, &label);
-    let (index, titles) = small.map_or((None, None), |(i, t)| {
-        (Some(Arc::new(i)), Some(Arc::new(t)))
-    });
-    let ready = index.is_some();
-    let loaded = Arc::new(LoadedCorpus {
-        corpus: corpus.clone(),
-        index: RwLock::new(index),
-        titles: RwLock::new(titles),
-    });
-    if ready {
-        return loaded;
+    .unwrap_or_else(|_| Arc::new(parse(&Vec::new())));
+    if loaded.index().is_none() {
+        let target = loaded.clone();
+        tokio::task::spawn_blocking(move || {
+            let (index, titles) = build_search(&target.corpus, &label, &hooks);
+            target.set_search(index, titles);
+        });
     }
-    let target = loaded.clone();
-    tokio::task::spawn_blocking(move || {
-        let titles = title_matcher_for(&corpus);
-        if let Ok(mut slot) = target.titles.write() {
-            *slot = Some(Arc::new(titles));
-        }
-        let (index, warning) =
-            PaperIndex::for_corpus(&corpus, &bundled::cache_dir(), &mut |_, _| {});
-        if let Some(w) = warning {
-            tracing::warn!("{w}");
-        }
-        tracing::info!(
-            "index ready for {label}: {} papers ({:?})",
-            index.num_docs(),
-            index.origin
-        );
-        if let Ok(mut slot) = target.index.write() {
-            *slot = Some(Arc::new(index));
-        }
-    });
     loaded
+}
+
+/// Reads a selection again, completely (parsed, indexed, titles), for a swap.
+pub async fn reload(
+    selection: CorpusSelection,
+    hooks: Arc<LoadHooks>,
+) -> Option<Arc<LoadedCorpus>> {
+    tokio::task::spawn_blocking(move || {
+        let label = label_of(&selection);
+        let loaded = parse(&selection);
+        (hooks.report)(&loaded.corpus, &label);
+        let (index, titles) = build_search(&loaded.corpus, &label, &hooks);
+        loaded.set_search(index, titles);
+        Arc::new(loaded)
+    })
+    .await
+    .ok()
+}
+
+/// Removes the persisted index a replaced corpus used, unless the new one
+/// is the same (nothing changed that the index sees).
+pub fn discard_old_index(old: &LoadedCorpus, new: &LoadedCorpus) {
+    let dir_of = |l: &LoadedCorpus| match l.index().map(|i| i.origin.clone()) {
+        Some(IndexOrigin::Built(dir) | IndexOrigin::Reopened(dir)) => Some(dir),
+        _ => None,
+    };
+    if let (Some(old_dir), new_dir) = (dir_of(old), dir_of(new)) {
+        if Some(&old_dir) != new_dir.as_ref() {
+            let _ = std::fs::remove_dir_all(old_dir);
+        }
+    }
 }

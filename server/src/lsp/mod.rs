@@ -3,13 +3,15 @@
 //! document sees, runs the `features` off the async executor and converts
 //! their plain answers to LSP types (positions in the negotiated encoding).
 
+mod actions;
 mod commands;
 pub mod config;
 mod convert;
 mod corpora;
-mod discovery;
 pub mod documents;
+mod loading;
 pub mod position;
+mod reload;
 mod server;
 mod state;
 

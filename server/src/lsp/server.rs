@@ -1,15 +1,17 @@
 //! The `LanguageServer` implementation: thin handlers that take a snapshot,
 //! run a feature off the executor, and convert its answer.
 
+use super::actions;
 use super::commands;
 use super::config::{Settings, SECTION};
 use super::convert;
-use super::corpora::{LoadReport, LoadedCorpus};
+use super::corpora::{LoadHooks, LoadedCorpus};
 use super::documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
+use super::loading::load_hooks;
 use super::position::PositionEncoding;
+use super::reload::follow_sources;
 use super::state::ServerState;
-use crate::corpus::{bundled, selection, Corpus, Severity};
-use crate::features::cite_action::cite_after_title;
+use crate::corpus::{bundled, selection};
 use crate::features::title_mentions::mention_at;
 use crate::features::{completion, definition, diagnostics, related, PaperContext};
 use crate::index::PaperSearch;
@@ -22,6 +24,13 @@ use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplemen
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+/// Corpus sources and notes whose changes on disk matter.
+const WATCHED_GLOBS: &[&str] = &[
+    "**/*.{bib,bibtex,biblatex,json,jsonl,ndjson,gz}",
+    "**/*.{md,markdown,qmd,Rmd,rmd,tex}",
+    "**/paper-ls.toml",
+];
+
 /// How many cards a hover on a title shared by several papers shows.
 const CARDS_IN_HOVER: usize = 3;
 
@@ -29,48 +38,6 @@ const CARDS_IN_HOVER: usize = 3;
 struct PaperTarget {
     papers: Vec<usize>,
     range: std::ops::Range<usize>,
-}
-
-/// "Cite <key>" for each title mention in `range` that no citation follows.
-fn cite_actions(
-    doc: &DocumentSnapshot,
-    loaded: &LoadedCorpus,
-    matcher: &Arc<crate::index::title_matcher::TitleMatcher>,
-    range: std::ops::Range<usize>,
-    uri: &Uri,
-    enc: PositionEncoding,
-) -> Vec<CodeActionOrCommand> {
-    let mentions = doc.title_mentions(matcher);
-    let touching = mentions
-        .iter()
-        .filter(|m| m.range.start <= range.end && range.start <= m.range.end);
-    let mut actions = Vec::new();
-    for mention in touching {
-        for &paper in mention.papers.iter().take(CARDS_IN_HOVER) {
-            let key = &loaded.corpus.papers[paper].key;
-            let Some(insert) = cite_after_title(&doc.text, doc.language, mention.range.end, key)
-            else {
-                continue;
-            };
-            let at = convert::range(doc, &(insert.at..insert.at), enc);
-            let edit = WorkspaceEdit {
-                changes: Some(
-                    [(uri.clone(), vec![TextEdit::new(at, insert.text)])]
-                        .into_iter()
-                        .collect(),
-                ),
-                ..WorkspaceEdit::default()
-            };
-            actions.push(CodeActionOrCommand::CodeAction(CodeAction {
-                title: format!("Cite {key}"),
-                kind: Some(CodeActionKind::QUICKFIX),
-                edit: Some(edit),
-                is_preferred: Some(mention.papers.len() == 1),
-                ..CodeAction::default()
-            }));
-        }
-    }
-    actions
 }
 
 /// How many related papers go-to-implementation lists.
@@ -82,35 +49,17 @@ const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Backend {
     client: Client,
     state: Arc<ServerState>,
+    hooks: Arc<LoadHooks>,
 }
 
 impl Backend {
     pub fn new(client: Client, state: Arc<ServerState>) -> Self {
-        Backend { client, state }
-    }
-
-    /// Logs what a corpus load found, to stderr and to the client's log.
-    fn load_report(&self) -> LoadReport {
-        let client = self.client.clone();
-        Box::new(move |corpus: &Corpus, label: &str| {
-            let errors = corpus
-                .problems
-                .iter()
-                .filter(|p| p.severity == Severity::Error)
-                .count();
-            let message = format!(
-                "loaded {} papers ({} with abstracts) from {label}; {} problem(s), {errors} error(s)",
-                corpus.papers.len(),
-                corpus.with_abstract(),
-                corpus.problems.len()
-            );
-            tracing::info!("{message}");
-            for p in corpus.problems.iter().take(20) {
-                tracing::info!("{}:{}: {}", p.file.display(), p.line, p.message);
-            }
-            let client = client.clone();
-            tokio::spawn(async move { client.log_message(MessageType::INFO, message).await });
-        })
+        let hooks = load_hooks(client.clone(), state.clone());
+        Backend {
+            client,
+            state,
+            hooks,
+        }
     }
 
     async fn document_and_corpus(
@@ -118,8 +67,44 @@ impl Backend {
         uri: &Uri,
     ) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>)> {
         let doc = self.state.snapshot(uri)?;
-        let corpus = self.state.corpus_for(&doc, &self.load_report()).await;
+        let corpus = self.state.corpus_for(&doc, &self.hooks).await;
         Some((doc, corpus))
+    }
+
+    fn clone_handle(&self) -> Backend {
+        Backend {
+            client: self.client.clone(),
+            state: self.state.clone(),
+            hooks: self.hooks.clone(),
+        }
+    }
+
+    /// Asks the client to tell us about corpus and note files changing on
+    /// disk, when it can register watchers dynamically.
+    async fn watch_files(&self) {
+        if !self.state.client_watches_files.load(Ordering::SeqCst) {
+            return;
+        }
+        let watchers: Vec<FileSystemWatcher> = WATCHED_GLOBS
+            .iter()
+            .map(|g| FileSystemWatcher {
+                glob_pattern: GlobPattern::String(g.to_string()),
+                kind: None,
+            })
+            .collect();
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: "paper-ls-watched-files".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        let asked = self.client.register_capability(vec![registration]);
+        if !matches!(
+            tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, asked).await,
+            Ok(Ok(()))
+        ) {
+            tracing::info!("the client did not register file watchers; corpus files are still followed by polling");
+        }
     }
 
     /// Publishes unknown-key warnings after the user pauses typing.
@@ -135,10 +120,7 @@ impl Backend {
             *g
         };
         let delay = Duration::from_millis(self.state.settings().diagnostics_delay_ms);
-        let backend = Backend {
-            client: self.client.clone(),
-            state: self.state.clone(),
-        };
+        let backend = self.clone_handle();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let current = {
@@ -214,6 +196,11 @@ impl Backend {
         for uri in self.state.open_uris() {
             self.schedule_diagnostics(uri);
         }
+        // Hints may have been switched on or off.
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, client.inlay_hint_refresh()).await;
+        });
     }
 
     /// `paper-ls/status`: the corpora loaded so far, their size and whether
@@ -315,6 +302,7 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         definition_provider: Some(OneOf::Left(true)),
         implementation_provider: Some(ImplementationProviderCapability::Simple(true)),
+        inlay_hint_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..CodeActionOptions::default()
@@ -340,6 +328,24 @@ fn language_of(uri: &Uri, language_id: Option<&str>) -> Option<Language> {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = negotiate_encoding(&params);
+        let caps = &params.capabilities;
+        let shows_progress = caps
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false);
+        let watches = caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        self.state
+            .client_shows_progress
+            .store(shows_progress, Ordering::SeqCst);
+        self.state
+            .client_watches_files
+            .store(watches, Ordering::SeqCst);
         *self
             .state
             .encoding
@@ -393,6 +399,18 @@ impl LanguageServer for Backend {
             )
             .await;
         self.pull_settings().await;
+        self.watch_files().await;
+        let backend = self.clone_handle();
+        let after_swap: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            for uri in backend.state.open_uris() {
+                backend.schedule_diagnostics(uri);
+            }
+        });
+        tokio::spawn(follow_sources(
+            self.state.clone(),
+            self.hooks.clone(),
+            after_swap,
+        ));
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -615,11 +633,8 @@ impl LanguageServer for Backend {
         ) else {
             return Ok(None);
         };
-        let Some(matcher) = loaded.titles() else {
-            return Ok(None);
-        };
         let actions = tokio::task::spawn_blocking(move || {
-            cite_actions(&doc, &loaded, &matcher, start..end, &uri, enc)
+            actions::code_actions(&doc, &loaded, start..end, &uri, enc)
         })
         .await
         .unwrap_or_default();
@@ -630,7 +645,7 @@ impl LanguageServer for Backend {
         &self,
         params: WorkspaceSymbolParams,
     ) -> Result<Option<WorkspaceSymbolResponse>> {
-        let loaded = self.state.workspace_corpus(&self.load_report()).await;
+        let loaded = self.state.workspace_corpus(&self.hooks).await;
         let enc = self.state.encoding();
         let symbols = tokio::task::spawn_blocking(move || {
             commands::paper_symbols(&loaded, &params.query, enc)
@@ -644,7 +659,50 @@ impl LanguageServer for Backend {
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
-        let loaded = self.state.workspace_corpus(&self.load_report()).await;
-        commands::execute(loaded, params).await.map(Some)
+        let loaded = self.state.workspace_corpus(&self.hooks).await;
+        let env = commands::CommandEnv {
+            state: self.state.clone(),
+            hooks: self.hooks.clone(),
+            client: self.client.clone(),
+        };
+        commands::execute(env, loaded, params).await.map(Some)
+    }
+
+    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+        self.state.sources_touched.notify_one();
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        if !self.state.settings().inlay_hints {
+            return Ok(Some(Vec::new()));
+        }
+        let Some((doc, loaded)) = self.document_and_corpus(&params.text_document.uri).await else {
+            return Ok(None);
+        };
+        let enc = self.state.encoding();
+        let start = self.offset_in(&doc, params.range.start).unwrap_or(0);
+        let end = self
+            .offset_in(&doc, params.range.end)
+            .unwrap_or(doc.text.len());
+        let hints = doc
+            .citations
+            .iter()
+            .filter(|c| c.range.end >= start && c.range.start <= end)
+            .filter_map(|c| {
+                let paper = loaded.corpus.get(&c.key)?;
+                let (line, character) = doc.position(c.range.end, enc);
+                Some(InlayHint {
+                    position: Position::new(line, character),
+                    label: InlayHintLabel::String(crate::features::card::short_title(&paper.title)),
+                    kind: None,
+                    text_edits: None,
+                    tooltip: None,
+                    padding_left: Some(true),
+                    padding_right: None,
+                    data: None,
+                })
+            })
+            .collect();
+        Ok(Some(hints))
     }
 }

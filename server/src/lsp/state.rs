@@ -3,10 +3,10 @@
 //! out of it and never hold a lock across an `.await`.
 
 use super::config::Settings;
-use super::corpora::{CorpusCache, CorpusSelection, LoadReport, LoadedCorpus};
-use super::discovery::corpus_selection;
+use super::corpora::{CorpusCache, CorpusSelection, LoadHooks, LoadedCorpus};
 use super::documents::{DocumentSnapshot, OpenDocument};
 use super::position::PositionEncoding;
+use crate::features::discovery::corpus_selection;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -25,6 +25,12 @@ pub struct ServerState {
     /// can tell that a newer one superseded it.
     pub diagnostics_generation: Mutex<HashMap<Uri, u64>>,
     pub shutdown_requested: AtomicBool,
+    /// The client shows `$/progress` for tokens it created on our request.
+    pub client_shows_progress: AtomicBool,
+    /// The client can register file watchers for us.
+    pub client_watches_files: AtomicBool,
+    /// Wakes the corpus watcher early (a watched file changed).
+    pub sources_touched: tokio::sync::Notify,
 }
 
 impl Default for ServerState {
@@ -38,6 +44,9 @@ impl Default for ServerState {
             corpora: CorpusCache::default(),
             diagnostics_generation: Mutex::default(),
             shutdown_requested: AtomicBool::new(false),
+            client_shows_progress: AtomicBool::new(false),
+            client_watches_files: AtomicBool::new(false),
+            sources_touched: tokio::sync::Notify::new(),
         }
     }
 }
@@ -92,15 +101,15 @@ impl ServerState {
     pub async fn corpus_for(
         &self,
         doc: &DocumentSnapshot,
-        report: &LoadReport,
+        hooks: &Arc<LoadHooks>,
     ) -> Arc<LoadedCorpus> {
         let selection = self.selection_for(doc);
-        self.corpora.get(&selection, report).await
+        self.corpora.get(&selection, hooks).await
     }
 
     /// The corpus of the workspace as a whole (configured, else bundled), for
     /// requests that come without a document.
-    pub async fn workspace_corpus(&self, report: &LoadReport) -> Arc<LoadedCorpus> {
+    pub async fn workspace_corpus(&self, hooks: &Arc<LoadHooks>) -> Arc<LoadedCorpus> {
         let root = read(&self.root);
         let selection = corpus_selection(
             root.as_deref(),
@@ -109,7 +118,7 @@ impl ServerState {
             "",
             crate::notes::Language::Markdown,
         );
-        self.corpora.get(&selection, report).await
+        self.corpora.get(&selection, hooks).await
     }
 
     /// Drops cached corpora that no open document uses any more.

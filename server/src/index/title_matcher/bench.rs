@@ -6,6 +6,9 @@
 //! about a hundred real titles sprinkled in. Run it in release:
 //!
 //! `cargo test --release --lib title_matcher::bench -- --ignored --nocapture`
+//!
+//! With `TITLE_BENCH_DETAILS=1` it also lists the short names matched most
+//! often and the inserted titles not found whole.
 
 use super::*;
 use crate::corpus::Corpus;
@@ -121,20 +124,9 @@ fn detection_figures(
         .flat_map(|m| m.papers.iter().copied())
         .collect();
     let hits = inserted.iter().filter(|p| whole.contains(p)).count();
-    if std::env::var_os("TITLE_BENCH_DEBUG").is_some() {
-        let words = prose_words(note, lang);
-        let mut counts = std::collections::HashMap::<&str, usize>::new();
-        for m in found.iter().filter(|m| m.short_name) {
-            *counts
-                .entry(&note[words[m.first_word].range.clone()])
-                .or_default() += 1;
-        }
-        let mut counts: Vec<_> = counts.into_iter().collect();
-        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
-        println!("  short names: {:?}", &counts[..counts.len().min(40)]);
-        for p in inserted.iter().filter(|p| !whole.contains(p)) {
-            println!("  missed: {}", real[*p]);
-        }
+    if std::env::var_os("TITLE_BENCH_DETAILS").is_some() {
+        let missed = inserted.iter().filter(|p| !whole.contains(p));
+        print_details(note, lang, &found, missed.map(|&p| real[p]));
     }
     println!(
         "  {lang:?} note of {} lines ({} KB): prose words p50 {:.1?}, matching p50 {:.1?}, \
@@ -154,6 +146,32 @@ fn detection_figures(
         found.iter().filter(|m| m.short_name).count(),
         inserted.len(),
     );
+}
+
+/// With `TITLE_BENCH_DETAILS` set: the short names matched most often,
+/// and the inserted titles not found whole.
+fn print_details<'a>(
+    note: &str,
+    lang: Language,
+    found: &[TitleMatch],
+    missed: impl Iterator<Item = &'a str>,
+) {
+    let words = prose_words(note, lang);
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for m in found.iter().filter(|m| m.short_name) {
+        *counts
+            .entry(&note[words[m.first_word].range.clone()])
+            .or_default() += 1;
+    }
+    let mut counts: Vec<_> = counts.into_iter().collect();
+    counts.sort_by_key(|c| (std::cmp::Reverse(c.1), c.0));
+    println!(
+        "  most matched short names: {:?}",
+        &counts[..counts.len().min(30)]
+    );
+    for title in missed {
+        println!("  not found whole: {title}");
+    }
 }
 
 /// Deterministic pseudo-random numbers (xorshift64).

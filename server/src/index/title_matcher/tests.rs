@@ -195,3 +195,19 @@ fn terms_of_the_field_are_not_names() {
         1
     );
 }
+
+#[test]
+fn overlapping_titles_keep_the_longer() {
+    let titles = [
+        "Deep Spatial Attention Bridging",
+        "Bridging the Gap between Prior and Posterior Knowledge Selection",
+    ];
+    let m = TitleMatcher::build(titles, &is_english_word);
+    let text =
+        "deep spatial attention. Bridging the gap between prior and posterior knowledge selection";
+    let got = m.find(&words(text));
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].papers.clone(), got[0].first_word), (vec![1], 3));
+    let got = m.find(&words("deep spatial attention bridging the gap"));
+    assert_eq!((got[0].papers.clone(), got[0].last_word), (vec![0], 3));
+}

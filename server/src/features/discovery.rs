@@ -5,7 +5,6 @@
 //! matter (relative to the note's folder). An empty result means "use the
 //! bundled corpus".
 
-use super::corpora::CorpusSelection;
 use crate::corpus::{expand_paths, selection};
 use crate::notes::bibliography::{bibliographies_named, latex_structure};
 use crate::notes::Language;
@@ -13,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 /// How far up from a `.tex` file to look for the main file that includes it.
 const MAIN_FILE_SEARCH_DEPTH: usize = 3;
+
+/// Which files make up a corpus; empty means the bundled corpus.
+pub type CorpusSelection = Vec<PathBuf>;
 
 pub fn corpus_selection(
     root: Option<&Path>,

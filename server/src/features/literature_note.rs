@@ -1,0 +1,72 @@
+//! Literature notes: a Markdown note about one paper, made from a template
+//! the user can override — title, citation, authors, year, venue, abstract,
+//! links, and the related papers as citations, so the note leads on.
+
+use super::card::links;
+use super::related::related_papers;
+use super::PaperContext;
+
+/// How many related papers a literature note lists.
+const RELATED_IN_NOTE: usize = 5;
+
+/// The built-in template. Placeholders: `{{title}}`, `{{key}}`,
+/// `{{citation}}`, `{{authors}}`, `{{year}}`, `{{venue}}`, `{{abstract}}`,
+/// `{{links}}`, `{{related}}`.
+pub const DEFAULT_TEMPLATE: &str = "---\ntitle: \"{{title}}\"\ncitekey: {{key}}\n---\n\n# {{title}}\n\n{{citation}} · {{authors}} · {{year}} · {{venue}}\n\n{{links}}\n\n## Abstract\n\n{{abstract}}\n\n## Notes\n\n\n\n## Related papers\n\n{{related}}\n";
+
+/// The note for the paper at `ordinal`, from `template` (or the built-in one).
+pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&str>) -> String {
+    let paper = &ctx.corpus.papers[ordinal];
+    let related: Vec<String> = related_papers(ctx, ordinal, RELATED_IN_NOTE)
+        .into_iter()
+        .map(|i| {
+            let p = &ctx.corpus.papers[i];
+            format!("- [@{}] {}", p.key, p.title)
+        })
+        .collect();
+    let fields = [
+        ("title", paper.title.clone()),
+        ("key", paper.key.clone()),
+        ("citation", format!("[@{}]", paper.key)),
+        ("authors", paper.authors_display()),
+        (
+            "year",
+            paper.year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+        ("venue", paper.venue.clone().unwrap_or_default()),
+        ("abstract", paper.abstract_text.clone().unwrap_or_default()),
+        ("links", links(paper).join(" · ")),
+        ("related", related.join("\n")),
+    ];
+    let mut note = template.unwrap_or(DEFAULT_TEMPLATE).to_string();
+    for (name, value) in fields {
+        note = note.replace(&format!("{{{{{name}}}}}"), &value);
+    }
+    note
+}
+
+/// A file name for the paper's note: the key with unsafe characters replaced.
+pub fn note_file_name(key: &str) -> String {
+    let safe: String = key
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{}.md", safe.trim_start_matches('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(note_file_name("C:Abd23"), "C_Abd23.md");
+        assert_eq!(note_file_name("../etc/passwd"), "_etc_passwd.md");
+    }
+}

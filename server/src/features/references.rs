@@ -1,0 +1,187 @@
+//! Find references: every place in the workspace's notes that names a paper —
+//! each citation whose key resolves to it, and each mention of its title (or
+//! short name) in prose — whether the note is open in the editor or not.
+//!
+//! Keys resolve the way [`Corpus::index_of`] does (exact, then
+//! case-insensitive), so `[@Power2022]` is a reference to `power2022`. All
+//! notes are read against the one corpus passed in, the one the request's
+//! document sees. Byte ranges out, each with the text it indexes, so the
+//! protocol layer can convert them to positions without reading files.
+
+use super::title_mentions::title_mentions;
+use super::workspace_notes::{notes_seen, OpenNote, WorkspaceNotes};
+use crate::corpus::Corpus;
+use crate::index::title_matcher::TitleMatcher;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A stretch of one note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteLocation {
+    pub path: PathBuf,
+    /// Bytes of `text`: a citation's key, or a title mention.
+    pub range: Range<usize>,
+    /// The note's text as read (the open document's when it is open).
+    pub text: Arc<str>,
+}
+
+/// Every citation of one of `papers` (positions in `corpus.papers`) and,
+/// when `titles` is given, every mention of one of their titles, in every
+/// note (open documents win over their disk copies); sorted by path, then
+/// offset.
+pub fn references(
+    corpus: &Corpus,
+    papers: &[usize],
+    notes: &WorkspaceNotes,
+    open: &[OpenNote],
+    titles: Option<&TitleMatcher>,
+) -> Vec<NoteLocation> {
+    if papers.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    for note in notes_seen(notes, open) {
+        let mut ranges: Vec<Range<usize>> = note
+            .citations
+            .iter()
+            .filter(|c| corpus.index_of(&c.key).is_some_and(|i| papers.contains(&i)))
+            .map(|c| c.range.clone())
+            .collect();
+        if let Some(matcher) = titles {
+            ranges.extend(
+                title_mentions(matcher, note.text, note.language)
+                    .into_iter()
+                    .filter(|m| m.papers.iter().any(|p| papers.contains(p)))
+                    .map(|m| m.range),
+            );
+        }
+        found.extend(ranges.into_iter().map(|range| NoteLocation {
+            path: note.path.to_path_buf(),
+            range,
+            text: note.text.clone(),
+        }));
+    }
+    found.sort_by(|a, b| {
+        (&a.path, a.range.start, a.range.end).cmp(&(&b.path, b.range.start, b.range.end))
+    });
+    found.dedup_by(|a, b| a.path == b.path && a.range == b.range);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::title_index::title_matcher_for;
+    use crate::features::workspace_notes::test_workspace;
+    use crate::notes::Language;
+    use std::path::Path;
+
+    const BIB: &str = "@article{power2022grokking,\n  title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},\n  author = {Power, Alethea},\n  year = {2022}\n}\n\n@article{other2021,\n  title = {Something Else Entirely About Sparse Transformers},\n  year = {2021}\n}\n";
+
+    fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Corpus) {
+        let dir = test_workspace(files);
+        std::fs::write(dir.path().join("refs.bib"), BIB).unwrap();
+        let corpus = Corpus::load(&[dir.path().join("refs.bib")]);
+        assert_eq!(corpus.papers.len(), 2, "{:?}", corpus.problems);
+        (dir, corpus)
+    }
+
+    /// (file name, text of the range) for each location.
+    fn found(locations: &[NoteLocation]) -> Vec<(String, String)> {
+        locations
+            .iter()
+            .map(|l| {
+                let name = l.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, l.text[l.range.clone()].to_string())
+            })
+            .collect()
+    }
+
+    fn pairs(want: &[(&str, &str)]) -> Vec<(String, String)> {
+        want.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn citations_in_unopened_notes_of_every_kind() {
+        let (dir, corpus) = workspace(&[
+            ("a.md", "See [@power2022grokking, p. 3] and [@other2021]."),
+            ("b.qmd", "As @Power2022Grokking shows."),
+            ("c.Rmd", "Nothing here [@unknown]."),
+            ("d.tex", "\\citep[see][]{other2021, power2022grokking}"),
+            (".hidden/e.md", "[@power2022grokking]"),
+        ]);
+        let notes = WorkspaceNotes::scan(dir.path());
+        let paper = corpus.index_of("power2022grokking").unwrap();
+        let got = references(&corpus, &[paper], &notes, &[], None);
+        assert_eq!(
+            found(&got),
+            pairs(&[
+                ("a.md", "power2022grokking"),
+                ("b.qmd", "Power2022Grokking"),
+                ("d.tex", "power2022grokking"),
+            ])
+        );
+        assert!(references(&corpus, &[], &notes, &[], None).is_empty());
+    }
+
+    #[test]
+    fn open_documents_replace_their_disk_copies() {
+        let (dir, corpus) = workspace(&[
+            ("a.md", "[@power2022grokking]"),
+            ("b.md", "[@power2022grokking]"),
+        ]);
+        let notes = WorkspaceNotes::scan(dir.path());
+        let open_text = "Edited, not saved:\n\n[@other2021; @power2022grokking] twice \
+                         @power2022grokking.";
+        let open: Vec<OpenNote> = vec![(
+            dir.path().join("a.md"),
+            Arc::from(open_text),
+            Language::Markdown,
+        )];
+        let paper = corpus.index_of("power2022grokking").unwrap();
+        let got = references(&corpus, &[paper], &notes, &open, None);
+        let offsets: Vec<(&Path, usize)> = got
+            .iter()
+            .map(|l| (l.path.as_path(), l.range.start))
+            .collect();
+        let first = open_text.find("@power").unwrap() + 1;
+        let second = open_text.rfind("@power").unwrap() + 1;
+        assert_eq!(
+            offsets,
+            [
+                (dir.path().join("a.md").as_path(), first),
+                (dir.path().join("a.md").as_path(), second),
+                (dir.path().join("b.md").as_path(), 2),
+            ]
+        );
+        assert_eq!(&*got[0].text, open_text);
+    }
+
+    #[test]
+    fn title_mentions_count_when_a_matcher_is_given() {
+        let (dir, corpus) = workspace(&[(
+            "a.md",
+            "I read Grokking: Generalization Beyond Overfitting on Small Algorithmic \
+             Datasets [@power2022grokking] yesterday.",
+        )]);
+        let notes = WorkspaceNotes::scan(dir.path());
+        let matcher = title_matcher_for(&corpus);
+        let paper = corpus.index_of("power2022grokking").unwrap();
+        let got = references(&corpus, &[paper], &notes, &[], Some(&matcher));
+        assert_eq!(
+            found(&got),
+            pairs(&[
+                (
+                    "a.md",
+                    "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets"
+                ),
+                ("a.md", "power2022grokking"),
+            ])
+        );
+        let other = corpus.index_of("other2021").unwrap();
+        assert!(references(&corpus, &[other], &notes, &[], Some(&matcher)).is_empty());
+    }
+}

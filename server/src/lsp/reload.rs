@@ -1,0 +1,127 @@
+//! Following corpus files as they change on disk. Every loaded source is
+//! looked at (modification time and size) a few times a second, and at once
+//! when the client reports a watched file changed; a change is read only
+//! once the file has stopped changing for one look, so a file being written
+//! is not read half-way. A source that disappears keeps its last good
+//! papers for a few seconds (editors and Zotero replace files by delete and
+//! rename); if it stays away, the corpus is read without it.
+
+use super::corpora::{discard_old_index, reload, stamp, CorpusSelection, LoadHooks, Stamp};
+use super::state::ServerState;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// How many looks a missing source may stay missing before it counts as deleted.
+const MISSING_GRACE_LOOKS: u32 = 12;
+
+/// Watches until shutdown; `after_swap` runs after each re-read corpus is in place.
+pub async fn follow_sources(
+    state: Arc<ServerState>,
+    hooks: Arc<LoadHooks>,
+    after_swap: Arc<dyn Fn() + Send + Sync>,
+) {
+    let mut pending: HashMap<CorpusSelection, (Vec<Stamp>, u32)> = HashMap::new();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(LOOK_EVERY) => {}
+            _ = state.sources_touched.notified() => {}
+        }
+        if state.shutdown_requested.load(Ordering::SeqCst) {
+            return;
+        }
+        for (selection, loaded) in state.corpora.loaded() {
+            if selection.is_empty() {
+                continue;
+            }
+            let before: Vec<Stamp> = loaded.stamps.iter().map(|(_, s)| *s).collect();
+            let now: Vec<Stamp> = loaded.stamps.iter().map(|(p, _)| stamp(p)).collect();
+            if !ready_to_read(&mut pending, &selection, &before, now) {
+                continue;
+            }
+            tracing::info!(
+                "a corpus file changed; reading {} source(s) again",
+                selection.len()
+            );
+            if let Some(fresh) = reload(selection.clone(), hooks.clone()).await {
+                discard_old_index(&loaded, &fresh);
+                state.corpora.replace(&selection, fresh);
+                after_swap();
+            }
+        }
+    }
+}
+
+/// Whether the sources changed and have since held still (or a missing one
+/// stayed missing past the grace period).
+fn ready_to_read(
+    pending: &mut HashMap<CorpusSelection, (Vec<Stamp>, u32)>,
+    selection: &CorpusSelection,
+    before: &[Stamp],
+    now: Vec<Stamp>,
+) -> bool {
+    if now == before {
+        pending.remove(selection);
+        return false;
+    }
+    let Some(entry) = pending.get_mut(selection).filter(|(seen, _)| *seen == now) else {
+        // First look at this state of the files: wait for the next one.
+        pending.insert(selection.clone(), (now, 0));
+        return false;
+    };
+    entry.1 += 1;
+    let missing = entry
+        .0
+        .iter()
+        .zip(before)
+        .any(|(n, b)| n.is_none() && b.is_some());
+    if missing && entry.1 < MISSING_GRACE_LOOKS {
+        return false;
+    }
+    pending.remove(selection);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    #[test]
+    fn reads_only_after_the_file_holds_still() {
+        let mut pending = HashMap::new();
+        let sel: CorpusSelection = vec!["a.bib".into()];
+        let t = SystemTime::UNIX_EPOCH;
+        let old = vec![Some((t, 10))];
+        let writing = vec![Some((t + Duration::from_secs(1), 5))];
+        let done = vec![Some((t + Duration::from_secs(2), 20))];
+        assert!(!ready_to_read(&mut pending, &sel, &old, old.clone()));
+        assert!(!ready_to_read(&mut pending, &sel, &old, writing.clone()));
+        assert!(
+            !ready_to_read(&mut pending, &sel, &old, done.clone()),
+            "still changing"
+        );
+        assert!(
+            ready_to_read(&mut pending, &sel, &old, done),
+            "held still for one look"
+        );
+    }
+
+    #[test]
+    fn a_briefly_missing_file_keeps_the_old_papers() {
+        let mut pending = HashMap::new();
+        let sel: CorpusSelection = vec!["a.bib".into()];
+        let old = vec![Some((SystemTime::UNIX_EPOCH, 10))];
+        let gone = vec![None];
+        let reads: Vec<bool> = (0..=MISSING_GRACE_LOOKS)
+            .map(|_| ready_to_read(&mut pending, &sel, &old, gone.clone()))
+            .collect();
+        assert!(reads[..reads.len() - 1].iter().all(|r| !r));
+        assert!(
+            reads[reads.len() - 1],
+            "gone for good after the grace period"
+        );
+    }
+}
