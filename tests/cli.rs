@@ -321,3 +321,58 @@ fn related_lists_the_closest_papers_from_the_shell() {
     ));
     assert_eq!(json.as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn check_reports_unknown_citations_with_file_line_col_and_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("refs.bib"), dir.path().join("refs.bib")).unwrap();
+    std::fs::write(
+        dir.path().join("paper-ls.toml"),
+        "corpus = [\"refs.bib\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("thesis")).unwrap();
+    std::fs::write(
+        dir.path().join("thesis/ch1.md"),
+        "Fine [@vaswani2017attention].\nφ😀 [@vaswani2071attention]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("thesis/ch2.tex"),
+        "\\cite{shazeer2017outrageously,nope}\n",
+    )
+    .unwrap();
+    let out = paper_ls(dir.path(), &["check", "thesis"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("thesis/ch1.md:2:6: "), "{text}");
+    assert!(
+        lines[0].contains("vaswani2017attention"),
+        "closest key named: {text}"
+    );
+    assert!(lines[1].starts_with("thesis/ch2.tex:1:31: "), "{text}");
+    std::fs::write(
+        dir.path().join("thesis/ch1.md"),
+        "Fine [@vaswani2017attention].\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("thesis/ch2.tex"),
+        "\\cite{shazeer2017outrageously}\n",
+    )
+    .unwrap();
+    let clean = paper_ls(dir.path(), &["check", "thesis"]);
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
+}

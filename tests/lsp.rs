@@ -934,3 +934,124 @@ fn reindex_reads_the_corpus_again() {
     );
     assert_eq!(done["papers"], 1, "{done}");
 }
+
+#[test]
+fn references_cover_every_note_of_the_workspace_opened_or_not() {
+    let refs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/refs.bib");
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::copy(&refs, dir.join("refs.bib")).unwrap();
+        std::fs::create_dir_all(dir.join("chapters")).unwrap();
+        std::fs::create_dir_all(dir.join(".hidden")).unwrap();
+        std::fs::create_dir_all(dir.join("build")).unwrap();
+        std::fs::write(dir.join(".gitignore"), "build/\n").unwrap();
+        std::fs::write(
+            dir.join("chapters/one.tex"),
+            "As \\citet{vaswani2017attention} showed.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("chapters/two.qmd"),
+            "Attention Is All You Need changed NLP.\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join(".hidden/x.md"), "[@vaswani2017attention]").unwrap();
+        std::fs::write(dir.join("build/y.md"), "[@vaswani2017attention]").unwrap();
+    });
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "Transformers [@vaswani2017attention].",
+    );
+    let mut found = Vec::new();
+    let started = std::time::Instant::now();
+    while found.len() < 3 && started.elapsed() < std::time::Duration::from_secs(20) {
+        let refs = s.client.request("textDocument/references", json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 16}, "context": {"includeDeclaration": true}}));
+        found = refs.as_array().unwrap().clone();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let places: Vec<(String, u64)> = found
+        .iter()
+        .map(|l| {
+            (
+                l["uri"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                l["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // By path: chapters/… sorts before note.md; hidden and ignored folders are skipped.
+    assert_eq!(
+        places,
+        [
+            ("one.tex".to_string(), 10),
+            ("two.qmd".to_string(), 0),
+            ("note.md".to_string(), 15)
+        ],
+        "{found:?}"
+    );
+}
+
+#[test]
+fn rename_changes_every_citation_and_the_bib_entry_or_says_why_not() {
+    let refs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/refs.bib");
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::copy(&refs, dir.join("refs.bib")).unwrap();
+        std::fs::write(
+            dir.join("other.md"),
+            "Also [@vaswani2017attention; @shazeer2017outrageously].\n",
+        )
+        .unwrap();
+    });
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "See [@vaswani2017attention].",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let at = LspClient::at(&uri, 0, 8);
+    let prepared = s.client.request("textDocument/prepareRename", at.clone());
+    assert_eq!(prepared["placeholder"], "vaswani2017attention");
+    let mut params = at.clone();
+    params["newName"] = json!("vaswani2017transformer");
+    let edit = s.client.request("textDocument/rename", params);
+    let changes = edit["changes"].as_object().unwrap();
+    let bib_uri = file_uri(&s.dir.path().join("refs.bib"));
+    assert_eq!(changes[&bib_uri][0]["newText"], "vaswani2017transformer");
+    assert_eq!(changes[&uri][0]["range"]["start"]["character"], 6);
+    assert_eq!(
+        changes[&file_uri(&s.dir.path().join("other.md"))]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut bad = at.clone();
+    bad["newName"] = json!("has space");
+    assert_eq!(
+        s.client.request_raw("textDocument/rename", bad)["error"]["code"],
+        -32602
+    );
+    // The bundled corpus cannot be edited: refused with the reason.
+    let mut plain = session();
+    let bundled = plain.client.open(
+        &plain.dir.path().join("b.md"),
+        "markdown",
+        "[@grokfast-accelerated-grokking]",
+    );
+    let refused = plain
+        .client
+        .request_raw("textDocument/prepareRename", LspClient::at(&bundled, 0, 5));
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bundled"),
+        "{refused}"
+    );
+}

@@ -237,3 +237,33 @@ pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
     );
     Ok(0)
 }
+
+pub fn check(corpus: &[String], paths: &[std::path::PathBuf]) -> anyhow::Result<i32> {
+    let cwd = std::env::current_dir().context("cannot read the working directory")?;
+    // Corpus paths given here are relative to where the command runs.
+    let configured: Vec<String> = corpus
+        .iter()
+        .map(|c| {
+            if Path::new(c).is_absolute() {
+                c.clone()
+            } else {
+                cwd.join(c).to_string_lossy().into_owned()
+            }
+        })
+        .collect();
+    let report = crate::features::check::check_paths(paths, &configured, None);
+    for w in &report.warnings {
+        eprintln!("paper-ls: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    for p in &report.problems {
+        writeln!(out, "{p}")?;
+    }
+    eprintln!(
+        "checked {} citation(s) in {} note(s): {} unknown",
+        report.citations_checked,
+        report.notes_checked,
+        report.problems.len()
+    );
+    Ok(if report.problems.is_empty() { 0 } else { 1 })
+}

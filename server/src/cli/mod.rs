@@ -86,6 +86,17 @@ pub enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Report every citation in the notes under PATH that matches no paper
+    /// (file:line:col: message); exit 1 if there is any. For a thesis's CI.
+    Check {
+        /// Corpus files, folders or globs to check against, instead of the
+        /// workspace's `paper-ls.toml` (the notes' own bibliographies still count).
+        #[arg(long = "corpus", short = 'c', value_name = "PATH")]
+        corpus: Vec<String>,
+        /// Notes or folders of notes (.md .markdown .qmd .Rmd .tex).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Build the persisted search index for a corpus, with a progress bar.
     Index {
         #[command(flatten)]
@@ -126,6 +137,7 @@ pub fn run(command: Command) -> i32 {
         } => eval::eval_related(&corpus, sample, out.as_deref()),
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
         Command::Index { corpus } => commands::index(&corpus),
+        Command::Check { corpus, paths } => commands::check(&corpus, &paths),
     };
     match result {
         Ok(code) => code,

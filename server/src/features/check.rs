@@ -306,7 +306,12 @@ mod tests {
             first.message
         );
         let line = first.to_string();
-        assert!(line.ends_with("notes/a.md:2:18: unknown citation key `knwn2020`; closest: `known2020`, `another2021`"), "{line}");
+        assert!(
+            line.ends_with(
+                "notes/a.md:2:18: unknown citation key `knwn2020`; closest: `known2020`"
+            ),
+            "{line}"
+        );
         assert_eq!(report.notes_checked, 5);
         assert_eq!(report.citations_checked, 2 + 2 + 2 + 2);
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);

@@ -54,42 +54,41 @@ pub fn unknown_keys(ctx: PaperContext<'_>, citations: &[Citation]) -> Vec<Unknow
 /// Up to `n` existing keys nearest to `key`, best first.
 pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
     let papers = &ctx.corpus.papers;
-    let mut candidates: Vec<usize> = Vec::new();
+    // Search hits share a word with the key; the scan only compares spelling.
+    let mut candidates: Vec<(usize, bool)> = Vec::new();
     if let Some(search) = ctx.search {
         let words = crate::index::schema::split_key_words(key);
-        candidates.extend(
-            search
-                .search(&SearchRequest {
-                    text: &words,
-                    limit: 50,
-                    as_you_type: true,
-                })
-                .into_iter()
-                .map(|h| h.paper),
-        );
+        let request = SearchRequest {
+            text: &words,
+            limit: 50,
+            as_you_type: true,
+        };
+        candidates.extend(search.search(&request).into_iter().map(|h| (h.paper, true)));
     }
     if papers.len() < SCAN_ALL_KEYS_BELOW {
-        candidates.extend(0..papers.len());
+        candidates.extend((0..papers.len()).map(|i| (i, false)));
     }
     let folded = key.to_lowercase();
+    let limit = (key.chars().count() / 2).max(2);
     let mut seen = HashSet::new();
     let mut scored: Vec<(usize, usize, usize)> = candidates
         .into_iter()
         .enumerate()
-        .filter(|(_, i)| seen.insert(*i))
-        .map(|(order, i)| {
+        .filter(|(_, (i, _))| seen.insert(*i))
+        .map(|(order, (i, from_search))| {
             (
                 edit_distance(&folded, &papers[i].key.to_lowercase()),
                 order,
                 i,
+                from_search,
             )
         })
+        .filter(|(d, order, _, from_search)| *d <= limit || (*from_search && *order < 3))
+        .map(|(d, order, i, _)| (d, order, i))
         .collect();
     scored.sort_unstable();
-    let limit = (key.chars().count() / 2).max(2);
     scored
         .into_iter()
-        .filter(|(d, order, _)| *d <= limit || *order < 3)
         .take(n)
         .map(|(_, _, i)| papers[i].key.clone())
         .collect()

@@ -84,3 +84,15 @@ pub fn location(target: &PaperLocation, enc: PositionEncoding) -> Option<Locatio
     );
     Some(Location { uri, range })
 }
+
+/// A byte range in any text (a note not open in the editor) as an LSP range.
+pub fn range_in(
+    text: &str,
+    bytes: &Range<usize>,
+    enc: PositionEncoding,
+) -> tower_lsp_server::ls_types::Range {
+    let lines = super::position::LineIndex::new(text);
+    let (sl, sc) = lines.position(text, bytes.start, enc);
+    let (el, ec) = lines.position(text, bytes.end, enc);
+    tower_lsp_server::ls_types::Range::new(Position::new(sl, sc), Position::new(el, ec))
+}

@@ -10,16 +10,19 @@ use super::documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
 use super::loading::load_hooks;
 use super::position::PositionEncoding;
 use super::reload::follow_sources;
-use super::state::ServerState;
+use super::state::{read, ServerState};
 use crate::corpus::{bundled, selection};
+use crate::features::references::references;
+use crate::features::rename::{prepare_rename, rename_key};
 use crate::features::title_mentions::mention_at;
+use crate::features::workspace_notes::WorkspaceNotes;
 use crate::features::{completion, definition, diagnostics, related, PaperContext};
 use crate::index::PaperSearch;
 use crate::notes::{self, Language};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -39,6 +42,9 @@ struct PaperTarget {
     papers: Vec<usize>,
     range: std::ops::Range<usize>,
 }
+
+/// How long references and rename wait for the first scan of the notes.
+const NOTES_SCAN_PATIENCE: Duration = Duration::from_secs(30);
 
 /// How many related papers go-to-implementation lists.
 const RELATED_LOCATIONS: usize = 10;
@@ -69,6 +75,39 @@ impl Backend {
         let doc = self.state.snapshot(uri)?;
         let corpus = self.state.corpus_for(&doc, &self.hooks).await;
         Some((doc, corpus))
+    }
+
+    /// Re-reads changed notes into the workspace snapshot (deleted ones leave it).
+    async fn update_notes(&self, changed: Vec<(std::path::PathBuf, bool)>) {
+        let current = self.state.workspace_notes();
+        let updated = tokio::task::spawn_blocking(move || {
+            changed
+                .iter()
+                .fold((*current).clone(), |notes, (path, deleted)| {
+                    if *deleted {
+                        notes.without_file(path)
+                    } else {
+                        notes.with_file(path)
+                    }
+                })
+        })
+        .await;
+        if let Ok(notes) = updated {
+            *self.state.notes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(notes);
+        }
+    }
+
+    /// Reads every note of the workspace, beside the requests.
+    async fn scan_notes(&self) {
+        if let Some(root) = read(&self.state.root) {
+            if let Ok(notes) =
+                tokio::task::spawn_blocking(move || WorkspaceNotes::scan(&root)).await
+            {
+                tracing::info!("{} notes in the workspace", notes.len());
+                *self.state.notes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(notes);
+            }
+        }
+        self.state.notes_scanned.send_replace(true);
     }
 
     fn clone_handle(&self) -> Backend {
@@ -303,6 +342,11 @@ fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         implementation_provider: Some(ImplementationProviderCapability::Simple(true)),
         inlay_hint_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        rename_provider: Some(OneOf::Right(RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: Default::default(),
+        })),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
             ..CodeActionOptions::default()
@@ -400,6 +444,8 @@ impl LanguageServer for Backend {
             .await;
         self.pull_settings().await;
         self.watch_files().await;
+        let scanner = self.clone_handle();
+        tokio::spawn(async move { scanner.scan_notes().await });
         let backend = self.clone_handle();
         let after_swap: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
             for uri in backend.state.open_uris() {
@@ -475,6 +521,16 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        if let Some(path) = params
+            .text_document
+            .uri
+            .to_file_path()
+            .map(|p| p.into_owned())
+        {
+            if Language::from_path(&path).is_some() {
+                self.update_notes(vec![(path, false)]).await;
+            }
+        }
         self.schedule_diagnostics(params.text_document.uri);
     }
 
@@ -668,8 +724,22 @@ impl LanguageServer for Backend {
         commands::execute(env, loaded, params).await.map(Some)
     }
 
-    async fn did_change_watched_files(&self, _: DidChangeWatchedFilesParams) {
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         self.state.sources_touched.notify_one();
+        let changed: Vec<(std::path::PathBuf, bool)> = params
+            .changes
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c.uri.to_file_path()?.into_owned(),
+                    c.typ == FileChangeType::DELETED,
+                ))
+            })
+            .filter(|(p, _)| Language::from_path(p).is_some())
+            .collect();
+        if !changed.is_empty() {
+            self.update_notes(changed).await;
+        }
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
@@ -704,5 +774,100 @@ impl LanguageServer for Backend {
             })
             .collect();
         Ok(Some(hints))
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position).await else {
+            return Ok(None);
+        };
+        let notes = self.state.scanned_notes(NOTES_SCAN_PATIENCE).await;
+        let open = self.state.open_notes();
+        let enc = self.state.encoding();
+        let locations = tokio::task::spawn_blocking(move || {
+            let titles = loaded.titles();
+            references(
+                &loaded.corpus,
+                &target.papers,
+                &notes,
+                &open,
+                titles.as_deref(),
+            )
+            .into_iter()
+            .filter_map(|r| {
+                Some(Location {
+                    uri: Uri::from_file_path(&r.path)?,
+                    range: convert::range_in(&r.text, &r.range, enc),
+                })
+            })
+            .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(locations))
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        let Some((doc, loaded)) = self.document_and_corpus(&params.text_document.uri).await else {
+            return Ok(None);
+        };
+        let Some(offset) = self.offset_in(&doc, params.position) else {
+            return Ok(None);
+        };
+        let Some(citation) = notes::citation_at(&doc.citations, offset) else {
+            return Ok(None);
+        };
+        let key = citation.key.clone();
+        let range = convert::range(&doc, &citation.range, self.state.encoding());
+        let corpus = loaded.corpus.clone();
+        let checked = tokio::task::spawn_blocking(move || prepare_rename(&corpus, &key))
+            .await
+            .map_err(|_| Error::internal_error())?;
+        match checked {
+            Ok(()) => Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+                range,
+                placeholder: citation.key.clone(),
+            })),
+            Err(refusal) => Err(Error::invalid_params(refusal.message)),
+        }
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        let Some((doc, loaded)) = self.document_and_corpus(&at.text_document.uri).await else {
+            return Ok(None);
+        };
+        let Some(offset) = self.offset_in(&doc, at.position) else {
+            return Ok(None);
+        };
+        let Some(citation) = notes::citation_at(&doc.citations, offset) else {
+            return Ok(None);
+        };
+        let (old, new) = (citation.key.clone(), params.new_name);
+        let notes = self.state.scanned_notes(NOTES_SCAN_PATIENCE).await;
+        let (open, enc) = (self.state.open_notes(), self.state.encoding());
+        let edits = tokio::task::spawn_blocking(move || {
+            rename_key(&loaded.corpus, &old, &new, &notes, &open)
+        })
+        .await
+        .map_err(|_| Error::internal_error())?
+        .map_err(|refusal| Error::invalid_params(refusal.message))?;
+        let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> =
+            std::collections::HashMap::new();
+        for edit in edits {
+            let Some(uri) = Uri::from_file_path(&edit.path) else {
+                continue;
+            };
+            changes.entry(uri).or_default().push(TextEdit::new(
+                convert::range_in(&edit.text, &edit.range, enc),
+                edit.new_text,
+            ));
+        }
+        Ok(Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..WorkspaceEdit::default()
+        }))
     }
 }

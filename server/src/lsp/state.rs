@@ -7,6 +7,7 @@ use super::corpora::{CorpusCache, CorpusSelection, LoadHooks, LoadedCorpus};
 use super::documents::{DocumentSnapshot, OpenDocument};
 use super::position::PositionEncoding;
 use crate::features::discovery::corpus_selection;
+use crate::features::workspace_notes::{OpenNote, WorkspaceNotes};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -29,6 +30,10 @@ pub struct ServerState {
     pub client_shows_progress: AtomicBool,
     /// The client can register file watchers for us.
     pub client_watches_files: AtomicBool,
+    /// Every note of the workspace as on disk (open documents override it).
+    pub notes: RwLock<Arc<WorkspaceNotes>>,
+    /// Becomes true once the first scan of the workspace's notes is done.
+    pub notes_scanned: tokio::sync::watch::Sender<bool>,
     /// Wakes the corpus watcher early (a watched file changed).
     pub sources_touched: tokio::sync::Notify,
 }
@@ -47,6 +52,8 @@ impl Default for ServerState {
             client_shows_progress: AtomicBool::new(false),
             client_watches_files: AtomicBool::new(false),
             sources_touched: tokio::sync::Notify::new(),
+            notes: RwLock::new(Arc::new(WorkspaceNotes::default())),
+            notes_scanned: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -119,6 +126,32 @@ impl ServerState {
             crate::notes::Language::Markdown,
         );
         self.corpora.get(&selection, hooks).await
+    }
+
+    /// The open documents, as the overlay over the notes on disk.
+    pub fn open_notes(&self) -> Vec<OpenNote> {
+        let docs = self.documents.lock().unwrap_or_else(|e| e.into_inner());
+        docs.values()
+            .filter_map(|d| {
+                Some((
+                    d.snapshot.path.clone()?,
+                    d.snapshot.text.clone(),
+                    d.snapshot.language,
+                ))
+            })
+            .collect()
+    }
+
+    pub fn workspace_notes(&self) -> Arc<WorkspaceNotes> {
+        read(&self.notes)
+    }
+
+    /// The workspace's notes once the first scan is done (or after `patience`,
+    /// whatever has been read by then).
+    pub async fn scanned_notes(&self, patience: std::time::Duration) -> Arc<WorkspaceNotes> {
+        let mut scanned = self.notes_scanned.subscribe();
+        let _ = tokio::time::timeout(patience, scanned.wait_for(|done| *done)).await;
+        self.workspace_notes()
     }
 
     /// Drops cached corpora that no open document uses any more.
