@@ -268,6 +268,14 @@ impl Backend {
         doc.offset(pos.line, pos.character, self.state.encoding())
     }
 
+    /// The citation (known key or not) at a position.
+    async fn citation_at(&self, at: &TextDocumentPositionParams) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>, notes::Citation)> {
+        let (doc, loaded) = self.document_and_corpus(&at.text_document.uri).await?;
+        let offset = self.offset_in(&doc, at.position)?;
+        let citation = notes::citation_at(&doc.citations, offset)?.clone();
+        Some((doc, loaded, citation))
+    }
+
     /// What the position points at: a cited key, else a title written in prose.
     async fn paper_at(
         &self,
@@ -810,13 +818,7 @@ impl LanguageServer for Backend {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        let Some((doc, loaded)) = self.document_and_corpus(&params.text_document.uri).await else {
-            return Ok(None);
-        };
-        let Some(offset) = self.offset_in(&doc, params.position) else {
-            return Ok(None);
-        };
-        let Some(citation) = notes::citation_at(&doc.citations, offset) else {
+        let Some((doc, loaded, citation)) = self.citation_at(&params).await else {
             return Ok(None);
         };
         let key = citation.key.clone();
@@ -835,14 +837,7 @@ impl LanguageServer for Backend {
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        let at = params.text_document_position;
-        let Some((doc, loaded)) = self.document_and_corpus(&at.text_document.uri).await else {
-            return Ok(None);
-        };
-        let Some(offset) = self.offset_in(&doc, at.position) else {
-            return Ok(None);
-        };
-        let Some(citation) = notes::citation_at(&doc.citations, offset) else {
+        let Some((_, loaded, citation)) = self.citation_at(&params.text_document_position).await else {
             return Ok(None);
         };
         let (old, new) = (citation.key.clone(), params.new_name);
