@@ -1055,3 +1055,40 @@ fn rename_changes_every_citation_and_the_bib_entry_or_says_why_not() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_half_written_bib_never_replaces_the_last_good_one() {
+    let full = "@article{first2020, title={First Paper}}\n@article{second2021, title={Second Paper}, abstract={About the second.}}\n";
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::write(dir.join("refs.bib"), full).unwrap()
+    });
+    let bib = s.dir.path().join("refs.bib");
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", "[@second2021]");
+    assert!(hover_until(&mut s.client, &uri, 0, 4, |c| c
+        .is_some_and(|c| c.contains("Second Paper"))));
+    // A writer that truncates, then writes in two bursts close together.
+    let cut = full.find("title={Second").unwrap();
+    std::fs::write(&bib, &full[..cut]).unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&bib), "type": 2}]}),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    std::fs::write(&bib, full.replace("Second Paper", "Second Paper, Final")).unwrap();
+    let started = std::time::Instant::now();
+    let mut saw_final = false;
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        let hover = s
+            .client
+            .request("textDocument/hover", LspClient::at(&uri, 0, 4));
+        let card = hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("key lost while the file was being written: {hover}"));
+        assert!(card.contains("Second Paper"), "{card}");
+        saw_final |= card.contains("Final");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(saw_final, "the finished file is read");
+}

@@ -1,8 +1,8 @@
 //! Following corpus files as they change on disk. Every loaded source is
 //! looked at (modification time and size) a few times a second, and at once
 //! when the client reports a watched file changed; a change is read only
-//! once the file has stopped changing for one look, so a file being written
-//! is not read half-way. A source that disappears keeps its last good
+//! once the file has held still for two looks (400 ms), so a file being
+//! written is not read half-way. A source that disappears keeps its last good
 //! papers for a few seconds (editors and Zotero replace files by delete and
 //! rename); if it stays away, the corpus is read without it.
 
@@ -13,9 +13,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-const LOOK_EVERY: Duration = Duration::from_millis(250);
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+/// How many looks a changed file must hold still for before it is read: a
+/// writer pausing between bursts for less than this is never read half-way.
+const HOLD_STILL_LOOKS: u32 = 2;
 /// How many looks a missing source may stay missing before it counts as deleted.
-const MISSING_GRACE_LOOKS: u32 = 12;
+const MISSING_GRACE_LOOKS: u32 = 15;
 
 /// Watches until shutdown; `after_swap` runs after each re-read corpus is in place.
 pub async fn follow_sources(
@@ -72,6 +75,9 @@ fn ready_to_read(
         return false;
     };
     entry.1 += 1;
+    if entry.1 < HOLD_STILL_LOOKS {
+        return false;
+    }
     let missing = entry
         .0
         .iter()
@@ -104,8 +110,12 @@ mod tests {
             "still changing"
         );
         assert!(
-            ready_to_read(&mut pending, &sel, &old, done),
+            !ready_to_read(&mut pending, &sel, &old, done.clone()),
             "held still for one look"
+        );
+        assert!(
+            ready_to_read(&mut pending, &sel, &old, done),
+            "held still for two looks"
         );
     }
 

@@ -269,7 +269,10 @@ impl Backend {
     }
 
     /// The citation (known key or not) at a position.
-    async fn citation_at(&self, at: &TextDocumentPositionParams) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>, notes::Citation)> {
+    async fn citation_at(
+        &self,
+        at: &TextDocumentPositionParams,
+    ) -> Option<(Arc<DocumentSnapshot>, Arc<LoadedCorpus>, notes::Citation)> {
         let (doc, loaded) = self.document_and_corpus(&at.text_document.uri).await?;
         let offset = self.offset_in(&doc, at.position)?;
         let citation = notes::citation_at(&doc.citations, offset)?.clone();
@@ -837,7 +840,8 @@ impl LanguageServer for Backend {
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        let Some((_, loaded, citation)) = self.citation_at(&params.text_document_position).await else {
+        let Some((_, loaded, citation)) = self.citation_at(&params.text_document_position).await
+        else {
             return Ok(None);
         };
         let (old, new) = (citation.key.clone(), params.new_name);
