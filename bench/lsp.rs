@@ -172,7 +172,8 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
     let (rss_mb, peak_rss_mb) = memory(client.pid());
     client.shutdown_and_exit();
     drop(client);
-    let reload = (corpus.paths.len() == 2 && corpus.paths[1].ends_with("crypto.bib")).then(|| reload_while_typing(corpus, &keys));
+    let reload = (corpus.paths.len() == 2 && corpus.paths[1].ends_with("crypto.bib"))
+        .then(|| reload_while_typing(corpus, &keys));
     Figures {
         name: corpus.name.into(),
         papers,
@@ -192,18 +193,26 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
 fn reload_while_typing(corpus: &Corpus, keys: &[String]) -> ReloadFigures {
     let workspace = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let copies: Vec<PathBuf> = corpus.paths.iter().map(|p| workspace.path().join(p.file_name().unwrap())).collect();
+    let copies: Vec<PathBuf> = corpus
+        .paths
+        .iter()
+        .map(|p| workspace.path().join(p.file_name().unwrap()))
+        .collect();
     for (from, to) in corpus.paths.iter().zip(&copies) {
         std::fs::copy(from, to).unwrap();
     }
     let target = &keys[keys.len() / 2];
     let note = format!("[@{target}]\n[@");
     let note_path = workspace.path().join("note.md");
-    let options = json!({"corpus": copies.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()});
-    let (mut client, _) = open_and_first_answer(workspace.path(), cache.path(), &options, &note_path, &note);
+    let options =
+        json!({"corpus": copies.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()});
+    let (mut client, _) =
+        open_and_first_answer(workspace.path(), cache.path(), &options, &note_path, &note);
     wait_until_indexed(&mut client, &note_path);
     let bib = std::fs::read_to_string(&copies[1]).unwrap();
-    let entry = bib.find(&format!("{{{target},")).expect("entry of the target key");
+    let entry = bib
+        .find(&format!("{{{target},"))
+        .expect("entry of the target key");
     let title = entry + bib[entry..].find("title").unwrap();
     let equals = title + bib[title..].find('=').unwrap() + 1;
     let brace = equals + bib[equals..].find(['{', '"']).unwrap() + 1;
@@ -211,7 +220,10 @@ fn reload_while_typing(corpus: &Corpus, keys: &[String]) -> ReloadFigures {
     std::fs::write(&copies[1], edited).unwrap();
     let changed = Instant::now();
     let uri = support::file_uri(&note_path);
-    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": support::file_uri(&copies[1]), "type": 2}]}));
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": support::file_uri(&copies[1]), "type": 2}]}),
+    );
     let mut completion_during = Vec::new();
     let mut i = 0;
     let swap_ms = loop {
@@ -219,16 +231,28 @@ fn reload_while_typing(corpus: &Corpus, keys: &[String]) -> ReloadFigures {
         i += 1;
         client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 10 + i}, "contentChanges": [{"range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}, "text": format!("[@{typed}")}]}));
         let started = Instant::now();
-        client.request("textDocument/completion", LspClient::at(&uri, 1, 2 + typed.encode_utf16().count() as u32));
+        client.request(
+            "textDocument/completion",
+            LspClient::at(&uri, 1, 2 + typed.encode_utf16().count() as u32),
+        );
         completion_during.push(ms(started.elapsed()));
         let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 4));
-        if hover["contents"]["value"].as_str().is_some_and(|c| c.starts_with("**Q")) {
+        if hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("**Q"))
+        {
             break ms(changed.elapsed());
         }
-        assert!(changed.elapsed() < Duration::from_secs(120), "edit never seen");
+        assert!(
+            changed.elapsed() < Duration::from_secs(120),
+            "edit never seen"
+        );
     };
     client.shutdown_and_exit();
-    ReloadFigures { swap_ms, completion_during }
+    ReloadFigures {
+        swap_ms,
+        completion_during,
+    }
 }
 
 /// Starts the server, opens the note and times until a hover on its first citation answers with a card.
