@@ -5,6 +5,7 @@
 
 mod commands;
 mod eval;
+mod generate;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -97,6 +98,25 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Generate a large deterministic corpus for benchmarks by recombining the
+    /// real titles, abstract sentences and author names of source corpora.
+    Generate {
+        /// Source corpora to recombine (repeatable).
+        #[arg(long = "from", required = true, value_name = "PATH")]
+        from: Vec<PathBuf>,
+        /// How many papers to write.
+        #[arg(long, default_value_t = 1_000_000)]
+        papers: usize,
+        /// The same seed writes the same corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write JSON Lines (arXiv field names) here.
+        #[arg(long)]
+        jsonl: Option<PathBuf>,
+        /// Write BibTeX here.
+        #[arg(long)]
+        bibtex: Option<PathBuf>,
+    },
     /// Build the persisted search index for a corpus, with a progress bar.
     Index {
         #[command(flatten)]
@@ -138,6 +158,13 @@ pub fn run(command: Command) -> i32 {
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
         Command::Index { corpus } => commands::index(&corpus),
         Command::Check { corpus, paths } => commands::check(&corpus, &paths),
+        Command::Generate {
+            from,
+            papers,
+            seed,
+            jsonl,
+            bibtex,
+        } => generate::generate(&from, papers, seed, jsonl.as_deref(), bibtex.as_deref()),
     };
     match result {
         Ok(code) => code,
