@@ -19,14 +19,14 @@ pub fn related_papers(ctx: PaperContext<'_>, ordinal: usize, limit: usize) -> Ve
     }
 }
 
-/// The card's closing section: the titles of the closest related papers, with their keys.
-pub fn related_section(ctx: PaperContext<'_>, ordinal: usize) -> String {
-    let related = related_papers(ctx, ordinal, IN_CARD);
+/// The card's closing section: the titles of the given related papers
+/// (best first, at most `IN_CARD`), with their keys.
+pub fn related_section(ctx: PaperContext<'_>, related: &[usize]) -> String {
     if related.is_empty() {
         return String::new();
     }
     let mut out = String::from("\n\nRelated:");
-    for i in related {
+    for &i in related.iter().take(IN_CARD) {
         let p = &ctx.corpus.papers[i];
         out.push_str(&format!(
             "\n- {} (`{}`)",

@@ -9,6 +9,7 @@
 //! never see half of a change.
 
 use crate::corpus::{bundled, Corpus};
+use crate::features::related::related_papers;
 use crate::features::title_index::title_matcher_for;
 use crate::features::PaperContext;
 use crate::index::title_matcher::TitleMatcher;
@@ -20,6 +21,11 @@ use std::time::SystemTime;
 use tokio::sync::OnceCell;
 
 pub use crate::features::discovery::CorpusSelection;
+
+/// How many related papers are kept per paper (go to implementation lists them all).
+pub const RELATED_KEPT: usize = 10;
+/// Past this many papers' related lists, the cache starts again.
+const RELATED_CACHE_LIMIT: usize = 50_000;
 
 /// What a source file looked like: modification time and length, `None` when missing.
 pub type Stamp = Option<(SystemTime, u64)>;
@@ -34,6 +40,9 @@ pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: RwLock<Option<Arc<PaperIndex>>>,
     titles: RwLock<Option<Arc<TitleMatcher>>>,
+    /// Related papers found so far, by paper: computing them takes tens of
+    /// milliseconds with abstracts, too slow for every hover.
+    related: Mutex<HashMap<usize, Arc<Vec<usize>>>>,
     /// The sources as they were when read.
     pub stamps: Vec<(PathBuf, Stamp)>,
 }
@@ -56,6 +65,29 @@ impl LoadedCorpus {
             corpus: &self.corpus,
             search,
         })
+    }
+
+    /// The papers most related to the one at `ordinal` (up to
+    /// `RELATED_KEPT`, best first), computed once per paper. Nothing is kept
+    /// while the index is still being built.
+    pub fn related(&self, ordinal: usize) -> Arc<Vec<usize>> {
+        if let Some(known) = self
+            .related
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ordinal)
+        {
+            return known.clone();
+        }
+        let found = Arc::new(self.with_context(|ctx| related_papers(ctx, ordinal, RELATED_KEPT)));
+        if self.index().is_some() {
+            let mut cache = self.related.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= RELATED_CACHE_LIMIT {
+                cache.clear();
+            }
+            cache.insert(ordinal, found.clone());
+        }
+        found
     }
 
     fn set_search(&self, index: PaperIndex, titles: TitleMatcher) {
@@ -157,6 +189,7 @@ fn parse(selection: &CorpusSelection) -> LoadedCorpus {
         corpus: Arc::new(corpus),
         index: RwLock::new(None),
         titles: RwLock::new(None),
+        related: Mutex::default(),
         stamps,
     }
 }

@@ -34,6 +34,32 @@ const WATCHED_GLOBS: &[&str] = &[
     "**/paper-ls.toml",
 ];
 
+/// How many of a document's cited papers get their related papers found
+/// ahead of a hover.
+const RELATED_WARMED: usize = 300;
+
+/// Finds the related papers of what a document cites, beside the requests,
+/// so hovering a citation does not wait tens of milliseconds for them.
+fn warm_related(doc: &DocumentSnapshot, loaded: &Arc<LoadedCorpus>) {
+    if loaded.index().is_none() {
+        return;
+    }
+    let mut cited: Vec<usize> = doc
+        .citations
+        .iter()
+        .filter_map(|c| loaded.corpus.index_of(&c.key))
+        .collect();
+    cited.sort_unstable();
+    cited.dedup();
+    cited.truncate(RELATED_WARMED);
+    let loaded = loaded.clone();
+    tokio::task::spawn_blocking(move || {
+        for paper in cited {
+            loaded.related(paper);
+        }
+    });
+}
+
 /// How many cards a hover on a title shared by several papers shows.
 const CARDS_IN_HOVER: usize = 3;
 
@@ -45,9 +71,6 @@ struct PaperTarget {
 
 /// How long references and rename wait for the first scan of the notes.
 const NOTES_SCAN_PATIENCE: Duration = Duration::from_secs(30);
-
-/// How many related papers go-to-implementation lists.
-const RELATED_LOCATIONS: usize = 10;
 
 /// How long to wait for the client to answer one of our requests.
 const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -181,17 +204,13 @@ impl Backend {
             return;
         };
         let enc = self.state.encoding();
-        let computed = doc.clone();
+        let (computed, for_diagnostics) = (doc.clone(), loaded.clone());
         let found = tokio::task::spawn_blocking(move || {
-            let index = loaded.index();
-            let ctx = PaperContext {
-                corpus: &loaded.corpus,
-                search: index.as_deref().map(|i| i as &dyn PaperSearch),
-            };
-            diagnostics::unknown_keys(ctx, &computed.citations)
+            for_diagnostics.with_context(|ctx| diagnostics::unknown_keys(ctx, &computed.citations))
         })
         .await
         .unwrap_or_default();
+        warm_related(&doc, &loaded);
         if self
             .state
             .snapshot(&uri)
@@ -614,13 +633,14 @@ impl LanguageServer for Backend {
         };
         let papers = target.papers.clone();
         let card = tokio::task::spawn_blocking(move || {
+            let related = loaded.related(papers[0]);
             loaded.with_context(|ctx| {
                 let cards: Vec<String> = papers
                     .iter()
                     .take(CARDS_IN_HOVER)
                     .map(|&p| crate::features::card::paper_card(ctx.corpus, &ctx.corpus.papers[p]))
                     .collect();
-                cards.join("\n\n---\n\n") + &related::related_section(ctx, papers[0])
+                cards.join("\n\n---\n\n") + &related::related_section(ctx, &related)
             })
         })
         .await
@@ -672,9 +692,11 @@ impl LanguageServer for Backend {
         let enc = self.state.encoding();
         let locations = tokio::task::spawn_blocking(move || {
             let cache = bundled::cache_dir();
+            let related = loaded.related(target.papers[0]);
             loaded.with_context(|ctx| {
-                related::related_papers(ctx, target.papers[0], RELATED_LOCATIONS)
-                    .into_iter()
+                related
+                    .iter()
+                    .copied()
                     .filter(|i| !target.papers.contains(i))
                     .filter_map(|i| {
                         definition::paper_location(ctx.corpus, &ctx.corpus.papers[i], &cache).ok()
