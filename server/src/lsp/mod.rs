@@ -4,6 +4,7 @@
 //! their plain answers to LSP types (positions in the negotiated encoding).
 
 mod actions;
+mod backend;
 mod commands;
 pub mod config;
 mod convert;
