@@ -1,0 +1,483 @@
+// paper-ls for VS Code: starts the paper-ls language server for notes
+// (Markdown, LaTeX, Quarto, R Markdown), passes its settings and offers the
+// palette commands. Every feature lives in the server; this stays thin.
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+
+const SECTION = 'paper-ls';
+const INSTALL = 'cargo install --path server';
+
+/** A paper as the server's `paper-ls.search` / `paper-ls.related` return it. */
+interface Paper {
+  key: string;
+  title?: string;
+  authors?: string[];
+  year?: number | string | null;
+  venue?: string | null;
+  abstract?: string | null;
+  location?: { uri: string; range: { start: { line: number; character: number } } } | null;
+}
+
+let client: LanguageClient | undefined;
+let output: vscode.OutputChannel | undefined;
+
+/** The documents the server is for. */
+const LANGUAGES = ['markdown', 'latex', 'tex', 'quarto', 'rmd'];
+const LATEX_LANGUAGES = new Set(['latex', 'tex', 'plaintex', 'context']);
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  output = vscode.window.createOutputChannel('paper-ls');
+  context.subscriptions.push(output);
+  const command = (id: string, run: () => unknown): void => {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  };
+  command('paperLs.searchCorpus', () => searchCorpus());
+  command('paperLs.relatedPapers', () => relatedPapers());
+  command('paperLs.literatureNote', () => literatureNote());
+  command('paperLs.restartServer', () => restart());
+  command('paperLs.reindex', () => reindex());
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (e.affectsConfiguration(`${SECTION}.server.path`)) {
+        const choice = await vscode.window.showInformationMessage(
+          'paper-ls: the server path changed.',
+          'Restart server',
+        );
+        if (choice) {
+          await restart();
+        }
+      }
+    }),
+  );
+  await start();
+}
+
+export async function deactivate(): Promise<void> {
+  await stop();
+}
+
+// ---------------------------------------------------------------- server
+
+/** Where the server binary is: the setting, else `paper-ls` on PATH, else ~/.cargo/bin. */
+export function findServer(): { path?: string; tried: string[] } {
+  const tried: string[] = [];
+  const configured = (vscode.workspace.getConfiguration(SECTION).get<string>('server.path') ?? '').trim();
+  if (configured) {
+    const expanded = expand(configured);
+    tried.push(expanded);
+    return isExecutable(expanded) ? { path: expanded, tried } : { tried };
+  }
+  const exe = process.platform === 'win32' ? 'paper-ls.exe' : 'paper-ls';
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) {
+      continue;
+    }
+    const candidate = path.join(dir, exe);
+    tried.push(candidate);
+    if (isExecutable(candidate)) {
+      return { path: candidate, tried };
+    }
+  }
+  const cargo = path.join(os.homedir(), '.cargo', 'bin', exe);
+  tried.push(cargo);
+  return isExecutable(cargo) ? { path: cargo, tried } : { tried };
+}
+
+function expand(p: string): string {
+  let out = p.replace(/^~(?=$|[/\\])/, os.homedir());
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  if (folder) {
+    out = out.replace(/\$\{workspaceFolder\}/g, folder);
+  }
+  return out;
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function settingsSection(): Record<string, unknown> {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    corpus: c.get<string[]>('corpus', []),
+    maxCompletions: c.get<number>('maxCompletions', 50),
+    diagnosticsDelay: c.get<number>('diagnosticsDelay', 200),
+    inlayHints: c.get<boolean>('inlayHints', true),
+    literatureNotes: {
+      folder: c.get<string>('literatureNotes.folder', 'literature'),
+      template: c.get<string>('literatureNotes.template', ''),
+    },
+  };
+}
+
+async function start(): Promise<void> {
+  const found = findServer();
+  if (!found.path) {
+    const configured = vscode.workspace.getConfiguration(SECTION).get<string>('server.path');
+    const message = configured
+      ? `paper-ls: the server set in "paper-ls.server.path" (${found.tried[0]}) is not an executable file. ` +
+        `Install it with \`${INSTALL}\` in the paper-ls repository, or fix the setting.`
+      : `paper-ls: cannot find the \`paper-ls\` server on PATH. Install it with \`${INSTALL}\` ` +
+        'in the paper-ls repository, or set "paper-ls.server.path".';
+    output?.appendLine(message);
+    output?.appendLine(`looked at: ${found.tried.join(', ')}`);
+    vscode.window.showErrorMessage(message, 'Copy install command', 'Open settings').then((choice) => {
+      if (choice === 'Copy install command') {
+        vscode.env.clipboard.writeText(INSTALL);
+      } else if (choice === 'Open settings') {
+        vscode.commands.executeCommand('workbench.action.openSettings', 'paper-ls.server.path');
+      }
+    });
+    return;
+  }
+  output?.appendLine(`starting ${found.path}`);
+  const executable = { command: found.path, transport: TransportKind.stdio, options: { env: process.env } };
+  const serverOptions: ServerOptions = { run: executable, debug: executable };
+  const documentSelector = [
+    ...LANGUAGES.flatMap((language) => [
+      { scheme: 'file', language },
+      { scheme: 'untitled', language },
+    ]),
+    { scheme: 'file', pattern: '**/*.{qmd,Rmd,rmd}' },
+  ];
+  const clientOptions: LanguageClientOptions = {
+    documentSelector,
+    initializationOptions: settingsSection(),
+    synchronize: {
+      configurationSection: SECTION,
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/{paper-ls.toml,*.bib,*.bib.gz}'),
+    },
+    outputChannel: output,
+  };
+  client = new LanguageClient(SECTION, 'paper-ls', serverOptions, clientOptions);
+  try {
+    await client.start();
+  } catch (e) {
+    vscode.window.showErrorMessage(`paper-ls: the server did not start: ${String(e)}`);
+  }
+}
+
+async function stop(): Promise<void> {
+  const c = client;
+  client = undefined;
+  if (c) {
+    try {
+      await c.stop(5000);
+    } catch {
+      // already stopped
+    }
+  }
+}
+
+async function restart(): Promise<void> {
+  await stop();
+  await start();
+  if (client) {
+    vscode.window.setStatusBarMessage('paper-ls: server restarted', 3000);
+  }
+}
+
+async function running(): Promise<LanguageClient | undefined> {
+  if (!client) {
+    vscode.window.showWarningMessage('paper-ls: the server is not running (see the paper-ls output).');
+    return undefined;
+  }
+  if (client.state !== State.Running) {
+    await client.start();
+  }
+  return client;
+}
+
+async function execute<T>(command: string, args: unknown[]): Promise<T | undefined> {
+  const c = await running();
+  if (!c) {
+    return undefined;
+  }
+  return (await c.sendRequest(ExecuteCommandRequest.type, { command, arguments: args })) as T;
+}
+
+// ---------------------------------------------------------------- pickers
+
+interface PaperItem extends vscode.QuickPickItem {
+  paper: Paper;
+}
+
+const OPEN_BUTTON: vscode.QuickInputButton = {
+  iconPath: new vscode.ThemeIcon('go-to-file'),
+  tooltip: 'Open the entry',
+};
+const CITE_BUTTON: vscode.QuickInputButton = {
+  iconPath: new vscode.ThemeIcon('quote'),
+  tooltip: 'Insert the citation',
+};
+
+function item(p: Paper, button: vscode.QuickInputButton): PaperItem {
+  const who = p.authors && p.authors.length > 0 ? p.authors[0] + (p.authors.length > 1 ? ' et al.' : '') : '';
+  const detail = [who, p.year ? String(p.year) : '', p.venue ?? ''].filter((s) => s).join(' · ');
+  return {
+    label: p.title || p.key,
+    description: p.key,
+    detail: detail || undefined,
+    alwaysShow: true, // the server filters, not the QuickPick
+    buttons: [button],
+    paper: p,
+  };
+}
+
+type Action = 'cite' | 'open';
+
+/**
+ * A QuickPick of papers. `query` is called with the typed text (live
+ * search) or once with '' (a fixed list); accepting runs `accept`, the item
+ * button runs the other action.
+ */
+function pickPaper(
+  title: string,
+  query: (text: string) => Promise<Paper[] | undefined>,
+  accept: Action,
+  live: boolean,
+): Promise<{ paper: Paper; action: Action } | undefined> {
+  const other: Action = accept === 'cite' ? 'open' : 'cite';
+  const button = other === 'open' ? OPEN_BUTTON : CITE_BUTTON;
+  return new Promise((resolve) => {
+    const qp = vscode.window.createQuickPick<PaperItem>();
+    qp.title = title;
+    qp.placeholder = live ? 'Type words of a title, an author, a topic or a key' : 'Choose a paper';
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    let generation = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (r: { paper: Paper; action: Action } | undefined): void => {
+      if (!done) {
+        done = true;
+        resolve(r);
+        qp.hide();
+      }
+    };
+    const refresh = (text: string): void => {
+      const mine = ++generation;
+      qp.busy = true;
+      query(text).then(
+        (papers) => {
+          if (mine === generation) {
+            qp.items = (papers ?? []).map((p) => item(p, button));
+            qp.busy = false;
+          }
+        },
+        (e: unknown) => {
+          if (mine === generation) {
+            qp.busy = false;
+            output?.appendLine(`search failed: ${String(e)}`);
+          }
+        },
+      );
+    };
+    if (live) {
+      qp.onDidChangeValue((text) => {
+        if (timer) {
+          clearTimeout(timer);
+        }
+        if (!text.trim()) {
+          generation++;
+          qp.items = [];
+          return;
+        }
+        timer = setTimeout(() => refresh(text), 120);
+      });
+    } else {
+      refresh('');
+    }
+    qp.onDidAccept(() => {
+      const chosen = qp.selectedItems[0] ?? qp.activeItems[0];
+      if (chosen) {
+        finish({ paper: chosen.paper, action: accept });
+      }
+    });
+    qp.onDidTriggerItemButton((e) => finish({ paper: e.item.paper, action: other }));
+    qp.onDidHide(() => {
+      finish(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+// ---------------------------------------------------------------- citations
+
+/** The citation of `key` to insert after `before`, in the document's syntax. */
+export function citationText(key: string, languageId: string, before: string): string {
+  if (LATEX_LANGUAGES.has(languageId)) {
+    if (/\\[A-Za-z]*cite[A-Za-z]*\*?[^\\{}]*\{[^{}]*$/.test(before)) {
+      return /(\{|,)\s*$/.test(before) ? key : `, ${key}`;
+    }
+    return `\\cite{${key}}`;
+  }
+  if (/\[[^\]]*@[^\]]*$/.test(before)) {
+    return /@$/.test(before) ? key : `; @${key}`;
+  }
+  if (/@$/.test(before)) {
+    return key;
+  }
+  return `[@${key}]`;
+}
+
+async function cite(editor: vscode.TextEditor, key: string): Promise<void> {
+  await editor.edit((edit) => {
+    for (const selection of editor.selections) {
+      const line = editor.document.lineAt(selection.start.line).text;
+      const before = line.slice(0, selection.start.character);
+      edit.replace(selection, citationText(key, editor.document.languageId, before));
+    }
+  });
+}
+
+async function openPaper(p: Paper): Promise<void> {
+  if (!p.location) {
+    vscode.window.showWarningMessage(`paper-ls: no entry to open for ${p.key}`);
+    return;
+  }
+  const uri = vscode.Uri.parse(p.location.uri);
+  const pos = new vscode.Position(p.location.range.start.line, p.location.range.start.character);
+  await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), preview: true });
+}
+
+/** The editor to cite in: the active one if it is a note. */
+function noteEditor(): vscode.TextEditor | undefined {
+  const e = vscode.window.activeTextEditor;
+  if (!e) {
+    return undefined;
+  }
+  return LANGUAGES.includes(e.document.languageId) || /\.(md|markdown|qmd|rmd|tex)$/i.test(e.document.fileName)
+    ? e
+    : undefined;
+}
+
+/** The citation key at the cursor (`@key`, `[@key]`, `\cite{a, key}`), or the selection. */
+function keyAtCursor(editor: vscode.TextEditor | undefined): string | undefined {
+  if (!editor) {
+    return undefined;
+  }
+  const doc = editor.document;
+  if (!editor.selection.isEmpty) {
+    return doc.getText(editor.selection).trim().replace(/^@/, '') || undefined;
+  }
+  const range = doc.getWordRangeAtPosition(editor.selection.active, /[\w\-:.#$%&+?<>~/]+/);
+  if (!range) {
+    return undefined;
+  }
+  const key = doc.getText(range).replace(/[.:,;?]+$/, '');
+  return key || undefined;
+}
+
+// ---------------------------------------------------------------- commands
+
+const LIMIT = 50;
+
+async function searchCorpus(): Promise<void> {
+  const editor = noteEditor();
+  const choice = await pickPaper(
+    'Paper: Search corpus',
+    (text) => execute<Paper[]>('paper-ls.search', [text, LIMIT]),
+    editor ? 'cite' : 'open',
+    true,
+  );
+  if (!choice) {
+    return;
+  }
+  if (choice.action === 'cite' && editor) {
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+    await cite(editor, choice.paper.key);
+  } else if (choice.action === 'cite') {
+    await vscode.env.clipboard.writeText(choice.paper.key);
+    vscode.window.setStatusBarMessage(`paper-ls: copied ${choice.paper.key}`, 3000);
+  } else {
+    await openPaper(choice.paper);
+  }
+}
+
+async function relatedPapers(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  let key = keyAtCursor(editor);
+  if (!key) {
+    key = await vscode.window.showInputBox({ prompt: 'Related papers of which key?' });
+  }
+  if (!key) {
+    return;
+  }
+  const wanted = key;
+  let related: Paper[] | undefined;
+  try {
+    related = await execute<Paper[]>('paper-ls.related', [wanted, LIMIT]);
+  } catch (e) {
+    // Not a key (a paper title, say): the server's go-to-implementation
+    // lists the related papers of what is under the cursor.
+    if (editor && editor.selection.isEmpty) {
+      await vscode.commands.executeCommand('editor.action.goToImplementation');
+      return;
+    }
+    vscode.window.showWarningMessage(`paper-ls: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  const choice = await pickPaper(`Papers related to ${wanted}`, async () => related, 'open', false);
+  if (!choice) {
+    return;
+  }
+  const target = noteEditor();
+  if (choice.action === 'cite' && target) {
+    await cite(target, choice.paper.key);
+  } else {
+    await openPaper(choice.paper);
+  }
+}
+
+async function literatureNote(): Promise<void> {
+  let key = keyAtCursor(vscode.window.activeTextEditor);
+  if (!key) {
+    const choice = await pickPaper(
+      'Paper: Create literature note — which paper?',
+      (text) => execute<Paper[]>('paper-ls.search', [text, LIMIT]),
+      'cite',
+      true,
+    );
+    key = choice?.paper.key;
+  }
+  if (!key) {
+    return;
+  }
+  try {
+    // The server writes the note and asks VS Code to show it.
+    const result = await execute<{ path: string; created: boolean }>('paper-ls.literatureNote', [key]);
+    if (result) {
+      vscode.window.setStatusBarMessage(`paper-ls: ${result.created ? 'created' : 'opened'} ${result.path}`, 5000);
+    }
+  } catch (e) {
+    vscode.window.showErrorMessage(`paper-ls: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function reindex(): Promise<void> {
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'paper-ls: reindexing the corpus' },
+    () => execute<{ papers: number }>('paper-ls.reindex', []),
+  );
+  if (result) {
+    vscode.window.showInformationMessage(`paper-ls: reindexed ${result.papers} papers`);
+  }
+}
