@@ -68,7 +68,7 @@ const MULTI_CITE_COMMANDS: &[&str] = &[
 const MAX_ARGUMENT: usize = 1024;
 
 /// Environments whose body TeX reads as text, not commands.
-const VERBATIM_ENVIRONMENTS: &[&str] = &[
+pub(crate) const VERBATIM_ENVIRONMENTS: &[&str] = &[
     "verbatim",
     "verbatim*",
     "Verbatim",

@@ -14,24 +14,15 @@
 //! scanner's own helpers read arguments and comments.
 
 use super::{blank_line_after, char_at, ProseWord, WordSink};
+use crate::notes::latex::VERBATIM_ENVIRONMENTS;
 use crate::notes::latex::{line_end, skip_arguments, skip_space};
 use crate::notes::{citations_in, Language};
 use std::ops::Range;
 
-/// Environments whose body is not prose: verbatim (as the citation scanner
-/// knows them), math and pictures.
-const SKIPPED_ENVIRONMENTS: &[&str] = &[
-    "verbatim",
-    "verbatim*",
-    "Verbatim",
-    "Verbatim*",
-    "BVerbatim",
-    "LVerbatim",
-    "lstlisting",
-    "minted",
-    "comment",
-    "filecontents",
-    "filecontents*",
+/// Environments whose body is not prose besides the verbatim ones the
+/// citation scanner knows (`super::super::latex::VERBATIM_ENVIRONMENTS`):
+/// math and pictures.
+const MATH_AND_PICTURE_ENVIRONMENTS: &[&str] = &[
     "equation",
     "equation*",
     "align",
@@ -356,7 +347,7 @@ impl Scan<'_> {
         if !begin {
             return after;
         }
-        if SKIPPED_ENVIRONMENTS.contains(&env) {
+        if VERBATIM_ENVIRONMENTS.contains(&env) || MATH_AND_PICTURE_ENVIRONMENTS.contains(&env) {
             let end_tag = format!("\\end{{{env}}}");
             return self.text[after..]
                 .find(&end_tag)
