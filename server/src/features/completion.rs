@@ -110,6 +110,19 @@ fn nothing_typed(ctx: PaperContext<'_>, limit: usize, cited_here: &[String]) -> 
 
 fn matching(ctx: PaperContext<'_>, typed: &str, limit: usize) -> (Vec<usize>, bool) {
     let wanted = limit + 1;
+    // Keys that start with the typed text, straight from the sorted keys: a
+    // prefix shared by thousands of keys ("EPRINT:") costs nothing here,
+    // while as a search it would score every one of them.
+    let mut ranked: Vec<usize> = ctx.corpus.keys_starting_with(typed).take(wanted).collect();
+    if let Some(exact) = ctx.corpus.index_of(typed) {
+        ranked.retain(|&i| i != exact);
+        ranked.insert(0, exact);
+    }
+    if ranked.len() >= wanted {
+        // More keys match than fit: words in titles and abstracts can wait
+        // until the typed text narrows the keys down.
+        return (ranked, true);
+    }
     let found: Vec<usize> = match ctx.search {
         Some(search) => search
             .search(&SearchRequest {
@@ -122,17 +135,10 @@ fn matching(ctx: PaperContext<'_>, typed: &str, limit: usize) -> (Vec<usize>, bo
             .collect(),
         None => scan(ctx, typed, wanted * 2),
     };
-    let folded = typed.to_lowercase();
-    let (mut by_key, rest): (Vec<usize>, Vec<usize>) = found
-        .into_iter()
-        .partition(|&i| ctx.corpus.papers[i].key.to_lowercase().starts_with(&folded));
-    if let Some(exact) = ctx.corpus.index_of(typed) {
-        by_key.retain(|&i| i != exact);
-        by_key.insert(0, exact);
-    }
-    by_key.extend(rest);
-    let more = by_key.len() > limit;
-    (by_key, more)
+    let seen: HashSet<usize> = ranked.iter().copied().collect();
+    ranked.extend(found.into_iter().filter(|i| !seen.contains(i)));
+    let more = ranked.len() > limit;
+    (ranked, more)
 }
 
 /// Without an index (still building): key prefixes, and title substrings
@@ -154,4 +160,61 @@ fn scan(ctx: PaperContext<'_>, typed: &str, limit: usize) -> Vec<usize> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::source::ReadSource;
+    use crate::corpus::{Corpus, SourceKind};
+    use crate::index::PaperIndex;
+
+    fn corpus(bib: String) -> Corpus {
+        let source = ReadSource {
+            path: "t.bib".into(),
+            kind: SourceKind::Bibtex,
+            text: bib,
+            gzipped: false,
+            content_hash: 0,
+        };
+        Corpus::from_sources(vec![source], Vec::new())
+    }
+
+    #[test]
+    fn a_prefix_of_many_keys_lists_keys_and_asks_again_as_the_user_types() {
+        let mut bib: String = (0..80)
+            .map(|i| format!("@misc{{EPRINT:A{i:02}, title={{Paper {i}}}}}\n"))
+            .collect();
+        bib.push_str("@misc{other, title={EPRINT considered harmful}}\n");
+        let c = corpus(bib);
+        let index = PaperIndex::in_memory(&c, &mut |_, _| {}).unwrap();
+        let ctx = PaperContext {
+            corpus: &c,
+            search: Some(&index),
+        };
+        let many = complete_keys(ctx, "EPRI", 50, &[]);
+        assert_eq!(many.items.len(), 50);
+        assert!(many.incomplete);
+        assert!(many.items.iter().all(|i| i.key.starts_with("EPRINT:")));
+        let few = complete_keys(ctx, "EPRINT:A7", 50, &[]);
+        let keys: Vec<&str> = few.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys[..10],
+            [
+                "EPRINT:A70",
+                "EPRINT:A71",
+                "EPRINT:A72",
+                "EPRINT:A73",
+                "EPRINT:A74",
+                "EPRINT:A75",
+                "EPRINT:A76",
+                "EPRINT:A77",
+                "EPRINT:A78",
+                "EPRINT:A79"
+            ]
+        );
+        let words = complete_keys(ctx, "harmful", 50, &[]);
+        assert_eq!(words.items[0].key, "other", "title words still find papers");
+        assert!(!words.incomplete);
+    }
 }
