@@ -5,7 +5,8 @@
 //!
 //! `cargo bench -p paper-ls --bench lsp` runs everything; `-- --smoke` runs a
 //! few requests on the bundled corpus only (CI keeps it working);
-//! `-- --requests N` and `-- --only NAME` narrow a run.
+//! `-- --requests N` and `-- --only NAME` narrow a run (and then print
+//! their figures without replacing the committed results).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -58,7 +59,8 @@ fn main() {
     }
     let report = markdown(&results, requests);
     print!("{report}");
-    if !smoke {
+    // Only a full run replaces the committed results.
+    if !smoke && only.is_none() && flag(&args, "--requests").is_none() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench");
         std::fs::write(dir.join("RESULTS.md"), &report).expect("write RESULTS.md");
         std::fs::write(
