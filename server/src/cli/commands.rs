@@ -59,24 +59,31 @@ pub fn search(args: &CorpusArgs, query: &str, limit: usize, json: bool) -> anyho
         limit,
         as_you_type: false,
     });
-    let mut out = std::io::stdout().lock();
-    if json {
-        let items: Vec<_> = hits
-            .iter()
-            .map(|h| paper_json(&corpus, &corpus.papers[h.paper]))
-            .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
-    } else if hits.is_empty() {
+    if hits.is_empty() && !json {
         eprintln!(
             "no paper matches `{query}` among {} papers",
             corpus.papers.len()
         );
+    }
+    print_papers(&corpus, &hits, json)?;
+    Ok(if hits.is_empty() { 1 } else { 0 })
+}
+
+/// Ranked papers, one line each or as a JSON array.
+fn print_papers(corpus: &Corpus, hits: &[crate::index::Hit], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let items: Vec<_> = hits
+            .iter()
+            .map(|h| paper_json(corpus, &corpus.papers[h.paper]))
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
     } else {
         for (rank, hit) in hits.iter().enumerate() {
             writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
         }
     }
-    Ok(if hits.is_empty() { 1 } else { 0 })
+    Ok(())
 }
 
 pub fn related(args: &CorpusArgs, key: &str, limit: usize, json: bool) -> anyhow::Result<i32> {
@@ -89,18 +96,7 @@ pub fn related(args: &CorpusArgs, key: &str, limit: usize, json: bool) -> anyhow
     };
     let index = open_index(&corpus);
     let hits = index.related(&corpus, ordinal, limit);
-    let mut out = std::io::stdout().lock();
-    if json {
-        let items: Vec<_> = hits
-            .iter()
-            .map(|h| paper_json(&corpus, &corpus.papers[h.paper]))
-            .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
-    } else {
-        for (rank, hit) in hits.iter().enumerate() {
-            writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
-        }
-    }
+    print_papers(&corpus, &hits, json)?;
     Ok(0)
 }
 

@@ -85,14 +85,28 @@ pub fn location(target: &PaperLocation, enc: PositionEncoding) -> Option<Locatio
     Some(Location { uri, range })
 }
 
-/// A byte range in any text (a note not open in the editor) as an LSP range.
-pub fn range_in(
-    text: &str,
-    bytes: &Range<usize>,
-    enc: PositionEncoding,
-) -> tower_lsp_server::ls_types::Range {
-    let lines = super::position::LineIndex::new(text);
-    let (sl, sc) = lines.position(text, bytes.start, enc);
-    let (el, ec) = lines.position(text, bytes.end, enc);
-    tower_lsp_server::ls_types::Range::new(Position::new(sl, sc), Position::new(el, ec))
+/// Byte ranges in notes that are not open (references, rename edits) as LSP
+/// ranges, building each note's line index once however many ranges it has.
+#[derive(Default)]
+pub struct NoteRanges {
+    /// By the address of the note's text, which the caller keeps alive.
+    lines: std::collections::HashMap<usize, super::position::LineIndex>,
+}
+
+impl NoteRanges {
+    pub fn range(
+        &mut self,
+        text: &std::sync::Arc<str>,
+        bytes: &Range<usize>,
+        enc: PositionEncoding,
+    ) -> tower_lsp_server::ls_types::Range {
+        let key = std::sync::Arc::as_ptr(text) as *const u8 as usize;
+        let lines = self
+            .lines
+            .entry(key)
+            .or_insert_with(|| super::position::LineIndex::new(text));
+        let (sl, sc) = lines.position(text, bytes.start, enc);
+        let (el, ec) = lines.position(text, bytes.end, enc);
+        tower_lsp_server::ls_types::Range::new(Position::new(sl, sc), Position::new(el, ec))
+    }
 }

@@ -7,6 +7,7 @@
 //! the document are clamped (and logged) rather than trusted.
 
 use super::position::{LineIndex, PositionEncoding};
+use crate::features::discovery::CorpusSelection;
 use crate::features::title_mentions::{title_mentions, TitleMention};
 use crate::index::title_matcher::TitleMatcher;
 use crate::notes::{self, Citation, Language};
@@ -30,6 +31,10 @@ pub struct DocumentSnapshot {
     /// The matcher is held, not just compared by address, so a new matcher
     /// can never be mistaken for a dropped one at the same address.
     mentions: Mutex<Option<MentionsFor>>,
+    /// The corpus files this version sees, with the configured entries it
+    /// was worked out for (finding a LaTeX chapter's main file reads the
+    /// disk, so it is done once per version, not once per request).
+    pub selection: Mutex<Option<(Vec<String>, CorpusSelection)>>,
 }
 
 impl DocumentSnapshot {
@@ -44,6 +49,7 @@ impl DocumentSnapshot {
             lines,
             citations,
             mentions: Mutex::new(None),
+            selection: Mutex::new(None),
         }
     }
 

@@ -16,8 +16,7 @@ use super::state::ServerState;
 use crate::corpus::{bundled, selection};
 use crate::features::references::references;
 use crate::features::rename::{prepare_rename, rename_key};
-use crate::features::{completion, definition, related, PaperContext};
-use crate::index::PaperSearch;
+use crate::features::{completion, definition, related};
 use crate::notes::{self, Language};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -241,12 +240,7 @@ impl LanguageServer for Backend {
         let cited: Vec<String> = doc.citations.iter().map(|c| c.key.clone()).collect();
         let typed = context.typed.clone();
         let found = tokio::task::spawn_blocking(move || {
-            let index = loaded.index();
-            let ctx = PaperContext {
-                corpus: &loaded.corpus,
-                search: index.as_deref().map(|i| i as &dyn PaperSearch),
-            };
-            completion::complete_keys(ctx, &typed, limit, &cited)
+            loaded.with_context(|ctx| completion::complete_keys(ctx, &typed, limit, &cited))
         })
         .await
         .unwrap_or_default();
@@ -451,6 +445,7 @@ impl LanguageServer for Backend {
         let enc = self.state.encoding();
         let locations = tokio::task::spawn_blocking(move || {
             let titles = loaded.titles();
+            let mut ranges = convert::NoteRanges::default();
             references(
                 &loaded.corpus,
                 &target.papers,
@@ -458,11 +453,11 @@ impl LanguageServer for Backend {
                 &open,
                 titles.as_deref(),
             )
-            .into_iter()
+            .iter()
             .filter_map(|r| {
                 Some(Location {
                     uri: Uri::from_file_path(&r.path)?,
-                    range: convert::range_in(&r.text, &r.range, enc),
+                    range: ranges.range(&r.text, &r.range, enc),
                 })
             })
             .collect::<Vec<_>>()
@@ -510,14 +505,16 @@ impl LanguageServer for Backend {
         .map_err(|refusal| Error::invalid_params(refusal.message))?;
         let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> =
             std::collections::HashMap::new();
-        for edit in edits {
+        let mut ranges = convert::NoteRanges::default();
+        for edit in &edits {
             let Some(uri) = Uri::from_file_path(&edit.path) else {
                 continue;
             };
-            changes.entry(uri).or_default().push(TextEdit::new(
-                convert::range_in(&edit.text, &edit.range, enc),
-                edit.new_text,
-            ));
+            let range = ranges.range(&edit.text, &edit.range, enc);
+            changes
+                .entry(uri)
+                .or_default()
+                .push(TextEdit::new(range, edit.new_text.clone()));
         }
         Ok(Some(WorkspaceEdit {
             changes: Some(changes),

@@ -94,23 +94,38 @@ impl ServerState {
         entries
     }
 
+    /// The corpus files a document sees; worked out once per version of the
+    /// document and of the configured entries.
     pub fn selection_for(&self, doc: &DocumentSnapshot) -> CorpusSelection {
+        let configured = self.configured();
+        let mut cached = doc.selection.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((for_config, selection)) = cached.as_ref() {
+            if *for_config == configured {
+                return selection.clone();
+            }
+        }
         let root = read(&self.root);
-        corpus_selection(
+        let selection = corpus_selection(
             root.as_deref(),
-            &self.configured(),
+            &configured,
             doc.path.as_deref(),
             &doc.text,
             doc.language,
-        )
+        );
+        *cached = Some((configured, selection.clone()));
+        selection
     }
 
     pub async fn corpus_for(
-        &self,
-        doc: &DocumentSnapshot,
+        self: &Arc<Self>,
+        doc: &Arc<DocumentSnapshot>,
         hooks: &Arc<LoadHooks>,
     ) -> Arc<LoadedCorpus> {
-        let selection = self.selection_for(doc);
+        // Off the executor: the first time, this may read files from disk.
+        let (state, for_doc) = (self.clone(), doc.clone());
+        let selection = tokio::task::spawn_blocking(move || state.selection_for(&for_doc))
+            .await
+            .unwrap_or_default();
         self.corpora.get(&selection, hooks).await
     }
 
