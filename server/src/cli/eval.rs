@@ -24,6 +24,7 @@ pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> any
     let picked = deterministic_sample(&candidates, sample);
     let mut shares = Vec::with_capacity(picked.len());
     let mut latencies_ms = Vec::with_capacity(picked.len());
+    let mut by_category: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
     for &i in &picked {
         let paper = &corpus.papers[i];
         let started = Instant::now();
@@ -35,6 +36,11 @@ pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> any
             .filter(|h| corpus.papers[h.paper].categories.first() == Some(primary))
             .count();
         shares.push(same as f64 / TOP as f64);
+        let entry = by_category
+            .entry(primary.clone())
+            .or_insert((0usize, 0.0f64));
+        entry.0 += 1;
+        entry.1 += same as f64 / TOP as f64;
     }
     let mean_share = shares.iter().sum::<f64>() / shares.len() as f64;
     latencies_ms.sort_by(|a, b| a.total_cmp(b));
@@ -55,6 +61,14 @@ pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> any
         pct(0.95),
         pct(0.99)
     );
+    let mut categories: Vec<(&String, &(usize, f64))> = by_category.iter().collect();
+    categories.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
+    for (category, (count, total)) in categories.iter().take(8) {
+        println!(
+            "  {category}: {count} sampled, {:.3}",
+            total / *count as f64
+        );
+    }
     if let Some(path) = out {
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }

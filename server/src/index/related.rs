@@ -3,7 +3,14 @@
 //!
 //! The paper's title and abstract are analysed like the index analyses them;
 //! each stemmed term is weighted by its frequency in the paper (title terms
-//! count double) times its inverse document frequency in the corpus. Terms
+//! count double) times the square root of its inverse document frequency in
+//! the corpus. The square root matters: with plain idf the rarest words (a
+//! dataset's name, a typo) dominate and neighbours share one odd word; words
+//! of middling frequency ("segmentation", "agent", "translation") are what
+//! say which field a paper is in. On arXiv 2025 cs, 1,000 sampled papers, the
+//! share of the top 5 with the paper's primary category rose from 0.673 with
+//! plain idf to 0.706 (idf^0.25 gave the same, idf^0 was 0.718 but then which
+//! terms make the query no longer depends on how telling they are). Terms
 //! found in no other paper, or in more than half of the corpus, say
 //! nothing about relatedness and are dropped. The strongest terms become one
 //! disjunctive query over titles and abstracts, scored by BM25; the best
@@ -28,6 +35,8 @@ const TITLE_FIELD_BOOST: f32 = 1.5;
 /// Terms in more than half the papers are too common to tell papers apart;
 /// below that even frequent words ("image", "robot") carry the topic.
 const MAX_DOC_SHARE: f64 = 0.5;
+/// How strongly rarity counts in a term's weight (see the module doc).
+const IDF_POWER: f32 = 0.5;
 /// How many BM25 candidates are re-ranked by cosine similarity.
 const RERANK_CANDIDATES: usize = 40;
 
@@ -40,7 +49,8 @@ struct Idf<'a> {
 }
 
 impl Idf<'_> {
-    /// `None` for terms too rare (only in one paper) or too common to count.
+    /// The term's idf raised to `IDF_POWER`; `None` for terms too rare (only in
+    /// one paper) or too common to count.
     fn of(&mut self, term: &str) -> Option<f32> {
         if let Some(known) = self.cache.get(term) {
             return *known;
@@ -55,7 +65,8 @@ impl Idf<'_> {
             .doc_freq(&Term::from_field_text(f.title, term))
             .unwrap_or(0);
         let df = df_abstract.max(df_title) as f64;
-        let weight = (df >= 2.0 && df <= self.n * MAX_DOC_SHARE).then(|| (self.n / df).ln() as f32);
+        let weight = (df >= 2.0 && df <= self.n * MAX_DOC_SHARE)
+            .then(|| ((self.n / df).ln() as f32).powf(IDF_POWER));
         self.cache.insert(term.to_string(), weight);
         weight
     }
@@ -149,7 +160,7 @@ impl PaperIndex {
             .collect()
     }
 
-    /// A paper's terms weighted by (1 + ln tf) × idf; title terms count double.
+    /// A paper's terms weighted by (1 + ln tf) × √idf; title terms count double.
     fn tf_idf(&self, paper: &Paper, idf: &mut Idf<'_>) -> HashMap<String, f32> {
         let mut tf: HashMap<String, f32> = HashMap::new();
         for t in self.analyze(PROSE, &paper.title) {
