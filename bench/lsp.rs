@@ -6,15 +6,21 @@
 //! `cargo bench -p paper-ls --bench lsp` runs everything; `-- --smoke` runs a
 //! few requests on the bundled corpus only (CI keeps it working);
 //! `-- --requests N` and `-- --only NAME` narrow a run (and then print
-//! their figures without replacing the committed results).
+//! their figures without replacing the committed results). `-- --with-1m`
+//! adds a generated corpus of a million papers (written once under
+//! `target/bench-corpora`, ~1.1 GB); `-- --texlab` runs the same LaTeX
+//! requests on CryptoBib against `texlab` (from PATH or `$TEXLAB`) and
+//! paper-ls side by side.
 
+mod measure;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use measure::{cores, cpu_model, ms, percentile};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use support::LspClient;
+use support::{memory_mb, LspClient};
 
 struct Corpus {
     name: &'static str,
@@ -29,13 +35,38 @@ struct ReloadFigures {
     completion_during: Vec<f64>,
 }
 
+/// Memory of one server before and after many small edits of a note.
+struct EditFigures {
+    edits: usize,
+    rss_before_mb: f64,
+    rss_halfway_mb: f64,
+    rss_after_mb: f64,
+}
+
+/// The same LaTeX requests answered by two servers.
+struct SideBySide {
+    server: &'static str,
+    open_ms: f64,
+    completion: Vec<f64>,
+    hover: Vec<f64>,
+    rss_mb: f64,
+}
+
 struct Figures {
     name: String,
     papers: usize,
     cold_open_ms: f64,
+    /// From opening a note on a cold cache until full-text search is ready
+    /// (reading, parsing and indexing the corpus).
+    cold_indexed_ms: f64,
     warm_open_ms: f64,
     completion: Vec<f64>,
     hover: Vec<f64>,
+    /// Hovers on paper titles written in prose, and how many showed a card.
+    title_hover: Vec<f64>,
+    title_hover_answered: usize,
+    implementation: Vec<f64>,
+    edits: Option<EditFigures>,
     definition: Vec<f64>,
     rss_mb: f64,
     peak_rss_mb: f64,
@@ -49,15 +80,25 @@ fn main() {
         .map(|n| n.parse().expect("a number"))
         .unwrap_or(if smoke { 20 } else { 1000 });
     let only = flag(&args, "--only");
+    let with_million = args.iter().any(|a| a == "--with-1m");
     let mut results = Vec::new();
-    for corpus in corpora(smoke) {
+    let mut all = corpora(smoke);
+    if with_million && !smoke {
+        all.push(million_papers());
+    }
+    for corpus in all {
         if only.as_deref().is_some_and(|o| o != corpus.name) {
             continue;
         }
         eprintln!("benchmarking {} …", corpus.name);
         results.push(run(&corpus, requests));
     }
-    let report = markdown(&results, requests);
+    let side_by_side = if args.iter().any(|a| a == "--texlab") && !smoke {
+        texlab_side_by_side(requests.min(300))
+    } else {
+        Vec::new()
+    };
+    let report = markdown(&results, &side_by_side, requests);
     print!("{report}");
     // Only a full run replaces the committed results.
     if !smoke && only.is_none() && flag(&args, "--requests").is_none() {
@@ -65,7 +106,7 @@ fn main() {
         std::fs::write(dir.join("RESULTS.md"), &report).expect("write RESULTS.md");
         std::fs::write(
             dir.join("results.json"),
-            serde_json::to_string_pretty(&json_of(&results)).unwrap(),
+            serde_json::to_string_pretty(&json_of(&results, &side_by_side)).unwrap(),
         )
         .expect("write results.json");
     }
@@ -106,13 +147,55 @@ fn corpora(smoke: bool) -> Vec<Corpus> {
     out
 }
 
-/// Keys and title words of the corpus, read the way the server reads it.
-fn sample(corpus: &Corpus, n: usize) -> (usize, Vec<String>, Vec<String>) {
-    let loaded = if corpus.paths.is_empty() {
+/// A million papers recombined from the real corpora by `paper-ls generate`
+/// (deterministic), written once and reused.
+fn million_papers() -> Corpus {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpora");
+    let path = dir.join("generated-1m.jsonl");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        eprintln!("generating {} …", path.display());
+        let status = std::process::Command::new(support::binary())
+            .args(["generate", "--papers", "1000000", "--seed", "1", "--jsonl"])
+            .arg(&path)
+            .arg("--from")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora"))
+            .status()
+            .expect("run paper-ls generate");
+        assert!(status.success(), "paper-ls generate failed");
+    }
+    Corpus {
+        name: "generated-1m",
+        paths: vec![path],
+    }
+}
+
+/// Titles long enough to be told apart, as a writer would type them in prose.
+fn prose_titles(corpus: &Corpus, n: usize) -> Vec<String> {
+    let loaded = load(corpus);
+    let step = (loaded.papers.len() / n.max(1)).max(1);
+    loaded
+        .papers
+        .iter()
+        .skip(step / 2)
+        .step_by(step)
+        .map(|p| p.title.clone())
+        .filter(|t| t.split_whitespace().count() >= 4 && !t.contains(['\\', '$', '[', ']', '@']))
+        .take(n)
+        .collect()
+}
+
+fn load(corpus: &Corpus) -> paper_ls::corpus::Corpus {
+    if corpus.paths.is_empty() {
         paper_ls::corpus::bundled::load_bundled()
     } else {
         paper_ls::corpus::Corpus::load(&corpus.paths)
-    };
+    }
+}
+
+/// Keys and title words of the corpus, read the way the server reads it.
+fn sample(corpus: &Corpus, n: usize) -> (usize, Vec<String>, Vec<String>) {
+    let loaded = load(corpus);
     let papers = &loaded.papers;
     let step = (papers.len() / n.max(1)).max(1);
     let picked: Vec<&paper_ls::corpus::Paper> = papers.iter().step_by(step).take(n).collect();
@@ -136,17 +219,22 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
     let options =
         json!({"corpus": corpus.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()});
     let cited: Vec<&String> = keys.iter().take(200).collect();
+    let titles = prose_titles(corpus, 100);
     let note: String = cited
         .iter()
         .map(|k| format!("See [@{k}].\n"))
+        .chain(std::iter::once("\n".to_string()))
+        .chain(titles.iter().map(|t| format!("We build on {t} here.\n\n")))
         .collect::<String>()
-        + "\n[@";
+        + "[@";
     let note_path = workspace.path().join("note.md");
 
     // Cold: nothing cached. The server parses the corpus and indexes it beside.
+    let opened = Instant::now();
     let (mut cold, cold_open_ms) =
         open_and_first_answer(workspace.path(), cache.path(), &options, &note_path, &note);
     wait_until_indexed(&mut cold, &note_path);
+    let cold_indexed_ms = ms(opened.elapsed());
     cold.shutdown_and_exit();
     drop(cold);
 
@@ -171,7 +259,17 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
         lines,
         requests,
     );
-    let (rss_mb, peak_rss_mb) = memory(client.pid());
+    let implementation = timed(
+        &mut client,
+        "textDocument/implementation",
+        &note_path,
+        lines,
+        requests,
+    );
+    let (title_hover, title_hover_answered) =
+        title_hovers(&mut client, &note_path, lines + 1, titles.len(), requests);
+    let (rss_mb, peak_rss_mb) = memory_mb(client.pid());
+    let edits = (corpus.name == "cryptobib").then(|| many_edits(&mut client, &note_path, &note));
     client.shutdown_and_exit();
     drop(client);
     let reload = (corpus.paths.len() == 2 && corpus.paths[1].ends_with("crypto.bib"))
@@ -180,9 +278,14 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
         name: corpus.name.into(),
         papers,
         cold_open_ms,
+        cold_indexed_ms,
         warm_open_ms,
         completion,
         hover,
+        title_hover,
+        title_hover_answered,
+        implementation,
+        edits,
         definition,
         rss_mb,
         peak_rss_mb,
@@ -280,19 +383,13 @@ fn open_and_first_answer(
     }
 }
 
-/// Waits until full-text search answers: a word that is only in titles finds
-/// nothing through the key-prefix fallback used while the index builds.
+/// Waits until full-text search answers for the note's corpus.
 fn wait_until_indexed(client: &mut LspClient, note: &Path) {
-    let uri = support::file_uri(note);
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(300) {
-        let status = client.request("paper-ls/status", Value::Null);
-        if status["indexReady"] == json!(true) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("index of {uri} not ready within 300 s");
+    assert!(
+        client.wait_until_indexed(Duration::from_secs(300)),
+        "index of {} not ready within 300 s",
+        note.display()
+    );
 }
 
 fn completions(
@@ -331,6 +428,170 @@ fn completions(
     out
 }
 
+/// Hovers on the titles written in prose (two lines per title from
+/// `first_line`), in the middle of the title's first word.
+fn title_hovers(
+    client: &mut LspClient,
+    note: &Path,
+    first_line: u32,
+    titles: usize,
+    n: usize,
+) -> (Vec<f64>, usize) {
+    if titles == 0 {
+        return (Vec::new(), 0);
+    }
+    let uri = support::file_uri(note);
+    let mut answered = 0;
+    let times = (0..n)
+        .map(|i| {
+            let line = first_line + 2 * (i % titles) as u32;
+            let at = LspClient::at(&uri, line, "We build on ".len() as u32 + 1);
+            let started = Instant::now();
+            let result = client.request("textDocument/hover", at);
+            let elapsed = ms(started.elapsed());
+            answered += usize::from(!result.is_null());
+            elapsed
+        })
+        .collect();
+    (times, answered)
+}
+
+/// Types and deletes in the note 10,000 times (a hover every 100 edits so
+/// the server is kept busy with it) and reads the server's memory before,
+/// halfway and after.
+fn many_edits(client: &mut LspClient, note: &Path, text: &str) -> EditFigures {
+    const EDITS: usize = 10_000;
+    let uri = support::file_uri(note);
+    let line = text.lines().count() as u32 - 1;
+    let (rss_before_mb, _) = memory_mb(client.pid());
+    let mut rss_halfway_mb = f64::NAN;
+    let mut column = 2u32;
+    for i in 0..EDITS {
+        // Type a word, then delete it, over and over.
+        let change = if i % 8 < 4 {
+            column += 1;
+            json!({"range": {"start": {"line": line, "character": column - 1}, "end": {"line": line, "character": column - 1}}, "text": "x"})
+        } else {
+            column -= 1;
+            json!({"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column + 1}}, "text": ""})
+        };
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 100_000 + i}, "contentChanges": [change]}),
+        );
+        if i % 100 == 99 {
+            client.request("textDocument/hover", LspClient::at(&uri, 0, 8));
+        }
+        if i == EDITS / 2 {
+            rss_halfway_mb = memory_mb(client.pid()).0;
+        }
+    }
+    client.request("textDocument/hover", LspClient::at(&uri, 0, 8));
+    EditFigures {
+        edits: EDITS,
+        rss_before_mb,
+        rss_halfway_mb,
+        rss_after_mb: memory_mb(client.pid()).0,
+    }
+}
+
+/// texlab and paper-ls on the same LaTeX note citing CryptoBib: open to
+/// first hover, completion inside `\cite{` with key prefixes, hover on keys.
+/// Empty when texlab is not installed or CryptoBib is not there.
+fn texlab_side_by_side(requests: usize) -> Vec<SideBySide> {
+    let texlab = std::env::var("TEXLAB").unwrap_or_else(|_| "texlab".into());
+    if std::process::Command::new(&texlab)
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipping the texlab comparison: no `{texlab}` on PATH (cargo install texlab)");
+        return Vec::new();
+    }
+    let Some(crypto) = corpora(false).into_iter().find(|c| c.name == "cryptobib") else {
+        return Vec::new();
+    };
+    let (_, keys, _) = sample(&crypto, requests);
+    let mut out = Vec::new();
+    for server in ["paper-ls", "texlab"] {
+        eprintln!("side by side: {server} …");
+        let workspace = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        for path in &crypto.paths {
+            std::fs::copy(path, workspace.path().join(path.file_name().unwrap())).unwrap();
+        }
+        let cited: Vec<&String> = keys.iter().take(200).collect();
+        let note: String = cited
+            .iter()
+            .map(|k| format!("See \\cite{{{k}}}.\n"))
+            .collect::<String>()
+            + "\\bibliography{abbrev3,crypto}\n\\cite{";
+        let note_path = workspace.path().join("paper.tex");
+        std::fs::write(&note_path, &note).unwrap();
+        let mut client = if server == "texlab" {
+            LspClient::start_child(
+                std::process::Command::new(&texlab)
+                    .current_dir(workspace.path())
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("start texlab"),
+            )
+        } else {
+            LspClient::start(cache.path())
+        };
+        client.initialize(workspace.path(), json!({}), false);
+        let started = Instant::now();
+        let uri = client.open(&note_path, "latex", &note);
+        let open_ms = loop {
+            let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 12));
+            if !hover.is_null() {
+                break ms(started.elapsed());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "{server}: no hover within 120 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if server == "paper-ls" {
+            wait_until_indexed(&mut client, &note_path);
+        }
+        let last_line = note.lines().count() as u32 - 1;
+        let completion = (0..requests)
+            .map(|i| {
+                let typed: String = keys[i % keys.len()].chars().take(2 + i % 5).collect();
+                client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": 2 + i}, "contentChanges": [
+                    {"range": {"start": {"line": last_line, "character": 0}, "end": {"line": last_line + 1, "character": 0}}, "text": format!("\\cite{{{typed}")}
+                ]}));
+                let at = LspClient::at(&uri, last_line, 6 + typed.encode_utf16().count() as u32);
+                let started = Instant::now();
+                client.request("textDocument/completion", at);
+                ms(started.elapsed())
+            })
+            .collect();
+        let hover = (0..requests)
+            .map(|i| {
+                let at = LspClient::at(&uri, (i % cited.len()) as u32, 12);
+                let started = Instant::now();
+                client.request("textDocument/hover", at);
+                ms(started.elapsed())
+            })
+            .collect();
+        let (rss_mb, _) = memory_mb(client.pid());
+        client.shutdown_and_exit();
+        out.push(SideBySide {
+            server,
+            open_ms,
+            completion,
+            hover,
+            rss_mb,
+        });
+    }
+    out
+}
+
 fn timed(client: &mut LspClient, method: &str, note: &Path, lines: u32, n: usize) -> Vec<f64> {
     let uri = support::file_uri(note);
     (0..n)
@@ -345,65 +606,52 @@ fn timed(client: &mut LspClient, method: &str, note: &Path, lines: u32, n: usize
         .collect()
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// Resident and peak resident memory of a process, in MB (Linux).
-fn memory(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn percentile(samples: &[f64], p: f64) -> f64 {
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank]
-}
-
-fn markdown(results: &[Figures], requests: usize) -> String {
+fn markdown(results: &[Figures], side_by_side: &[SideBySide], requests: usize) -> String {
     let mut out = String::from("# paper-ls benchmark results\n\n");
     out.push_str(&format!(
         "Machine: {} cores, {}; release build; {requests} requests of each kind per corpus, sequential, over LSP stdio.\n\
          Times in milliseconds, measured by the client (request sent → response read). Memory from /proc (VmRSS after the run, VmHWM peak).\n\
-         Regenerate: `cargo bench -p paper-ls --bench lsp`.\n\n",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+         Regenerate: `cargo bench -p paper-ls --bench lsp` (add `-- --with-1m --texlab` for the million-paper corpus and the texlab comparison).\n\n",
+        cores(),
         cpu_model()
     ));
-    out.push_str("| corpus | papers | open→first hover cold | warm | completion p50 / p95 / p99 | hover p50 / p95 / p99 | definition p50 / p95 / p99 | RSS / peak MB |\n|---|---|---|---|---|---|---|---|\n");
+    let p = |s: &[f64]| {
+        if s.is_empty() {
+            return "–".to_string();
+        }
+        format!(
+            "{:.2} / {:.2} / {:.2}",
+            percentile(s, 50.0),
+            percentile(s, 95.0),
+            percentile(s, 99.0)
+        )
+    };
+    out.push_str("| corpus | papers | open→first hover cold | warm | cold open→full-text ready (papers/s) | RSS / peak MB |\n|---|---|---|---|---|---|\n");
     for f in results {
-        let p = |s: &[f64]| {
-            format!(
-                "{:.2} / {:.2} / {:.2}",
-                percentile(s, 50.0),
-                percentile(s, 95.0),
-                percentile(s, 99.0)
-            )
-        };
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {:.0} / {:.0} |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} ({:.0}) | {:.0} / {:.0} |\n",
             f.name,
             f.papers,
             f.cold_open_ms,
             f.warm_open_ms,
-            p(&f.completion),
-            p(&f.hover),
-            p(&f.definition),
+            f.cold_indexed_ms,
+            f.papers as f64 / (f.cold_indexed_ms / 1000.0),
             f.rss_mb,
             f.peak_rss_mb
+        ));
+    }
+    out.push_str("\nLatency p50 / p95 / p99 (ms):\n\n| corpus | completion | hover on keys | hover on titles in prose (answered) | definition | implementation (related papers) |\n|---|---|---|---|---|---|\n");
+    for f in results {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} ({}/{}) | {} | {} |\n",
+            f.name,
+            p(&f.completion),
+            p(&f.hover),
+            p(&f.title_hover),
+            f.title_hover_answered,
+            f.title_hover.len(),
+            p(&f.definition),
+            p(&f.implementation),
         ));
     }
     for f in results {
@@ -419,33 +667,65 @@ fn markdown(results: &[Figures], requests: usize) -> String {
                 percentile(&r.completion_during, 100.0)
             ));
         }
+        if let Some(e) = &f.edits {
+            out.push_str(&format!(
+                "\n{} edits of a note ({}): RSS {:.1} MB before, {:.1} MB halfway, {:.1} MB after ({:+.1} MB).\n",
+                e.edits,
+                f.name,
+                e.rss_before_mb,
+                e.rss_halfway_mb,
+                e.rss_after_mb,
+                e.rss_after_mb - e.rss_before_mb
+            ));
+        }
+    }
+    if let [ours, texlab] = side_by_side {
+        out.push_str(&format!(
+            "\nSide by side on CryptoBib, the same LaTeX note (`\\cite{{…}}` lines, `\\bibliography{{abbrev3,crypto}}`), {} requests each:\n\n\
+             | server | open→first hover | completion p50 / p95 / p99 | hover p50 / p95 / p99 | RSS MB |\n|---|---|---|---|---|\n",
+            ours.completion.len()
+        ));
+        for s in side_by_side {
+            out.push_str(&format!(
+                "| {} | {:.0} | {} | {} | {:.0} |\n",
+                s.server,
+                s.open_ms,
+                p(&s.completion),
+                p(&s.hover),
+                s.rss_mb
+            ));
+        }
+        out.push_str(&format!(
+            "\ntexlab ÷ paper-ls: open {:.1}×, completion p50 {:.1}× and p99 {:.1}×, hover p50 {:.1}×, RSS {:.1}×.\n",
+            texlab.open_ms / ours.open_ms,
+            percentile(&texlab.completion, 50.0) / percentile(&ours.completion, 50.0),
+            percentile(&texlab.completion, 99.0) / percentile(&ours.completion, 99.0),
+            percentile(&texlab.hover, 50.0) / percentile(&ours.hover, 50.0),
+            texlab.rss_mb / ours.rss_mb
+        ));
     }
     out
 }
 
-fn json_of(results: &[Figures]) -> Value {
-    Value::Array(
-        results
-            .iter()
-            .map(|f| {
-                let pct = |s: &[f64]| json!({"p50": percentile(s, 50.0), "p95": percentile(s, 95.0), "p99": percentile(s, 99.0), "n": s.len()});
-                json!({"corpus": f.name, "papers": f.papers, "cold_open_ms": f.cold_open_ms, "warm_open_ms": f.warm_open_ms,
-                       "completion_ms": pct(&f.completion), "hover_ms": pct(&f.hover), "definition_ms": pct(&f.definition),
-                       "rss_mb": f.rss_mb, "peak_rss_mb": f.peak_rss_mb, "machine": cpu_model(),
-                       "reload": f.reload.as_ref().map(|r| json!({"swap_ms": r.swap_ms, "completion_during_ms": pct(&r.completion_during),
-                                                                  "completion_during_max_ms": percentile(&r.completion_during, 100.0)}))})
-            })
-            .collect(),
-    )
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+fn json_of(results: &[Figures], side_by_side: &[SideBySide]) -> Value {
+    let pct = |s: &[f64]| json!({"p50": percentile(s, 50.0), "p95": percentile(s, 95.0), "p99": percentile(s, 99.0), "n": s.len()});
+    let corpora: Vec<Value> = results
+        .iter()
+        .map(|f| {
+            json!({"corpus": f.name, "papers": f.papers, "cold_open_ms": f.cold_open_ms, "warm_open_ms": f.warm_open_ms,
+                   "cold_indexed_ms": f.cold_indexed_ms, "papers_per_s_to_full_text": f.papers as f64 / (f.cold_indexed_ms / 1000.0),
+                   "completion_ms": pct(&f.completion), "hover_ms": pct(&f.hover), "definition_ms": pct(&f.definition),
+                   "title_hover_ms": pct(&f.title_hover), "title_hover_answered": f.title_hover_answered,
+                   "implementation_ms": pct(&f.implementation),
+                   "rss_mb": f.rss_mb, "peak_rss_mb": f.peak_rss_mb, "machine": cpu_model(),
+                   "edits": f.edits.as_ref().map(|e| json!({"edits": e.edits, "rss_before_mb": e.rss_before_mb, "rss_halfway_mb": e.rss_halfway_mb, "rss_after_mb": e.rss_after_mb})),
+                   "reload": f.reload.as_ref().map(|r| json!({"swap_ms": r.swap_ms, "completion_during_ms": pct(&r.completion_during),
+                                                              "completion_during_max_ms": percentile(&r.completion_during, 100.0)}))})
         })
-        .unwrap_or_else(|| "unknown CPU".into())
+        .collect();
+    let side: Vec<Value> = side_by_side
+        .iter()
+        .map(|s| json!({"server": s.server, "open_ms": s.open_ms, "completion_ms": pct(&s.completion), "hover_ms": pct(&s.hover), "rss_mb": s.rss_mb}))
+        .collect();
+    json!({"corpora": corpora, "side_by_side": side})
 }

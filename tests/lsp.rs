@@ -476,14 +476,22 @@ fn requests_before_initialize_and_exit_without_shutdown() {
 }
 
 #[test]
-fn closing_stdin_ends_the_server() {
+fn closing_stdin_mid_message_ends_the_server_at_once_with_code_1() {
     let cache = tempfile::tempdir().unwrap();
     let mut client = LspClient::start(cache.path());
     client.initialize(cache.path(), Value::Null, false);
-    client.send_raw(b"{\"jsonrpc\": \"2.0\", \"id\": 99, \"meth");
+    // The server's `workspace/configuration` request stays unanswered: a
+    // handler is pending when the input ends.
+    client.send_bytes(b"Content-Length: 200\r\n\r\n{\"jsonrpc\": \"2.0\", \"id\": 99, \"meth");
+    let closed = std::time::Instant::now();
     client.close_stdin();
     let status = client.wait_exit();
-    assert!(status.code().is_some(), "exited by itself: {status:?}");
+    assert_eq!(status.code(), Some(1), "exited by itself: {status:?}");
+    assert!(
+        closed.elapsed() < std::time::Duration::from_secs(3),
+        "exited {:?} after its input closed",
+        closed.elapsed()
+    );
 }
 
 #[test]

@@ -36,14 +36,12 @@ pub struct LspClient {
 impl LspClient {
     /// Starts `paper-ls` with a private cache directory.
     pub fn start(cache_dir: &Path) -> LspClient {
-        let mut child = Command::new(binary())
-            .env("PAPER_LS_CACHE_DIR", cache_dir)
-            .env("PAPER_LS_LOG", "info")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start paper-ls");
+        Self::start_child(spawn_server(cache_dir))
+    }
+
+    /// Speaks LSP to any server already started with piped stdin and stdout
+    /// (the benchmark runs texlab this way).
+    pub fn start_child(mut child: Child) -> LspClient {
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = channel();
         std::thread::spawn(move || {
@@ -73,6 +71,13 @@ impl LspClient {
         let stdin = self.stdin.as_mut().expect("stdin open");
         let _ = write!(stdin, "Content-Length: {}\r\n\r\n", body.len());
         let _ = stdin.write_all(body);
+        let _ = stdin.flush();
+    }
+
+    /// Writes bytes as they are, framing and all (or none).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        let _ = stdin.write_all(bytes);
         let _ = stdin.flush();
     }
 
@@ -214,6 +219,19 @@ impl LspClient {
         }
     }
 
+    /// Waits (up to `patience`) until every corpus loaded so far has its
+    /// full-text index, as `paper-ls/status` says; false if it never did.
+    pub fn wait_until_indexed(&mut self, patience: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < patience {
+            if self.request("paper-ls/status", Value::Null)["indexReady"] == json!(true) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     pub fn shutdown_and_exit(&mut self) -> ExitStatus {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
@@ -228,7 +246,20 @@ impl Drop for LspClient {
     }
 }
 
-fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+/// The `paper-ls` server process with piped stdio and a private cache directory.
+pub fn spawn_server(cache_dir: &Path) -> Child {
+    Command::new(binary())
+        .env("PAPER_LS_CACHE_DIR", cache_dir)
+        .env("PAPER_LS_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start paper-ls")
+}
+
+/// Reads one LSP message; `None` at the end of the stream.
+pub fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut length = None;
     loop {
         let mut line = String::new();
@@ -246,4 +277,20 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     let mut body = vec![0; length?];
     reader.read_exact(&mut body).ok()?;
     serde_json::from_slice(&body).ok()
+}
+
+/// Resident and peak resident memory of a process in MB, from
+/// `/proc/<pid>/status` (`VmRSS`, `VmHWM`); NaN where that is not available.
+pub fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

@@ -19,6 +19,14 @@ pub fn cache_dir() -> PathBuf {
         .join("paper-ls")
 }
 
+/// Whether files can be written in the cache directory (made if missing).
+pub fn check_cache_dir_writable(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")?;
+    std::fs::remove_file(&probe)
+}
+
 /// The bundled `.bib` on disk, written there (atomically) if it is not yet.
 pub fn bundled_bib_path() -> std::io::Result<PathBuf> {
     let hash = xxhash_rust::xxh3::xxh3_64(BUNDLED_BIBTEX.as_bytes());

@@ -212,11 +212,13 @@ fn locate_keys(papers: &mut [Paper], read: &[source::ReadSource]) {
 
 /// Files named directly are kept as they are; folders contribute every file
 /// with a corpus extension (digests only when named), in sorted order so loads
-/// are deterministic. Hidden entries are skipped.
+/// are deterministic. Hidden entries are skipped. A path named like a corpus
+/// file (`refs.bib`) stays a file even if a folder stands there now: it is
+/// reported as unreadable rather than read as whatever the folder holds.
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        if path.is_dir() && SourceKind::from_path(path).is_none() {
             let mut found = Vec::new();
             collect_corpus_files(path, &mut found, 0);
             found.sort();

@@ -62,6 +62,23 @@ pub struct PaperIndex {
     pub origin: IndexOrigin,
 }
 
+/// Something about the persisted index the user should hear of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexWarning {
+    /// The cache directory could not be used: the index was built in memory.
+    CacheUnusable(String),
+    /// A persisted index was corrupt (or not this corpus's) and was rebuilt.
+    Rebuilt(String),
+}
+
+impl std::fmt::Display for IndexWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IndexWarning::CacheUnusable(why) | IndexWarning::Rebuilt(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Reports `(papers indexed, total)` while an index is built.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
@@ -77,17 +94,19 @@ impl PaperIndex {
 
     /// In memory for small corpora; otherwise the persisted copy under
     /// `cache_dir`, reopened if valid and (re)built if not. A cache that
-    /// cannot be written falls back to memory, with the reason returned.
+    /// cannot be written falls back to memory; that, or a persisted index
+    /// found unusable and rebuilt, comes back as a warning for the user.
     pub fn for_corpus(
         corpus: &Corpus,
         cache_dir: &Path,
         progress: Progress<'_>,
-    ) -> (PaperIndex, Option<String>) {
+    ) -> (PaperIndex, Option<IndexWarning>) {
         if corpus.papers.len() < PERSIST_MIN_PAPERS {
             return (PaperIndex::in_memory_or_empty(corpus, progress), None);
         }
-        match PaperIndex::persisted(corpus, cache_dir, progress) {
-            Ok(index) => (index, None),
+        let mut rebuilt = None;
+        match PaperIndex::persisted_noting(corpus, cache_dir, progress, &mut rebuilt) {
+            Ok(index) => (index, rebuilt.map(IndexWarning::Rebuilt)),
             Err(e) => {
                 let why = format!(
                     "cannot use the index cache in {}: {e}; indexing in memory",
@@ -95,7 +114,7 @@ impl PaperIndex {
                 );
                 (
                     PaperIndex::in_memory_or_empty(corpus, &mut |_, _| {}),
-                    Some(why),
+                    Some(IndexWarning::CacheUnusable(why)),
                 )
             }
         }
@@ -113,6 +132,16 @@ impl PaperIndex {
         cache_dir: &Path,
         progress: Progress<'_>,
     ) -> tantivy::Result<PaperIndex> {
+        PaperIndex::persisted_noting(corpus, cache_dir, progress, &mut None)
+    }
+
+    /// `persisted`, saying in `rebuilt` why an existing index was rebuilt.
+    fn persisted_noting(
+        corpus: &Corpus,
+        cache_dir: &Path,
+        progress: Progress<'_>,
+        rebuilt: &mut Option<String>,
+    ) -> tantivy::Result<PaperIndex> {
         let dir = index_dir(corpus, cache_dir);
         if dir.exists() {
             match PaperIndex::reopen(&dir, corpus) {
@@ -122,6 +151,10 @@ impl PaperIndex {
                         "persisted index {} is unusable ({e}); rebuilding",
                         dir.display()
                     );
+                    *rebuilt = Some(format!(
+                        "the persisted index {} was unusable ({e}); rebuilt it",
+                        dir.display()
+                    ));
                     std::fs::remove_dir_all(&dir)?;
                 }
             }

@@ -217,6 +217,28 @@ impl Backend {
             .await;
     }
 
+    /// Says once, at start, when the cache directory cannot be written:
+    /// everything still works from memory, but slower at every start.
+    pub(super) async fn check_cache_dir(&self, cache: &std::path::Path) {
+        let dir = cache.to_path_buf();
+        let checked = tokio::task::spawn_blocking(move || {
+            crate::corpus::bundled::check_cache_dir_writable(&dir)
+        })
+        .await;
+        let Ok(Err(e)) = checked else {
+            return;
+        };
+        let message = format!(
+            "paper-ls cannot write its cache directory {} ({e}): indexes are kept in memory and built again at every start, and the bundled papers are read from memory. Set PAPER_LS_CACHE_DIR to a writable folder.",
+            cache.display()
+        );
+        tracing::warn!("{message}");
+        self.state.cache_trouble_told.store(true, Ordering::SeqCst);
+        self.client
+            .show_message(MessageType::WARNING, message)
+            .await;
+    }
+
     pub(super) async fn pull_settings(&self) {
         let item = ConfigurationItem {
             scope_uri: None,

@@ -9,7 +9,7 @@
 //! `paper-ls.reindex` reads every corpus again and rebuilds its index.
 
 use super::convert;
-use super::corpora::{reload, LoadHooks, LoadedCorpus};
+use super::corpora::{reload, LoadHooks, LoadedCorpus, Reread};
 use super::position::PositionEncoding;
 use super::state::{read, ServerState};
 use crate::corpus::{bundled, Paper};
@@ -89,9 +89,14 @@ async fn reindex(env: &CommandEnv) -> Result<Value> {
         {
             let _ = std::fs::remove_dir_all(dir);
         }
-        if let Some(fresh) = reload(selection.clone(), env.hooks.clone()).await {
-            papers += fresh.corpus.papers.len();
-            env.state.corpora.replace(selection, fresh);
+        match reload(selection.clone(), Some(old.clone()), env.hooks.clone()).await {
+            Some(Reread::Fresh(fresh)) => {
+                papers += fresh.corpus.papers.len();
+                env.state.corpora.replace(selection, fresh);
+            }
+            // A damaged source: the last good papers stay (the user was told).
+            Some(Reread::Kept) => papers += old.corpus.papers.len(),
+            None => {}
         }
     }
     Ok(json!({ "corpora": loaded.len(), "papers": papers }))

@@ -8,12 +8,13 @@
 //! is swapped in only when parsed *and* indexed, so requests never wait and
 //! never see half of a change.
 
+use super::last_good::reason_to_keep;
 use crate::corpus::{bundled, Corpus};
 use crate::features::related::related_papers;
 use crate::features::title_index::title_matcher_for;
 use crate::features::PaperContext;
 use crate::index::title_matcher::TitleMatcher;
-use crate::index::{IndexOrigin, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
+use crate::index::{IndexOrigin, IndexWarning, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -110,11 +111,17 @@ pub enum LoadEvent {
 
 /// Called with each freshly read corpus and its label.
 pub type LoadReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
+/// Called with a re-read corpus that was refused, and why.
+pub type KeptReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
 
 /// What the LSP layer wants to hear about loads: each freshly loaded corpus
-/// (to log it and publish its problems) and indexing progress.
+/// (to log it and publish its problems), a re-read refused to keep the last
+/// good corpus (with the reason), trouble with the persisted index, and
+/// indexing progress.
 pub struct LoadHooks {
     pub report: LoadReport,
+    pub kept: KeptReport,
+    pub index_warning: Box<dyn Fn(IndexWarning) + Send + Sync>,
     pub progress: Box<dyn Fn(LoadEvent) + Send + Sync>,
 }
 
@@ -178,7 +185,7 @@ fn label_of(selection: &CorpusSelection) -> String {
 }
 
 /// Parses the sources and notes how they looked (blocking).
-fn parse(selection: &CorpusSelection) -> LoadedCorpus {
+pub(super) fn parse(selection: &CorpusSelection) -> LoadedCorpus {
     let stamps = selection.iter().map(|p| (p.clone(), stamp(p))).collect();
     let corpus = if selection.is_empty() {
         bundled::load_bundled()
@@ -234,6 +241,7 @@ fn build_search(corpus: &Corpus, label: &str, hooks: &LoadHooks) -> (PaperIndex,
         });
     if let Some(w) = warning {
         tracing::warn!("{w}");
+        (hooks.index_warning)(w);
     }
     if large {
         (hooks.progress)(LoadEvent::End {
@@ -275,18 +283,35 @@ async fn first_load(selection: CorpusSelection, hooks: Arc<LoadHooks>) -> Arc<Lo
     loaded
 }
 
-/// Reads a selection again, completely (parsed, indexed, titles), for a swap.
+/// What reading a selection again gave.
+pub enum Reread {
+    /// Parsed, indexed and ready to be swapped in.
+    Fresh(Arc<LoadedCorpus>),
+    /// Refused: a source of the last good corpus is damaged (see `last_good`).
+    Kept,
+}
+
+/// Reads a selection again, completely (parsed, indexed, titles), for a
+/// swap — unless, compared with `last_good`, a source turns out damaged.
 pub async fn reload(
     selection: CorpusSelection,
+    last_good: Option<Arc<LoadedCorpus>>,
     hooks: Arc<LoadHooks>,
-) -> Option<Arc<LoadedCorpus>> {
+) -> Option<Reread> {
     tokio::task::spawn_blocking(move || {
         let label = label_of(&selection);
         let loaded = parse(&selection);
+        let damage = last_good
+            .as_ref()
+            .and_then(|old| reason_to_keep(old, &loaded));
+        if let Some(why) = damage {
+            (hooks.kept)(&loaded.corpus, &why);
+            return Reread::Kept;
+        }
         (hooks.report)(&loaded.corpus, &label);
         let (index, titles) = build_search(&loaded.corpus, &label, &hooks);
         loaded.set_search(index, titles);
-        Arc::new(loaded)
+        Reread::Fresh(Arc::new(loaded))
     })
     .await
     .ok()

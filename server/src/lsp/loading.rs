@@ -6,6 +6,7 @@
 use super::corpora::{LoadEvent, LoadHooks};
 use super::state::ServerState;
 use crate::corpus::{Corpus, Severity};
+use crate::index::IndexWarning;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,13 +19,50 @@ use tower_lsp_server::Client;
 
 pub fn load_hooks(client: Client, state: Arc<ServerState>) -> Arc<LoadHooks> {
     let (events, receiver) = unbounded_channel();
-    tokio::spawn(forward_progress(client.clone(), state, receiver));
+    tokio::spawn(forward_progress(client.clone(), state.clone(), receiver));
+    let (for_kept, for_index) = (client.clone(), client.clone());
     Arc::new(LoadHooks {
         report: Box::new(move |corpus: &Corpus, label: &str| report_load(&client, corpus, label)),
+        kept: Box::new(move |corpus: &Corpus, why: &str| report_kept(&for_kept, corpus, why)),
+        index_warning: Box::new(move |warning| report_index_warning(&for_index, &state, warning)),
         progress: Box::new(move |event| {
             let _ = events.send(event);
         }),
     })
+}
+
+/// A re-read refused to keep the last good corpus: the file's problems as it
+/// is now, and a message saying which file and why.
+fn report_kept(client: &Client, corpus: &Corpus, why: &str) {
+    tracing::warn!("{why}");
+    let diagnostics = source_diagnostics(corpus);
+    let (client, message) = (client.clone(), format!("paper-ls: {why}."));
+    tokio::spawn(async move {
+        for (uri, diags) in diagnostics {
+            client.publish_diagnostics(uri, diags, None).await;
+        }
+        client.show_message(MessageType::WARNING, message).await;
+    });
+}
+
+/// A persisted index rebuilt goes to the client's log. A cache directory
+/// that cannot be used is shown, once: usually the check at start-up
+/// already said so.
+fn report_index_warning(client: &Client, state: &ServerState, warning: IndexWarning) {
+    let client = client.clone();
+    match warning {
+        IndexWarning::Rebuilt(why) => {
+            tokio::spawn(async move { client.log_message(MessageType::WARNING, why).await });
+        }
+        IndexWarning::CacheUnusable(why) => {
+            if !state.cache_trouble_told.swap(true, Ordering::SeqCst) {
+                let message = format!("paper-ls: {why}.");
+                tokio::spawn(
+                    async move { client.show_message(MessageType::WARNING, message).await },
+                );
+            }
+        }
+    }
 }
 
 fn report_load(client: &Client, corpus: &Corpus, label: &str) {

@@ -1,7 +1,8 @@
-//! The language server: tower-lsp-server on stdio. This is the only layer that
-//! knows the protocol — it keeps documents and settings, picks the corpus a
-//! document sees, runs the `features` off the async executor and converts
-//! their plain answers to LSP types (positions in the negotiated encoding).
+//! The language server: tower-lsp-server on stdio, behind our own message
+//! framing (`transport`). This is the only layer that knows the protocol — it
+//! keeps documents and settings, picks the corpus a document sees, runs the
+//! `features` off the async executor and converts their plain answers to LSP
+//! types (positions in the negotiated encoding).
 
 mod actions;
 mod backend;
@@ -10,46 +11,24 @@ pub mod config;
 mod convert;
 mod corpora;
 pub mod documents;
+mod last_good;
 mod loading;
 pub mod position;
 mod reload;
 mod server;
 mod state;
+pub mod transport;
 
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::Notify;
 
 /// How long pending work may finish after the client closed our input.
 const INPUT_CLOSED_GRACE: Duration = Duration::from_secs(1);
-
-/// Standard input that says when it reaches end of file.
-struct EofSignal {
-    inner: tokio::io::Stdin,
-    closed: Arc<Notify>,
-}
-
-impl AsyncRead for EofSignal {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        let at_end = matches!(polled, Poll::Ready(Ok(())))
-            && buf.filled().len() == before
-            && buf.remaining() > 0;
-        if at_end || matches!(polled, Poll::Ready(Err(_))) {
-            self.closed.notify_one();
-        }
-        polled
-    }
-}
+/// How long what the server wrote last may take to reach a client that is
+/// slow to read it.
+const OUTPUT_DRAIN_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs the server on stdin/stdout until `exit` or end of input. The exit
 /// code follows LSP: 0 after `shutdown` then `exit`, 1 otherwise.
@@ -72,13 +51,15 @@ pub fn serve() -> i32 {
                 .custom_method("paper-ls/status", server::Backend::status)
                 .finish();
         let input_closed = Arc::new(Notify::new());
-        let stdin = EofSignal {
-            inner: tokio::io::stdin(),
-            closed: input_closed.clone(),
-        };
-        let serve =
-            tower_lsp_server::Server::new(stdin, tokio::io::stdout(), socket).serve(service);
-        tokio::pin!(serve);
+        // tower-lsp only ever sees well-formed messages: see `transport`.
+        let pipes = transport::start(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+            input_closed.clone(),
+        );
+        let mut serve = Box::pin(
+            tower_lsp_server::Server::new(pipes.input, pipes.output, socket).serve(service),
+        );
         // Once the client is gone, a handler still waiting for its answer
         // (a `workspace/configuration` request, say) must not keep us alive.
         tokio::select! {
@@ -87,6 +68,9 @@ pub fn serve() -> i32 {
                 let _ = tokio::time::timeout(INPUT_CLOSED_GRACE, &mut serve).await;
             }
         }
+        // Ending tower-lsp closes its output; let the last of it reach the client.
+        drop(serve);
+        let _ = tokio::time::timeout(OUTPUT_DRAIN_GRACE, pipes.written).await;
     });
     // Blocking tasks (a corpus still being indexed) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

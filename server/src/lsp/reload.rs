@@ -4,9 +4,11 @@
 //! once the file has held still for two looks (400 ms), so a file being
 //! written is not read half-way. A source that disappears keeps its last good
 //! papers for a few seconds (editors and Zotero replace files by delete and
-//! rename); if it stays away, the corpus is read without it.
+//! rename); if it stays away, the corpus is read without it. A source that is
+//! there but damaged (unreadable, or cut short) keeps the last good corpus
+//! until it changes again (`last_good`).
 
-use super::corpora::{discard_old_index, reload, stamp, CorpusSelection, LoadHooks, Stamp};
+use super::corpora::{discard_old_index, reload, stamp, CorpusSelection, LoadHooks, Reread, Stamp};
 use super::state::ServerState;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -27,6 +29,9 @@ pub async fn follow_sources(
     after_swap: Arc<dyn Fn() + Send + Sync>,
 ) {
     let mut pending: HashMap<CorpusSelection, (Vec<Stamp>, u32)> = HashMap::new();
+    // Sources as they were when a re-read was refused: not read again (nor
+    // the user told again) until they change once more.
+    let mut refused: HashMap<CorpusSelection, Vec<Stamp>> = HashMap::new();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(LOOK_EVERY) => {}
@@ -41,17 +46,27 @@ pub async fn follow_sources(
             }
             let before: Vec<Stamp> = loaded.stamps.iter().map(|(_, s)| *s).collect();
             let now: Vec<Stamp> = loaded.stamps.iter().map(|(p, _)| stamp(p)).collect();
-            if !ready_to_read(&mut pending, &selection, &before, now) {
+            if refused.get(&selection) == Some(&now) {
+                continue;
+            }
+            if !ready_to_read(&mut pending, &selection, &before, now.clone()) {
                 continue;
             }
             tracing::info!(
                 "a corpus file changed; reading {} source(s) again",
                 selection.len()
             );
-            if let Some(fresh) = reload(selection.clone(), hooks.clone()).await {
-                discard_old_index(&loaded, &fresh);
-                state.corpora.replace(&selection, fresh);
-                after_swap();
+            match reload(selection.clone(), Some(loaded.clone()), hooks.clone()).await {
+                Some(Reread::Fresh(fresh)) => {
+                    refused.remove(&selection);
+                    discard_old_index(&loaded, &fresh);
+                    state.corpora.replace(&selection, fresh);
+                    after_swap();
+                }
+                Some(Reread::Kept) => {
+                    refused.insert(selection.clone(), now);
+                }
+                None => {}
             }
         }
     }

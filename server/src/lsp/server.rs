@@ -94,6 +94,7 @@ impl LanguageServer for Backend {
 
     async fn initialized(&self, _: InitializedParams) {
         let cache = bundled::cache_dir();
+        self.check_cache_dir(&cache).await;
         self.client
             .log_message(
                 MessageType::INFO,

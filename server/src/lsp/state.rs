@@ -36,6 +36,8 @@ pub struct ServerState {
     pub notes_scanned: tokio::sync::watch::Sender<bool>,
     /// Wakes the corpus watcher early (a watched file changed).
     pub sources_touched: tokio::sync::Notify,
+    /// The user was told the cache directory cannot be written.
+    pub cache_trouble_told: AtomicBool,
 }
 
 impl Default for ServerState {
@@ -52,6 +54,7 @@ impl Default for ServerState {
             client_shows_progress: AtomicBool::new(false),
             client_watches_files: AtomicBool::new(false),
             sources_touched: tokio::sync::Notify::new(),
+            cache_trouble_told: AtomicBool::new(false),
             notes: RwLock::new(Arc::new(WorkspaceNotes::default())),
             notes_scanned: tokio::sync::watch::Sender::new(false),
         }
