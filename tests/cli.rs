@@ -427,3 +427,62 @@ fn generate_recombines_real_papers_deterministically() {
     assert_eq!(stats["with_abstract"], 400);
     assert!(stats["problems"].as_array().unwrap().is_empty(), "{stats}");
 }
+
+#[test]
+fn a_parsed_corpus_is_read_back_from_its_snapshot_until_a_source_changes() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let bib = work.path().join("big.bib");
+    let entry = |i: usize| {
+        format!(
+            "@article{{key{i}, title = {{Paper {i} on topic{}}}, author = {{Person, A{}}}, year = {}}}\n",
+            i % 97,
+            i % 50,
+            2000 + i % 20
+        )
+    };
+    std::fs::write(&bib, (0..6000).map(entry).collect::<String>()).unwrap();
+    let bib_arg = bib.to_str().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_paper-ls"))
+            .args(args)
+            .env("PAPER_LS_CACHE_DIR", cache.path())
+            .env("PAPER_LS_LOG", "info")
+            .output()
+            .expect("run paper-ls")
+    };
+    let show = |key: &str| json(&run(&["show", "--json", "--corpus", bib_arg, key]));
+    let parsed = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
+    assert!(!String::from_utf8_lossy(&parsed.stderr).contains("snapshot"));
+    let snapshots: Vec<PathBuf> = std::fs::read_dir(cache.path().join("corpus"))
+        .expect("a snapshot folder")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+
+    let again = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("from the corpus snapshot"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(json(&again), json(&parsed), "the same paper either way");
+    assert_eq!(json(&again)["origin"], json(&parsed)["origin"]);
+
+    // A damaged snapshot is not trusted: the corpus is parsed again.
+    std::fs::write(&snapshots[0], b"PLSNAP\0\0 garbage").unwrap();
+    let repaired = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
+    assert!(!String::from_utf8_lossy(&repaired.stderr).contains("from the corpus snapshot"));
+    assert_eq!(json(&repaired), json(&parsed));
+
+    // A changed source misses the snapshot and is read as it is now.
+    let mut text = std::fs::read_to_string(&bib).unwrap();
+    text = text.replace("Paper 4242 on", "Changed paper 4242 on");
+    std::fs::write(&bib, text).unwrap();
+    let changed = show("key4242");
+    assert!(
+        changed.to_string().contains("Changed paper 4242"),
+        "{changed}"
+    );
+}

@@ -13,17 +13,15 @@ use std::time::Instant;
 /// `paper-ls.toml`, else the bundled corpus.
 pub(super) fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
     if !args.paths.is_empty() {
-        return Ok(Corpus::load(&args.paths));
+        return Ok(Corpus::load_cached(&args.paths, &bundled::cache_dir()));
     }
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     if let Some(file) = selection::find_config_file(&cwd) {
         let config = selection::read_config_file(&file).map_err(anyhow::Error::msg)?;
         if !config.corpus.is_empty() {
             let root = file.parent().unwrap_or(&cwd);
-            return Ok(Corpus::load(&selection::resolve_entries(
-                root,
-                &config.corpus,
-            )));
+            let paths = selection::resolve_entries(root, &config.corpus);
+            return Ok(Corpus::load_cached(&paths, &bundled::cache_dir()));
         }
     }
     Ok(bundled::load_bundled())

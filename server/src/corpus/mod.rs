@@ -17,6 +17,7 @@ pub mod latex_text;
 pub mod names;
 pub mod paper;
 pub mod selection;
+pub mod snapshot;
 pub mod source;
 
 pub use paper::{
@@ -24,7 +25,6 @@ pub use paper::{
 };
 pub use source::SourceKind;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A corpus file as loaded: enough to jump into it and to tell whether it changed.
@@ -50,10 +50,10 @@ pub struct Corpus {
     pub papers: Vec<Paper>,
     pub sources: Vec<SourceFile>,
     pub problems: Vec<Problem>,
-    by_key: HashMap<String, usize>,
-    by_folded_key: HashMap<String, usize>,
-    /// Lower-cased keys in order, for prefix lookups without an index.
-    sorted_keys: Vec<(String, usize)>,
+    /// Papers by key, case-folded, then by position: lookups by key and by
+    /// key prefix without an index. Ordinals only, not copies of the keys:
+    /// at a million papers, three maps of owned keys cost ~200 MB.
+    sorted_keys: Vec<u32>,
 }
 
 impl Corpus {
@@ -72,6 +72,44 @@ impl Corpus {
             }
         }
         Corpus::from_sources(read, problems)
+    }
+
+    /// Like [`Corpus::load`], but a corpus parsed before with the same
+    /// content is read back from its snapshot in `cache_dir` (see
+    /// `snapshot`), and a large corpus parsed now leaves one there.
+    pub fn load_cached(paths: &[PathBuf], cache_dir: &Path) -> Corpus {
+        let files = expand_paths(paths);
+        // Snapshots name files by their UTF-8 paths; an unreadable file is
+        // reported afresh each time rather than remembered.
+        let hashes: Option<Vec<u64>> = files
+            .iter()
+            .map(|f| f.to_str().and(source::hash_file(f).ok()))
+            .collect();
+        let fingerprint = hashes.as_ref().map(|hashes| {
+            fingerprint_of(
+                files
+                    .iter()
+                    .map(PathBuf::as_path)
+                    .zip(hashes.iter().copied()),
+            )
+        });
+        if let Some(corpus) = fingerprint.and_then(|f| snapshot::read(cache_dir, f)) {
+            tracing::info!(
+                "read {} papers from the corpus snapshot (sources unchanged)",
+                corpus.papers.len()
+            );
+            return corpus;
+        }
+        let corpus = Corpus::load(&files);
+        // Written only when what was parsed is what was fingerprinted (no
+        // source changed or failed in between).
+        if fingerprint == Some(corpus.content_fingerprint())
+            && corpus.sources.len() == files.len()
+            && corpus.papers.len() >= snapshot::SNAPSHOT_MIN_PAPERS
+        {
+            snapshot::write(cache_dir, &corpus);
+        }
+        corpus
     }
 
     /// Builds a corpus from files already read into memory.
@@ -122,48 +160,49 @@ impl Corpus {
         Corpus::assemble(papers, sources, problems)
     }
 
-    fn assemble(papers: Vec<Paper>, sources: Vec<SourceFile>, problems: Vec<Problem>) -> Corpus {
-        let mut by_key = HashMap::with_capacity(papers.len());
-        let mut by_folded_key = HashMap::with_capacity(papers.len());
-        for (i, p) in papers.iter().enumerate() {
-            by_key.entry(p.key.clone()).or_insert(i);
-            by_folded_key.entry(p.key.to_lowercase()).or_insert(i);
-        }
-        let mut sorted_keys: Vec<(String, usize)> = papers
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.key.to_lowercase(), i))
-            .collect();
-        sorted_keys.sort_unstable();
+    pub(crate) fn assemble(
+        papers: Vec<Paper>,
+        sources: Vec<SourceFile>,
+        problems: Vec<Problem>,
+    ) -> Corpus {
+        let mut sorted_keys: Vec<u32> = (0..papers.len() as u32).collect();
+        sorted_keys.sort_unstable_by(|&a, &b| {
+            folded_cmp(&papers[a as usize].key, &papers[b as usize].key).then(a.cmp(&b))
+        });
         Corpus {
             papers,
             sources,
             problems,
-            by_key,
-            by_folded_key,
             sorted_keys,
         }
     }
 
     /// Papers whose key starts with `prefix` (case-insensitive), in key order.
     pub fn keys_starting_with(&self, prefix: &str) -> impl Iterator<Item = usize> + '_ {
-        let folded = prefix.to_lowercase();
-        let start = self
-            .sorted_keys
-            .partition_point(|(k, _)| k.as_str() < folded.as_str());
+        let start = self.sorted_keys.partition_point(|&i| {
+            folded_cmp(&self.papers[i as usize].key, prefix) == std::cmp::Ordering::Less
+        });
+        let prefix = prefix.to_string();
         self.sorted_keys[start..]
             .iter()
-            .take_while(move |(k, _)| k.starts_with(&folded))
-            .map(|(_, i)| *i)
+            .map(|&i| i as usize)
+            .take_while(move |&i| folded_starts_with(&self.papers[i].key, &prefix))
     }
 
     /// The paper with this key; BibTeX keys are case-insensitive, so an exact
     /// match wins and a case-folded one is the fallback.
     pub fn index_of(&self, key: &str) -> Option<usize> {
-        self.by_key
-            .get(key)
-            .or_else(|| self.by_folded_key.get(&key.to_lowercase()))
-            .copied()
+        let key_of = |i: u32| self.papers[i as usize].key.as_str();
+        let start = self
+            .sorted_keys
+            .partition_point(|&i| folded_cmp(key_of(i), key) == std::cmp::Ordering::Less);
+        let same = self.sorted_keys[start..]
+            .iter()
+            .take_while(|&&i| folded_cmp(key_of(i), key) == std::cmp::Ordering::Equal);
+        // Within equal folded keys ordinals ascend: the first exact spelling
+        // is the first such entry, and the first entry is the fallback.
+        let first = *same.clone().next()?;
+        Some(same.copied().find(|&i| key_of(i) == key).unwrap_or(first) as usize)
     }
 
     pub fn get(&self, key: &str) -> Option<&Paper> {
@@ -183,13 +222,40 @@ impl Corpus {
 
     /// One number for the whole corpus's content, for keying persisted indexes.
     pub fn content_fingerprint(&self) -> u64 {
-        let mut bytes = Vec::new();
-        for s in &self.sources {
-            bytes.extend_from_slice(s.path.to_string_lossy().as_bytes());
-            bytes.extend_from_slice(&s.content_hash.to_le_bytes());
-        }
-        xxhash_rust::xxh3::xxh3_64(&bytes)
+        fingerprint_of(
+            self.sources
+                .iter()
+                .map(|s| (s.path.as_path(), s.content_hash)),
+        )
     }
+}
+
+/// The content fingerprint of sources given as (path, hash of the raw bytes).
+fn fingerprint_of<'p>(sources: impl Iterator<Item = (&'p Path, u64)>) -> u64 {
+    let mut bytes = Vec::new();
+    for (path, hash) in sources {
+        bytes.extend_from_slice(path.to_string_lossy().as_bytes());
+        bytes.extend_from_slice(&hash.to_le_bytes());
+    }
+    xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// Orders keys as their lower-case forms would order, without allocating.
+fn folded_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        let a = a.bytes().map(|c| c.to_ascii_lowercase());
+        return a.cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
+    }
+    folded_chars(a).cmp(folded_chars(b))
+}
+
+fn folded_starts_with(key: &str, prefix: &str) -> bool {
+    let mut key = folded_chars(key);
+    folded_chars(prefix).all(|c| key.next() == Some(c))
+}
+
+fn folded_chars(s: &str) -> impl Iterator<Item = char> + Clone + '_ {
+    s.chars().flat_map(char::to_lowercase)
 }
 
 /// Fills in `key_columns` while the source texts are still at hand.

@@ -79,32 +79,78 @@ pub struct ReadSource {
     pub content_hash: u64,
 }
 
+/// A corpus file's bytes as they are on disk, with their hash.
+pub struct RawSource {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub content_hash: u64,
+}
+
 /// Reads, un-gzips and decodes a corpus file. Decoding caveats come back as
 /// warnings; only an unreadable file is an error.
 pub fn read_source(path: &Path) -> Result<(ReadSource, Vec<Problem>), Problem> {
-    let whole_file = |message: String| Problem {
+    decode_source(read_raw(path)?)
+}
+
+fn whole_file_problem(path: &Path, message: String) -> Problem {
+    Problem {
         file: path.to_path_buf(),
         line: 0,
         severity: Severity::Error,
         message,
-    };
-    let raw = std::fs::read(path).map_err(|e| whole_file(format!("cannot read file: {e}")))?;
-    let content_hash = xxhash_rust::xxh3::xxh3_64(&raw);
+    }
+}
+
+/// A corpus file's bytes, undecoded: enough to tell whether it changed.
+pub fn read_raw(path: &Path) -> Result<RawSource, Problem> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| whole_file_problem(path, format!("cannot read file: {e}")))?;
+    Ok(RawSource {
+        path: path.to_path_buf(),
+        content_hash: xxhash_rust::xxh3::xxh3_64(&bytes),
+        bytes,
+    })
+}
+
+/// The hash [`read_raw`] gives, read in pieces so a large file is never
+/// held whole just to learn whether it changed.
+pub fn hash_file(path: &Path) -> Result<u64, Problem> {
+    let unreadable = |e: std::io::Error| whole_file_problem(path, format!("cannot read file: {e}"));
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0; 1 << 20];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.digest()),
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(unreadable(e)),
+        }
+    }
+}
+
+/// Un-gzips and decodes a file read by [`read_raw`].
+pub fn decode_source(raw: RawSource) -> Result<(ReadSource, Vec<Problem>), Problem> {
+    let RawSource {
+        path,
+        bytes: raw,
+        content_hash,
+    } = raw;
     let gzipped = raw.starts_with(&[0x1f, 0x8b]);
     let bytes = if gzipped {
         let mut out = Vec::with_capacity(raw.len() * 4);
         flate2::read::MultiGzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|e| whole_file(format!("cannot decompress gzip data: {e}")))?;
+            .map_err(|e| whole_file_problem(&path, format!("cannot decompress gzip data: {e}")))?;
         out
     } else {
         raw
     };
     let mut problems = Vec::new();
-    let text = decode_text(bytes, path, &mut problems);
-    let kind = SourceKind::from_path(path).unwrap_or_else(|| SourceKind::sniff(&text));
+    let text = decode_text(bytes, &path, &mut problems);
+    let kind = SourceKind::from_path(&path).unwrap_or_else(|| SourceKind::sniff(&text));
     let source = ReadSource {
-        path: path.to_path_buf(),
+        path,
         kind,
         text,
         gzipped,

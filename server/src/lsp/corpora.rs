@@ -190,7 +190,7 @@ pub(super) fn parse(selection: &CorpusSelection) -> LoadedCorpus {
     let corpus = if selection.is_empty() {
         bundled::load_bundled()
     } else {
-        Corpus::load(selection)
+        Corpus::load_cached(selection, &bundled::cache_dir())
     };
     LoadedCorpus {
         corpus: Arc::new(corpus),
