@@ -6,11 +6,27 @@
 //! line breaks already out of the way) and the corpus's title matcher;
 //! hover and the features after it use the exact byte ranges. Byte offsets
 //! in, plain data out, no LSP.
+//!
+//! An open note is scanned again after every edit, so [`MentionCache`]
+//! keeps the mentions of each chunk of it (a paragraph, as
+//! `notes::prose_words::prose_chunks` cuts the note), keyed by a hash of the
+//! language, the chunk's text and the citations inside it, with ranges
+//! relative to the chunk. A new version looks every chunk up and reads only
+//! those it has not seen, typically the one paragraph the edit touched. It
+//! is exact: a chunk's words are those the whole note gives over its bytes
+//! (the notes layer's guarantee, checked there for LaTeX constructs that
+//! reach past a chunk), and titles never cross a chunk's start, which
+//! always starts a block; so [`title_mentions_cached`] answers what
+//! [`title_mentions`] does. The cache keeps one matcher's results (a new
+//! matcher empties it) and only the chunks of the last note it computed.
 
 use crate::index::title_matcher::TitleMatcher;
-use crate::notes::prose_words::prose_words;
-use crate::notes::Language;
+use crate::notes::prose_words::{chunk_words, prose_chunks, prose_words, ChunkEnd, ProseWord};
+use crate::notes::{Citation, Language};
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
+use xxhash_rust::xxh3::Xxh3;
 
 /// A title (or short name) written in a note.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,9 +43,12 @@ pub struct TitleMention {
 
 /// Every title mention in `text`, in document order, none overlapping.
 pub fn title_mentions(matcher: &TitleMatcher, text: &str, lang: Language) -> Vec<TitleMention> {
-    let words = prose_words(text, lang);
+    mentions_in(matcher, &prose_words(text, lang))
+}
+
+fn mentions_in(matcher: &TitleMatcher, words: &[ProseWord]) -> Vec<TitleMention> {
     matcher
-        .find(&words)
+        .find(words)
         .into_iter()
         .map(|m| TitleMention {
             papers: m.papers,
@@ -37,6 +56,91 @@ pub fn title_mentions(matcher: &TitleMatcher, text: &str, lang: Language) -> Vec
             short_name: m.short_name,
         })
         .collect()
+}
+
+/// The mentions of a note's chunks, kept from one version of the note to
+/// the next; see the module documentation.
+#[derive(Default)]
+pub struct MentionCache {
+    matcher: Option<Arc<TitleMatcher>>,
+    chunks: HashMap<u128, CachedChunk>,
+}
+
+struct CachedChunk {
+    /// Ranges relative to the chunk.
+    mentions: Vec<TitleMention>,
+    end: ChunkEnd,
+}
+
+/// What one call of [`title_mentions_cached`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Pieces the note was read in (chunks read together count once).
+    pub chunks: usize,
+    /// Chunks read because the cache did not have them, and their bytes.
+    pub scanned: usize,
+    pub scanned_bytes: usize,
+}
+
+/// [`title_mentions`] of `text`, reading only the chunks `cache` does not
+/// hold. `citations` are the note's, as `notes::citations_in` gives them.
+pub fn title_mentions_cached(
+    matcher: &Arc<TitleMatcher>,
+    text: &str,
+    lang: Language,
+    citations: &[Citation],
+    cache: &mut MentionCache,
+) -> (Vec<TitleMention>, ScanStats) {
+    if !cache
+        .matcher
+        .as_ref()
+        .is_some_and(|m| Arc::ptr_eq(m, matcher))
+    {
+        cache.matcher = Some(matcher.clone());
+        cache.chunks.clear();
+    }
+    let mut kept: HashMap<u128, CachedChunk> = HashMap::new();
+    let mut stats = ScanStats::default();
+    let pieces = prose_chunks(text, lang, citations).read_exact(text, |chunk, cites| {
+        let key = chunk_key(lang, chunk, cites);
+        let cached = kept.entry(key).or_insert_with(|| {
+            cache.chunks.remove(&key).unwrap_or_else(|| {
+                stats.scanned += 1;
+                stats.scanned_bytes += chunk.len();
+                let read = chunk_words(chunk, lang, cites);
+                CachedChunk {
+                    mentions: mentions_in(matcher, &read.words),
+                    end: read.end,
+                }
+            })
+        });
+        (key, cached.end)
+    });
+    stats.chunks = pieces.len();
+    let mut out = Vec::new();
+    for (bytes, key) in pieces {
+        out.extend(kept[&key].mentions.iter().map(|m| TitleMention {
+            papers: m.papers.clone(),
+            range: m.range.start + bytes.start..m.range.end + bytes.start,
+            short_name: m.short_name,
+        }));
+    }
+    cache.chunks = kept;
+    (out, stats)
+}
+
+/// The cache key of a chunk: its language, text and citations (128 bits of
+/// xxh3, so that two different chunks never meet in practice).
+fn chunk_key(lang: Language, chunk: &str, cites: &[Range<usize>]) -> u128 {
+    let mut h = Xxh3::new();
+    h.update(&[lang as u8]);
+    h.update(&(chunk.len() as u64).to_le_bytes());
+    h.update(chunk.as_bytes());
+    for c in cites {
+        h.update(&(c.start as u64).to_le_bytes());
+        h.update(&(c.end as u64).to_le_bytes());
+    }
+    h.digest128()
 }
 
 /// The mention whose range contains `offset`, its end included (a cursor
@@ -49,324 +153,4 @@ pub fn mention_at(mentions: &[TitleMention], offset: usize) -> Option<&TitleMent
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::corpus::bundled::load_bundled;
-    use crate::corpus::Corpus;
-    use crate::index::title_matcher::is_english_word;
-    use std::sync::OnceLock;
-
-    const GROKFAST: &str = "Grokfast: Accelerated Grokking by Amplifying Slow Gradients";
-    const SLIMFLOW: &str =
-        "SlimFlow: Training Smaller One-Step Diffusion Models with Rectified Flow";
-    const MESHCNN: &str = "MeshCNN: A Network with an Edge";
-
-    /// The bundled corpus, two generic one-word titles such as the ACL
-    /// Anthology has, and a paper titled with an ordinary word's prefix.
-    fn fixture() -> &'static (Corpus, TitleMatcher) {
-        static FIXTURE: OnceLock<(Corpus, TitleMatcher)> = OnceLock::new();
-        FIXTURE.get_or_init(|| {
-            let corpus = load_bundled();
-            let extra = [
-                "Translation",
-                "Introduction",
-                "Attention: A Survey of Mechanisms",
-            ];
-            let titles = corpus.papers.iter().map(|p| p.title.as_str()).chain(extra);
-            let matcher = TitleMatcher::build(titles, &is_english_word);
-            (corpus, matcher)
-        })
-    }
-
-    fn paper_titled(title: &str) -> usize {
-        let (corpus, _) = fixture();
-        corpus.papers.iter().position(|p| p.title == title).unwrap()
-    }
-
-    /// The mentions in `text` as (text of the range, titles, short name).
-    fn mentions(text: &str, lang: Language) -> Vec<(&str, Vec<String>, bool)> {
-        let (corpus, matcher) = fixture();
-        title_mentions(matcher, text, lang)
-            .into_iter()
-            .map(|m| {
-                let titles = m
-                    .papers
-                    .iter()
-                    .map(|&p| {
-                        corpus
-                            .papers
-                            .get(p)
-                            .map_or("(extra)".into(), |p| p.title.clone())
-                    })
-                    .collect();
-                (&text[m.range], titles, m.short_name)
-            })
-            .collect()
-    }
-
-    /// The texts of the mentions in `text`.
-    fn spans(text: &str, lang: Language) -> Vec<&str> {
-        mentions(text, lang).into_iter().map(|m| m.0).collect()
-    }
-
-    #[test]
-    fn the_bundled_titles_are_there() {
-        for t in [GROKFAST, SLIMFLOW, MESHCNN] {
-            let _ = paper_titled(t);
-        }
-    }
-
-    #[test]
-    fn exact_and_lower_cased_titles() {
-        let text = format!("Today I read {GROKFAST}.");
-        assert_eq!(
-            mentions(&text, Language::Markdown),
-            [(GROKFAST, vec![GROKFAST.to_string()], false)]
-        );
-        let lower = SLIMFLOW.to_lowercase();
-        let text = format!("see {lower}, then");
-        assert_eq!(spans(&text, Language::Markdown), [lower.as_str()]);
-        assert_eq!(spans(&text, Language::Latex), [lower.as_str()]);
-    }
-
-    #[test]
-    fn emphasis_around_part_or_all() {
-        let cases = [
-            (
-                "Read *Grokfast: Accelerated Grokking by Amplifying Slow Gradients*.",
-                "Grokfast: Accelerated Grokking by Amplifying Slow Gradients",
-            ),
-            (
-                "Read **Grokfast**: Accelerated Grokking by *Amplifying* Slow Gradients.",
-                "Grokfast**: Accelerated Grokking by *Amplifying* Slow Gradients",
-            ),
-            ("Read _MeshCNN: A Network with an Edge_ now", MESHCNN),
-        ];
-        for (text, want) in cases {
-            assert_eq!(spans(text, Language::Markdown), [want], "{text}");
-        }
-        let tex =
-            r"We use \emph{Grokfast}: Accelerated Grokking by \textbf{Amplifying Slow} Gradients.";
-        assert_eq!(
-            spans(tex, Language::Latex),
-            [r"Grokfast}: Accelerated Grokking by \textbf{Amplifying Slow} Gradients"]
-        );
-    }
-
-    #[test]
-    fn quotes_and_hard_wrapping() {
-        let text = format!("“{MESHCNN}” and \"{GROKFAST}\"");
-        assert_eq!(spans(&text, Language::Markdown), [MESHCNN, GROKFAST]);
-        let wrapped =
-            "We read Grokfast: Accelerated Grokking by\nAmplifying Slow Gradients last week.";
-        let want = "Grokfast: Accelerated Grokking by\nAmplifying Slow Gradients";
-        assert_eq!(spans(wrapped, Language::Markdown), [want]);
-        assert_eq!(spans(wrapped, Language::Latex), [want]);
-        let quoted = "> We read Grokfast: Accelerated Grokking by\n> Amplifying Slow Gradients.";
-        assert_eq!(spans(quoted, Language::Markdown).len(), 1);
-    }
-
-    #[test]
-    fn latex_escapes_and_accents() {
-        let titles = [
-            "Gröbner Bases & Neural Networks for Algebra",
-            "Ablations in Context: Don’t Stop Pretraining",
-        ];
-        let matcher = TitleMatcher::build(titles, &is_english_word);
-        let tex = r#"As in Gr{\"o}bner Bases \& Neural~Networks for Algebra, see"#;
-        let found = title_mentions(&matcher, tex, Language::Latex);
-        assert_eq!(found.len(), 1);
-        assert_eq!(
-            &tex[found[0].range.clone()],
-            r#"Gr{\"o}bner Bases \& Neural~Networks for Algebra"#
-        );
-        let tex =
-            r#"Also {\"O}bner-free: \textit{Ablations in Context}: Don't Stop Pre\-training."#;
-        let found = title_mentions(&matcher, tex, Language::Latex);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].papers, [1]);
-        let md = "Gröbner bases & neural networks for algebra";
-        assert_eq!(title_mentions(&matcher, md, Language::Markdown).len(), 1);
-    }
-
-    #[test]
-    fn titles_outside_prose_do_not_match() {
-        let markdown = [
-            format!("```\n{GROKFAST}\n```\n"),
-            format!("    {GROKFAST}\n"),
-            format!("Code: `{GROKFAST}` here"),
-            format!("<!-- {GROKFAST} -->"),
-            "See https://example.org/Grokfast:Accelerated-Grokking-by-Amplifying-Slow-Gradients"
-                .to_string(),
-            format!("[link](https://x.org/{}) text", GROKFAST.replace(' ', "-")),
-            "[@grokfast-accelerated-grokking] and @Grokfast".to_string(),
-            format!("---\ntitle: {GROKFAST}\n---\nbody"),
-        ];
-        for text in &markdown {
-            assert_eq!(
-                spans(text, Language::Markdown),
-                Vec::<&str>::new(),
-                "{text}"
-            );
-        }
-        let latex = [
-            format!("% {GROKFAST}\nbody"),
-            format!("\\begin{{verbatim}}\n{GROKFAST}\n\\end{{verbatim}}"),
-            format!("\\verb|{GROKFAST}|"),
-            "\\label{Grokfast} \\ref{MeshCNN} \\url{https://x/SlimFlow}".to_string(),
-            "\\cite{Grokfast} \\citep[see][]{SlimFlow}".to_string(),
-        ];
-        for text in &latex {
-            assert_eq!(spans(text, Language::Latex), Vec::<&str>::new(), "{text}");
-        }
-    }
-
-    #[test]
-    fn partial_titles_and_ordinary_words_do_not_match() {
-        let texts = [
-            "Accelerated grokking by amplifying slow signals is not new.",
-            "A network with an edge is a graph.",
-            "Translation is hard. Introduction. Attention is key; Attention: a survey",
-            "grokfast and slimflow in lower case are not names",
-            "Training smaller one-step diffusion models with rectified flow",
-        ];
-        for text in texts {
-            assert_eq!(
-                spans(text, Language::Markdown),
-                Vec::<&str>::new(),
-                "{text}"
-            );
-        }
-    }
-
-    #[test]
-    fn short_names() {
-        let text = "Grokfast beats SlimFlow, and MeshCNN's edges.";
-        let got = mentions(text, Language::Markdown);
-        let want = [
-            ("Grokfast", GROKFAST),
-            ("SlimFlow", SLIMFLOW),
-            ("MeshCNN", MESHCNN),
-        ];
-        assert_eq!(got.len(), 3);
-        for ((span, titles, short), (w_span, w_title)) in got.into_iter().zip(want) {
-            assert_eq!(
-                (span, titles, short),
-                (w_span, vec![w_title.to_string()], true)
-            );
-        }
-        assert_eq!(
-            spans(r"\emph{Grokfast} is fast", Language::Latex),
-            ["Grokfast"]
-        );
-    }
-
-    #[test]
-    fn titles_do_not_cross_blocks() {
-        let texts = [
-            "Grokfast: Accelerated Grokking\n\nby Amplifying Slow Gradients",
-            "# Grokfast: Accelerated Grokking\nby Amplifying Slow Gradients",
-            "- Grokfast: Accelerated Grokking\n- by Amplifying Slow Gradients",
-        ];
-        for text in texts {
-            assert!(
-                mentions(text, Language::Markdown).iter().all(|m| m.2),
-                "{text}"
-            );
-        }
-        let tex = "\\section{Grokfast: Accelerated Grokking} by Amplifying Slow Gradients";
-        assert!(mentions(tex, Language::Latex).iter().all(|m| m.2));
-    }
-
-    #[test]
-    fn ranges_are_exact_after_multibyte_text() {
-        for prefix in ["φ ", "🔬 ", "漢字", "naïve — "] {
-            let text = format!("{prefix}{GROKFAST} ✓");
-            let found = title_mentions(&fixture().1, &text, Language::Markdown);
-            let start = text.find("Grokfast").unwrap();
-            assert_eq!(found.len(), 1, "{text}");
-            assert_eq!(found[0].range, start..start + GROKFAST.len());
-            assert_eq!(found[0].papers, [paper_titled(GROKFAST)]);
-        }
-    }
-
-    #[test]
-    fn mention_at_includes_the_end() {
-        let text = format!("See {MESHCNN}, and Grokfast.");
-        let found = title_mentions(&fixture().1, &text, Language::Markdown);
-        let start = text.find("MeshCNN").unwrap();
-        let end = start + MESHCNN.len();
-        assert_eq!(mention_at(&found, start - 1), None);
-        assert_eq!(mention_at(&found, start).map(|m| m.range.end), Some(end));
-        assert_eq!(mention_at(&found, end).map(|m| m.range.end), Some(end));
-        assert_eq!(mention_at(&found, end + 1), None);
-        assert!(mention_at(&found, text.find("Grokfast").unwrap()).is_some_and(|m| m.short_name));
-        assert_eq!(mention_at(&[], 0), None);
-    }
-
-    /// Title words mixed with markup of both languages: no panic, and
-    /// every mention is a valid, ordered, non-overlapping range.
-    #[test]
-    fn random_texts_give_valid_ranges() {
-        const PIECES: &[&str] = &[
-            "Grokfast",
-            ": ",
-            "Accelerated ",
-            "Grokking ",
-            "by ",
-            "Amplifying ",
-            "Slow ",
-            "Gradients",
-            "MeshCNN",
-            " a network with an edge",
-            "*",
-            "**",
-            "`",
-            "\\emph{",
-            "}",
-            "{\\\"o}",
-            "%",
-            "$",
-            "\n",
-            "\n\n",
-            "- ",
-            "# ",
-            "φ",
-            "漢",
-            "🔬",
-            "\u{301}",
-            "@",
-            "[@",
-            "]",
-            "https://",
-            "\\cite{",
-            "~",
-            "\\&",
-        ];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as usize
-        };
-        let (_, matcher) = fixture();
-        for _ in 0..3000 {
-            let text: String = (0..next() % 40)
-                .map(|_| PIECES[next() % PIECES.len()])
-                .collect();
-            for lang in [Language::Markdown, Language::Latex] {
-                let found = title_mentions(matcher, &text, lang);
-                let mut last_end = 0;
-                for m in &found {
-                    assert!(text.get(m.range.clone()).is_some(), "{text:?}");
-                    assert!(
-                        m.range.start >= last_end && !m.papers.is_empty(),
-                        "{text:?}"
-                    );
-                    last_end = m.range.end;
-                }
-            }
-        }
-    }
-}
+mod tests;

@@ -1,5 +1,8 @@
 //! Open documents: text kept in a rope and edited incrementally, and an
 //! immutable snapshot (text, line index, citations) handed to requests.
+//! The title mentions of successive snapshots are worked out with one
+//! chunk cache per document (`features::title_mentions::MentionCache`), so
+//! a new version reads only the paragraphs its edits touched.
 //!
 //! Edits are applied synchronously in the notification handler, before any
 //! `.await`, so they keep the order they arrived in; a change whose version is
@@ -8,7 +11,7 @@
 
 use super::position::{LineIndex, PositionEncoding};
 use crate::features::discovery::CorpusSelection;
-use crate::features::title_mentions::{title_mentions, TitleMention};
+use crate::features::title_mentions::{title_mentions_cached, MentionCache, TitleMention};
 use crate::index::title_matcher::TitleMatcher;
 use crate::notes::{self, Citation, Language};
 use ropey::Rope;
@@ -31,6 +34,8 @@ pub struct DocumentSnapshot {
     /// The matcher is held, not just compared by address, so a new matcher
     /// can never be mistaken for a dropped one at the same address.
     mentions: Mutex<Option<MentionsFor>>,
+    /// The document's chunk cache, shared with its other versions.
+    mention_cache: Arc<Mutex<MentionCache>>,
     /// The corpus files this version sees, with the configured entries it
     /// was worked out for (finding a LaTeX chapter's main file reads the
     /// disk, so it is done once per version, not once per request).
@@ -39,6 +44,16 @@ pub struct DocumentSnapshot {
 
 impl DocumentSnapshot {
     pub fn new(path: Option<PathBuf>, language: Language, version: i32, text: Arc<str>) -> Self {
+        Self::with_cache(path, language, version, text, Arc::default())
+    }
+
+    fn with_cache(
+        path: Option<PathBuf>,
+        language: Language,
+        version: i32,
+        text: Arc<str>,
+        mention_cache: Arc<Mutex<MentionCache>>,
+    ) -> Self {
         let lines = LineIndex::new(&text);
         let citations = notes::citations_in(&text, language);
         DocumentSnapshot {
@@ -49,6 +64,7 @@ impl DocumentSnapshot {
             lines,
             citations,
             mentions: Mutex::new(None),
+            mention_cache,
             selection: Mutex::new(None),
         }
     }
@@ -61,7 +77,16 @@ impl DocumentSnapshot {
                 return mentions.clone();
             }
         }
-        let mentions = Arc::new(title_mentions(matcher, &self.text, self.language));
+        let mut chunks = self.mention_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let (mentions, _) = title_mentions_cached(
+            matcher,
+            &self.text,
+            self.language,
+            &self.citations,
+            &mut chunks,
+        );
+        drop(chunks);
+        let mentions = Arc::new(mentions);
         *cached = Some((matcher.clone(), mentions.clone()));
         mentions
     }
@@ -86,6 +111,8 @@ pub struct Edit<'a> {
 pub struct OpenDocument {
     rope: Rope,
     pub snapshot: Arc<DocumentSnapshot>,
+    /// Title mentions by chunk, handed to every snapshot of the document.
+    mention_cache: Arc<Mutex<MentionCache>>,
 }
 
 /// Why an edit was not applied as sent.
@@ -100,13 +127,19 @@ pub enum EditOutcome {
 impl OpenDocument {
     pub fn open(path: Option<PathBuf>, language: Language, version: i32, text: &str) -> Self {
         let rope = Rope::from_str(text);
-        let snapshot = Arc::new(DocumentSnapshot::new(
+        let mention_cache = Arc::default();
+        let snapshot = Arc::new(DocumentSnapshot::with_cache(
             path,
             language,
             version,
             Arc::from(text),
+            Arc::clone(&mention_cache),
         ));
-        OpenDocument { rope, snapshot }
+        OpenDocument {
+            rope,
+            snapshot,
+            mention_cache,
+        }
     }
 
     /// Applies a batch of changes for `version`, in order.
@@ -135,11 +168,12 @@ impl OpenDocument {
         }
         let text: Arc<str> = Arc::from(self.rope.to_string());
         let old = &self.snapshot;
-        self.snapshot = Arc::new(DocumentSnapshot::new(
+        self.snapshot = Arc::new(DocumentSnapshot::with_cache(
             old.path.clone(),
             old.language,
             version,
             text,
+            Arc::clone(&self.mention_cache),
         ));
         if clamped {
             EditOutcome::Clamped
@@ -223,6 +257,39 @@ mod tests {
         );
         assert_eq!(&*d.snapshot.text, "φ 😀 [@c]\nsecond");
         assert_eq!(d.snapshot.version, 3);
+    }
+
+    /// Each version's mentions are the whole text's, worked out with the
+    /// chunk cache the document hands from version to version.
+    #[test]
+    fn title_mentions_follow_the_edits() {
+        use crate::features::title_mentions::title_mentions;
+        use crate::index::title_matcher::is_english_word;
+        let title = "Grokfast: Accelerated Grokking by Amplifying Slow Gradients";
+        let matcher = Arc::new(TitleMatcher::build([title], &is_english_word));
+        let mut d = doc(&format!("One.\n\nWe read {title}.\n\nThree."));
+        let spans = |d: &OpenDocument| -> Vec<String> {
+            let snap = &d.snapshot;
+            let found = snap.title_mentions(&matcher);
+            assert_eq!(*found, title_mentions(&matcher, &snap.text, snap.language));
+            found
+                .iter()
+                .map(|m| snap.text[m.range.clone()].to_string())
+                .collect()
+        };
+        assert_eq!(spans(&d), [title]);
+        d.apply(
+            2,
+            &[edit(((2, 8), (2, 16)), "`Grokfast`")],
+            PositionEncoding::Utf8,
+        );
+        assert_eq!(spans(&d), Vec::<String>::new());
+        d.apply(
+            3,
+            &[edit(((4, 0), (4, 0)), "Grokfast ")],
+            PositionEncoding::Utf8,
+        );
+        assert_eq!(spans(&d), ["Grokfast"]);
     }
 
     #[test]

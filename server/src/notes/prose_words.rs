@@ -18,25 +18,50 @@
 //! sectioning commands and footnotes, and any skipped non-prose (code, a
 //! citation, a URL, math) between two words.
 //!
+//! A note can also be read in chunks, paragraph by paragraph, each chunk on
+//! its own with the same words as in the whole note ([`prose_chunks`],
+//! [`chunk_words`]; see `chunks` for why that is exact), so that an open
+//! note's titles are found again only where it was edited.
+//!
 //! Like the rest of `notes`, this never fails and knows no LSP: any text
 //! gives the words that can be recognised, in byte offsets.
 
+mod chunks;
 mod latex;
 mod markdown;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
-use super::Language;
+use super::{citations_in, Citation, Language};
 use crate::index::title_matcher::{char_role, fold_into, normal_word_of_folded, CharRole};
+use std::ops::Range;
 
 pub use crate::index::title_matcher::ProseWord;
+pub use chunks::{chunk_words, prose_chunks, ChunkEnd, ChunkWords, ProseChunks};
 
 /// The prose words of `text`, in order.
 pub fn prose_words(text: &str, lang: Language) -> Vec<ProseWord> {
+    let cites = skipped_citations(lang, &citations_in(text, lang));
     match lang {
-        Language::Markdown => markdown::words(text),
-        Language::Latex => latex::words(text),
+        Language::Markdown => markdown::words(text, &cites),
+        Language::Latex => latex::words(text, &cites).0,
     }
+}
+
+/// What of `citations` the scanner of `lang` skips, by start, each once:
+/// the keys in Markdown (the brackets and locators around them are read),
+/// whole cite commands in LaTeX.
+fn skipped_citations(lang: Language, citations: &[Citation]) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = citations
+        .iter()
+        .map(|c| match lang {
+            Language::Markdown => c.range.clone(),
+            Language::Latex => c.whole.clone(),
+        })
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    ranges.dedup();
+    ranges
 }
 
 /// Collects words as a scanner walks the text: the open word's spelling and

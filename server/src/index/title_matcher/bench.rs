@@ -1,6 +1,8 @@
 //! Figures for the title matcher at corpus scale, printed, never asserted:
 //! build time and memory with 100k and 1M titles, and detection time over a
-//! generated 10,000-line note. The titles are the real arXiv 2025 cs and
+//! generated 10,000-line note: the whole note, and again after a
+//! one-character edit in its middle with the chunk cache an open note keeps
+//! (`features::title_mentions::MentionCache`). The titles are the real arXiv 2025 cs and
 //! ACL Anthology titles from `../shared/corpora` (178,916), recombined
 //! deterministically up to a million; the note is real abstract prose with
 //! about a hundred real titles sprinkled in. Run it in release:
@@ -12,10 +14,12 @@
 
 use super::*;
 use crate::corpus::Corpus;
+use crate::features::title_mentions::{title_mentions, title_mentions_cached, MentionCache};
 use crate::notes::prose_words::prose_words;
-use crate::notes::Language;
+use crate::notes::{citations_in, Language};
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const NOTE_LINES: usize = 10_000;
@@ -97,8 +101,10 @@ fn figures_for(titles: &[&str], real: &[&str], prose: &[&str]) {
         peak_kb.map_or("n/a".into(), |kb| format!("{:.1} MB", kb as f64 / 1e3)),
     );
     let (note, inserted) = generated_note(real, prose);
+    let matcher = Arc::new(matcher);
     for lang in [Language::Markdown, Language::Latex] {
         detection_figures(&matcher, &note, lang, (&inserted, real));
+        edit_figures(&matcher, &note, lang);
     }
 }
 
@@ -145,6 +151,53 @@ fn detection_figures(
         found.len(),
         found.iter().filter(|m| m.short_name).count(),
         inserted.len(),
+    );
+}
+
+/// Title detection as an open note gets it: the whole note with an empty
+/// chunk cache, then the note after a one-character edit in its middle with
+/// that cache warm; each run starts from an empty cache. The citations of
+/// each version are found when the version is opened, whether titles are
+/// asked for or not; their time is shown apart.
+fn edit_figures(matcher: &Arc<TitleMatcher>, note: &str, lang: Language) {
+    let middle = (note.len() / 2..)
+        .find(|&i| note.is_char_boundary(i))
+        .unwrap_or(note.len());
+    let at = note[middle..]
+        .find(' ')
+        .map_or(note.len(), |p| middle + p + 1);
+    let mut edited = note.to_string();
+    edited.insert(at, 'x');
+    let (cites, edited_cites) = (citations_in(note, lang), citations_in(&edited, lang));
+    let (mut colds, mut edits, mut citing) = (Vec::new(), Vec::new(), Vec::new());
+    let mut stats = Default::default();
+    for _ in 0..7 {
+        let mut cache = MentionCache::default();
+        let t = Instant::now();
+        let (whole, _) = title_mentions_cached(matcher, note, lang, &cites, &mut cache);
+        colds.push(t.elapsed());
+        assert_eq!(whole, title_mentions(matcher, note, lang));
+        let t = Instant::now();
+        let _ = citations_in(&edited, lang);
+        citing.push(t.elapsed());
+        let t = Instant::now();
+        let (found, edit_stats) =
+            title_mentions_cached(matcher, &edited, lang, &edited_cites, &mut cache);
+        edits.push(t.elapsed());
+        stats = edit_stats;
+        assert_eq!(found, title_mentions(matcher, &edited, lang));
+    }
+    println!(
+        "  {lang:?} note, chunk cache: whole note p50 {:.1?} ({} pieces); after a one-character \
+         edit in the middle p50 {:.2?} (runs {:.2?}), {} piece(s) read, {} bytes; \
+         citations of the edited note p50 {:.1?}",
+        median(&mut colds),
+        stats.chunks,
+        median(&mut edits.clone()),
+        edits,
+        stats.scanned,
+        stats.scanned_bytes,
+        median(&mut citing),
     );
 }
 

@@ -12,11 +12,15 @@
 //!
 //! The verbatim environments are those the citation scanner skips; the
 //! scanner's own helpers read arguments and comments.
+//!
+//! The same pass reads a chunk of a note on its own (see `chunks`), and
+//! then records in a [`ChunkEnd`] where it depended on the text running
+//! out: a closing `$`, `$$`, `\)` or `\]` searched for and not found, an
+//! environment or `\verb` running to the end, a word or block left open.
 
-use super::{blank_line_after, char_at, ProseWord, WordSink};
+use super::{blank_line_after, char_at, ChunkEnd, ProseWord, WordSink};
 use crate::notes::latex::VERBATIM_ENVIRONMENTS;
 use crate::notes::latex::{line_end, skip_arguments, skip_space};
-use crate::notes::{citations_in, Language};
 use std::ops::Range;
 
 /// Environments whose body is not prose besides the verbatim ones the
@@ -146,12 +150,10 @@ const SPECIAL_LETTERS: &[(&str, &str)] = &[
     ("j", "j"),
 ];
 
-pub(super) fn words(text: &str) -> Vec<ProseWord> {
-    let mut cites: Vec<Range<usize>> = citations_in(text, Language::Latex)
-        .into_iter()
-        .map(|c| c.whole)
-        .collect();
-    cites.dedup();
+/// The words of `text` (a whole note, or a chunk of one read on its own),
+/// and what they take for granted about any text after it. `cites` are the
+/// whole citations, by start, without duplicates.
+pub(super) fn words(text: &str, cites: &[Range<usize>]) -> (Vec<ProseWord>, ChunkEnd) {
     let mut scan = Scan {
         text,
         sink: WordSink::new(),
@@ -160,19 +162,25 @@ pub(super) fn words(text: &str) -> Vec<ProseWord> {
         closes: Vec::new(),
         no_dollar_from: None,
         no_close_from: Vec::new(),
+        end: ChunkEnd::default(),
     };
     let mut i = 0;
     while i < text.len() {
         i = scan.step(i);
     }
-    scan.sink.finish()
+    // Text after this starts afresh, as a scan of the whole note would
+    // take it, only if no word is open and a block boundary is pending.
+    if scan.sink.is_open() || !scan.sink.block {
+        scan.end.runs_on = true;
+    }
+    (scan.sink.finish(), scan.end)
 }
 
 struct Scan<'t> {
     text: &'t str,
     sink: WordSink,
     /// Whole citations in order; `next_cite` is the first not yet passed.
-    cites: Vec<Range<usize>>,
+    cites: &'t [Range<usize>],
     next_cite: usize,
     /// Offsets of the `}` that end the arguments of block commands, the
     /// innermost last.
@@ -181,6 +189,9 @@ struct Scan<'t> {
     /// after the offset paired with it.
     no_dollar_from: Option<usize>,
     no_close_from: Vec<(&'static str, usize)>,
+    /// Searches that reached the end of the text: what the words assume
+    /// about text after it.
+    end: ChunkEnd,
 }
 
 impl Scan<'_> {
@@ -349,9 +360,13 @@ impl Scan<'_> {
         }
         if VERBATIM_ENVIRONMENTS.contains(&env) || MATH_AND_PICTURE_ENVIRONMENTS.contains(&env) {
             let end_tag = format!("\\end{{{env}}}");
-            return self.text[after..]
-                .find(&end_tag)
-                .map_or(self.text.len(), |p| after + p + end_tag.len());
+            return match self.text[after..].find(&end_tag) {
+                Some(p) => after + p + end_tag.len(),
+                None => {
+                    self.end.runs_on = true;
+                    self.text.len()
+                }
+            };
         }
         let pos = skip_arguments(self.text, after, b'[', b']');
         let specs = match env {
@@ -376,7 +391,10 @@ impl Scan<'_> {
         match self.text[body..].find([delim, '\n']) {
             Some(p) if self.text[body + p..].starts_with(delim) => body + p + delim.len_utf8(),
             Some(p) => body + p,
-            None => self.text.len(),
+            None => {
+                self.end.runs_on = true;
+                self.text.len()
+            }
         }
     }
 
@@ -399,6 +417,7 @@ impl Scan<'_> {
             }
             None => {
                 self.no_close_from.push((close, from));
+                self.end.unfound(close);
                 from
             }
         }
@@ -421,6 +440,7 @@ impl Scan<'_> {
             }
             None => {
                 self.no_dollar_from = Some(i);
+                self.end.unfound("$");
                 i + 1
             }
         }

@@ -6,24 +6,40 @@
 //! a run, this pass skips what a reader does not see as words: code spans,
 //! HTML comments and tags, autolinks, bare URLs, link destinations, `$math$`
 //! and citation keys. List items and setext underlines start a block.
+//!
+//! Each run is read on its own: every search stops at the run's end, the
+//! run's first word starts a block and its last one ends with it, so a run
+//! gives the same words wherever it stands (what lets title detection keep
+//! a run's titles until the run is edited).
 
 use super::{blank_line_after, char_at, ProseWord, WordSink};
 use crate::notes::markdown::prose_runs;
-use crate::notes::{citations_in, Language};
 use std::ops::Range;
 
 /// The farthest a tag or a link destination is looked for, in bytes.
 const MAX_INLINE_SPAN: usize = 2048;
 
-pub(super) fn words(text: &str) -> Vec<ProseWord> {
-    let mut keys: Vec<Range<usize>> = citations_in(text, Language::Markdown)
-        .into_iter()
-        .map(|c| c.range)
-        .collect();
-    keys.sort_by_key(|k| k.start);
+/// The words of a whole note; `keys` are the citation keys' ranges, sorted
+/// by start.
+pub(super) fn words(text: &str, keys: &[Range<usize>]) -> Vec<ProseWord> {
+    let mut sink = WordSink::new();
+    for run in prose_runs(text) {
+        sink.boundary();
+        let from = keys.partition_point(|k| k.start < run.start);
+        let to = keys.partition_point(|k| k.start < run.end);
+        run_words(text, run, &keys[from..to], &mut sink);
+    }
+    sink.finish()
+}
+
+/// The words of the prose run `run` of `text`, added to `sink`; `keys` are
+/// the run's citation keys, by start. Nothing outside the run's bytes is
+/// read, so the run's text alone (`run` then its whole length, keys
+/// shifted) gives the same words.
+pub(super) fn run_words(text: &str, run: Range<usize>, keys: &[Range<usize>], sink: &mut WordSink) {
     let mut scan = Scan {
         text,
-        sink: WordSink::new(),
+        sink,
         keys,
         next_key: 0,
         end: 0,
@@ -31,30 +47,30 @@ pub(super) fn words(text: &str) -> Vec<ProseWord> {
         no_comment_end_from: None,
         no_dollar_from: None,
     };
-    for run in prose_runs(text) {
-        scan.sink.boundary();
-        scan.run(run);
-    }
-    scan.sink.finish()
+    scan.run(run);
 }
 
-struct Scan<'t> {
+/// The state of a scan over one run: nothing of it outlives the run, so a
+/// run's words never depend on the runs before it.
+struct Scan<'t, 's> {
     text: &'t str,
-    sink: WordSink,
-    /// Citation keys, by start; `next_key` is the first not yet passed.
-    keys: Vec<Range<usize>>,
+    sink: &'s mut WordSink,
+    /// The run's citation keys, by start; `next_key` is the first not yet
+    /// passed.
+    keys: &'t [Range<usize>],
     next_key: usize,
-    /// The end of the current run.
+    /// The end of the run.
     end: usize,
     /// Failed searches remembered, so that many unclosed delimiters stay
     /// linear: no run of n backticks closes after `from`; no `-->` or
-    /// closing `$` after the offset.
+    /// closing `$` after the offset. Every search stops at the run's end,
+    /// so these hold for the run only.
     no_closing_run: Vec<(usize, usize)>,
     no_comment_end_from: Option<usize>,
     no_dollar_from: Option<usize>,
 }
 
-impl Scan<'_> {
+impl Scan<'_, '_> {
     fn run(&mut self, run: Range<usize>) {
         self.end = run.end.min(self.text.len());
         let mut i = self.line_start(run.start);

@@ -65,6 +65,10 @@ fn markdown_non_prose_is_skipped() {
         ("```\nfenced\n```\nafter", &["|after"]),
         ("para\n\n    indented code\n", &["|para"]),
         ("a\\*b", &["|a", "b"]),
+        // What is left open in one paragraph does not change the next.
+        ("`open\n\nb `x` c", &["|open", "|b", "|c"]),
+        ("$open\n\nb $x$ c", &["|open", "|b", "|c"]),
+        ("a <!-- open\n\nb <!-- x --> c", &["|a", "open", "|b", "c"]),
     ];
     for (text, want) in cases {
         assert_eq!(md(text), *want, "{text:?}");
@@ -163,7 +167,7 @@ fn multibyte_text_keeps_exact_ranges() {
 }
 
 /// Pieces either scanner cares about, multi-byte characters among them.
-const PIECES: &[&str] = &[
+pub(crate) const PIECES: &[&str] = &[
     "\\",
     "{",
     "}",
@@ -223,13 +227,7 @@ const PIECES: &[&str] = &[
 
 #[test]
 fn random_texts_never_panic_and_ranges_are_in_order() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed as usize
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     for _ in 0..4000 {
         let text: String = (0..next() % 30)
             .map(|_| PIECES[next() % PIECES.len()])
@@ -245,6 +243,179 @@ fn random_texts_never_panic_and_ranges_are_in_order() {
                 );
                 last_end = w.range.end;
             }
+        }
+    }
+}
+
+/// Pieces that open or close something across paragraphs, for notes cut
+/// into chunks.
+pub(crate) const CHUNK_PIECES: &[&str] = &[
+    "```\n",
+    "~~~\n",
+    "---\n",
+    "$",
+    "$$",
+    "\\(",
+    "\\)",
+    "\\[",
+    "\\]",
+    "\\$",
+    "%",
+    "% note\n",
+    "\\\\",
+    "\\",
+    "{",
+    "}",
+    "\\begin{verbatim}",
+    "\\end{verbatim}",
+    "\\begin{equation}",
+    "\\end{equation}",
+    "\\begin{itemize}",
+    "\\item ",
+    "\\verb|",
+    "|",
+    "\\section",
+    "\\footnote{",
+    "\\cite{key}",
+    "\\citep[p.~3]{a,b}",
+    "\\cite{a,\n\nb}",
+    "\\label{x",
+    "[@key]",
+    "@key",
+    "<!--",
+    "-->",
+    "    ",
+    "> ",
+    "1. ",
+    "Grokfast ",
+    "accelerated grokking ",
+    "word ",
+    "\r",
+];
+
+/// Paragraph separators, blank lines of every kind among them.
+const SEPARATORS: &[&str] = &[
+    "\n\n",
+    "\n\n\n",
+    "\n \t\n",
+    "\r\n\r\n",
+    "\n\u{3000}\n",
+    "\n",
+];
+
+/// Deterministic pseudo-random numbers (xorshift64).
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> usize {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed as usize
+    }
+}
+
+/// A note of a few paragraphs made of `pieces`, separated by blank lines
+/// (or not), sometimes with front matter.
+pub(crate) fn random_note(next: &mut impl FnMut() -> usize, pieces: &[&[&str]]) -> String {
+    let mut text = String::new();
+    if next().is_multiple_of(8) {
+        text.push_str("---\ntitle: Grokfast\n---\n");
+    }
+    for _ in 0..next() % 10 {
+        for _ in 0..next() % 14 {
+            let set = pieces[next() % pieces.len()];
+            text.push_str(set[next() % set.len()]);
+        }
+        text.push_str(SEPARATORS[next() % SEPARATORS.len()]);
+    }
+    text
+}
+
+/// The words of `text` read chunk by chunk, as title detection reads an
+/// open note.
+fn chunked_words(text: &str, lang: Language) -> Vec<ProseWord> {
+    let citations = crate::notes::citations_in(text, lang);
+    prose_chunks(text, lang, &citations)
+        .read_exact(text, |chunk, cites| {
+            let read = chunk_words(chunk, lang, cites);
+            (read.words, read.end)
+        })
+        .into_iter()
+        .flat_map(|(bytes, words)| {
+            words.into_iter().map(move |mut w| {
+                w.range = w.range.start + bytes.start..w.range.end + bytes.start;
+                w
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn chunked_words_are_the_whole_note_words() {
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    for _ in 0..6000 {
+        let text = random_note(&mut next, &[PIECES, CHUNK_PIECES]);
+        for lang in [Language::Markdown, Language::Latex] {
+            assert_eq!(
+                chunked_words(&text, lang),
+                prose_words(&text, lang),
+                "{lang:?} {text:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn latex_is_cut_at_paragraphs_only_where_nothing_reaches_across() {
+    let pieces = |text: &str| -> Vec<String> {
+        let citations = crate::notes::citations_in(text, Language::Latex);
+        prose_chunks(text, Language::Latex, &citations)
+            .read_exact(text, |_, _| ((), ChunkEnd::default()))
+            .into_iter()
+            .map(|(bytes, ())| text[bytes].to_string())
+            .collect()
+    };
+    assert_eq!(pieces("a\n\nb\n \nc"), ["a\n\n", "b\n \n", "c"]);
+    assert_eq!(pieces("\n\na\n"), ["\n\na\n"]);
+    // A comment or a backslash before the blank line, a citation across it.
+    assert_eq!(pieces("a % x\n\nb"), ["a % x\n\nb"]);
+    assert_eq!(pieces("a\\\n\nb"), ["a\\\n\nb"]);
+    assert_eq!(
+        pieces("\\cite[x\\\n\ny]{k}\n\nb"),
+        ["\\cite[x\\\n\ny]{k}\n\n", "b"]
+    );
+    let read = |text: &str| chunk_words(text, Language::Latex, &[]).end;
+    assert!(read("a $x$ b\n\n").holds_before("c $y$"));
+    assert!(read("a $x b\n\n").holds_before("c"));
+    assert!(!read("a $x b\n\n").holds_before("c $y"));
+    assert!(!read("\\[ x\n\n").holds_before("\\]"));
+    assert!(read("\\[ x\n\n").holds_before("\\)"));
+    assert!(!read("\\begin{verbatim}\n\n").holds_before("x"));
+    assert!(read("\\begin{verbatim}\n\n").holds_before(""));
+}
+
+/// Chunks read on their own, then shifted, are the whole note's words:
+/// in both languages, with fences, front matter, math, unclosed braces and
+/// environments, comments and verbatim text, across a corpus of texts.
+#[test]
+fn chunked_words_on_paragraph_notes() {
+    let cases = [
+        "---\ntitle: x\n---\npara one\n\n```\ncode\n\nmore code\n```\n\npara two",
+        "a $x\n\ny$ b\n\nc $z$ d\n\ne",
+        "\\begin{verbatim}\nx\n\ny\n\\end{verbatim}\n\nafter\n\nmore",
+        "\\section{Title\n\nnot closed} body\n\nnext",
+        "\\begin{itemize}\n\\item one\n\n\\item two\n\\end{itemize}\n\nend",
+        "text %comment\n\nafter comment\n\n\\verb|x\n\ny| z",
+        "a \\[ b\n\nc \\] d\n\ne \\( f\n\n\\) g",
+        "a $$ b\n\nc\n\nd $$ e",
+        "`code\n\nspan` and <!-- c\n\n--> x",
+    ];
+    for text in cases {
+        for lang in [Language::Markdown, Language::Latex] {
+            assert_eq!(
+                chunked_words(text, lang),
+                prose_words(text, lang),
+                "{lang:?} {text:?}"
+            );
         }
     }
 }
