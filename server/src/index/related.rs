@@ -28,7 +28,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::Term;
 
 /// How many of a paper's terms make up its related-papers query.
-const QUERY_TERMS: usize = 30;
+const QUERY_TERMS: usize = 20;
 /// Title terms say more about a paper than abstract terms.
 const TITLE_TERM_WEIGHT: f32 = 2.0;
 const TITLE_FIELD_BOOST: f32 = 1.5;

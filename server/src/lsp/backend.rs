@@ -34,9 +34,9 @@ pub(super) const WATCHED_GLOBS: &[&str] = &[
 /// ahead of a hover.
 pub(super) const RELATED_WARMED: usize = 300;
 
-/// Finds the related papers of what a document cites, beside the requests,
-/// so hovering a citation does not wait tens of milliseconds for them.
-pub(super) fn warm_related(doc: &DocumentSnapshot, loaded: &Arc<LoadedCorpus>) {
+/// Has the related papers of what a document cites and of the titles it
+/// mentions found in the background, so hovering them shows them at once.
+pub(super) fn warm_related(doc: &Arc<DocumentSnapshot>, loaded: &Arc<LoadedCorpus>) {
     if loaded.index().is_none() {
         return;
     }
@@ -48,10 +48,24 @@ pub(super) fn warm_related(doc: &DocumentSnapshot, loaded: &Arc<LoadedCorpus>) {
     cited.sort_unstable();
     cited.dedup();
     cited.truncate(RELATED_WARMED);
-    let loaded = loaded.clone();
+    for &paper in &cited {
+        loaded.find_related_later(paper);
+    }
+    let Some(matcher) = loaded.titles() else {
+        return;
+    };
+    let (doc, loaded) = (doc.clone(), loaded.clone());
+    // Finding title mentions scans the note: off the async executor.
     tokio::task::spawn_blocking(move || {
-        for paper in cited {
-            loaded.related(paper);
+        let mentioned = doc.title_mentions(&matcher);
+        let left = RELATED_WARMED.saturating_sub(cited.len());
+        for paper in mentioned
+            .iter()
+            .filter_map(|m| m.papers.first())
+            .filter(|p| !cited.contains(p))
+            .take(left)
+        {
+            loaded.find_related_later(*paper);
         }
     });
 }

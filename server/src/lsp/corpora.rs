@@ -44,6 +44,10 @@ pub struct LoadedCorpus {
     /// Related papers found so far, by paper: computing them takes tens of
     /// milliseconds with abstracts, too slow for every hover.
     related: Mutex<HashMap<usize, Arc<Vec<usize>>>>,
+    /// Papers whose related papers are to be found in the background, by
+    /// one worker per corpus so that a burst of hovers never becomes a
+    /// burst of threads competing with the requests.
+    related_queue: Mutex<Option<std::sync::mpsc::Sender<usize>>>,
     /// The sources as they were when read.
     pub stamps: Vec<(PathBuf, Stamp)>,
 }
@@ -89,6 +93,47 @@ impl LoadedCorpus {
             cache.insert(ordinal, found.clone());
         }
         found
+    }
+
+    /// The related papers of `ordinal` if they were found already.
+    pub fn cached_related(&self, ordinal: usize) -> Option<Arc<Vec<usize>>> {
+        self.related
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&ordinal)
+            .cloned()
+    }
+
+    /// Has the related papers of `ordinal` found in the background (once
+    /// the index is there); asking again for a paper found or waiting
+    /// costs next to nothing. The worker holds the corpus only while it
+    /// works, and ends when the corpus is dropped.
+    pub fn find_related_later(self: &Arc<Self>, ordinal: usize) {
+        if self.index().is_none() || self.cached_related(ordinal).is_some() {
+            return;
+        }
+        let mut queue = self.related_queue.lock().unwrap_or_else(|e| e.into_inner());
+        if queue.is_none() {
+            let (sender, papers) = std::sync::mpsc::channel::<usize>();
+            let corpus = Arc::downgrade(self);
+            let started = std::thread::Builder::new()
+                .name("related-papers".into())
+                .spawn(move || {
+                    while let Ok(paper) = papers.recv() {
+                        let Some(loaded) = corpus.upgrade() else {
+                            break;
+                        };
+                        loaded.related(paper);
+                    }
+                });
+            if started.is_err() {
+                return;
+            }
+            *queue = Some(sender);
+        }
+        if let Some(sender) = queue.as_ref() {
+            let _ = sender.send(ordinal);
+        }
     }
 
     fn set_search(&self, index: PaperIndex, titles: TitleMatcher) {
@@ -197,6 +242,7 @@ pub(super) fn parse(selection: &CorpusSelection) -> LoadedCorpus {
         index: RwLock::new(None),
         titles: RwLock::new(None),
         related: Mutex::default(),
+        related_queue: Mutex::default(),
         stamps,
     }
 }

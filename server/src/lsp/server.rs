@@ -260,8 +260,16 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         let papers = target.papers.clone();
+        // The card never waits for related papers: found ahead for what
+        // the notes cite and mention, they are usually there; otherwise (a
+        // paper never looked at, where finding them takes tens of
+        // milliseconds with abstracts) the card comes at once without
+        // them, and they are found for the next hover.
+        let related = loaded.cached_related(papers[0]).unwrap_or_else(|| {
+            loaded.find_related_later(papers[0]);
+            Arc::default()
+        });
         let card = tokio::task::spawn_blocking(move || {
-            let related = loaded.related(papers[0]);
             loaded.with_context(|ctx| {
                 let cards: Vec<String> = papers
                     .iter()
