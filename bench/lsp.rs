@@ -658,6 +658,7 @@ fn markdown(results: &[Figures], side_by_side: &[SideBySide], requests: usize) -
             p(&f.implementation),
         ));
     }
+    out.push_str(&targets(results));
     for f in results {
         if let Some(r) = &f.reload {
             out.push_str(&format!(
@@ -706,6 +707,88 @@ fn markdown(results: &[Figures], side_by_side: &[SideBySide], requests: usize) -
             percentile(&texlab.completion, 99.0) / percentile(&ours.completion, 99.0),
             percentile(&texlab.hover, 50.0) / percentile(&ours.hover, 50.0),
             texlab.rss_mb / ours.rss_mb
+        ));
+    }
+    out
+}
+
+/// SPEC's targets next to what this run measured (only for the corpora it ran).
+fn targets(results: &[Figures]) -> String {
+    let by_name = |name: &str| results.iter().find(|f| f.name == name);
+    let mut rows: Vec<(String, String, f64, bool)> = Vec::new();
+    let mut row = |target: &str, limit: &str, value: f64, met: bool| {
+        rows.push((target.to_string(), limit.to_string(), value, met));
+    };
+    if let Some(c) = by_name("cryptobib") {
+        let p99 = percentile(&c.completion, 99.0);
+        row("completion p99 at 72k (ms)", "≤ 10", p99, p99 <= 10.0);
+        row(
+            "open→first answer cold at 72k (ms)",
+            "≤ 500",
+            c.cold_open_ms,
+            c.cold_open_ms <= 500.0,
+        );
+        row("RSS at 72k (MB)", "≤ 150", c.rss_mb, c.rss_mb <= 150.0);
+        if let Some(r) = &c.reload {
+            let max = percentile(&r.completion_during, 100.0);
+            row(
+                "slowest completion during a 72k .bib edit (ms)",
+                "≤ 50",
+                max,
+                max <= 50.0,
+            );
+        }
+        if let Some(e) = &c.edits {
+            let growth = e.rss_after_mb - e.rss_halfway_mb;
+            row(
+                "RSS growth over the second 5,000 of 10,000 edits (MB)",
+                "≈ 0",
+                growth,
+                growth < 5.0,
+            );
+        }
+    }
+    if let Some(m) = by_name("generated-1m") {
+        let p99 = percentile(&m.completion, 99.0);
+        row("completion p99 at 1M (ms)", "≤ 25", p99, p99 <= 25.0);
+        row(
+            "open→first answer warm at 1M (ms)",
+            "≤ 1000",
+            m.warm_open_ms,
+            m.warm_open_ms <= 1000.0,
+        );
+        row("RSS at 1M (MB)", "≤ 600", m.rss_mb, m.rss_mb <= 600.0);
+    }
+    let hover_p99 = results
+        .iter()
+        .map(|f| percentile(&f.hover, 99.0).max(percentile(&f.title_hover, 99.0)))
+        .fold(0.0, f64::max);
+    if !results.is_empty() {
+        row(
+            "hover p99, keys and titles, worst corpus (ms)",
+            "≤ 5",
+            hover_p99,
+            hover_p99 <= 5.0,
+        );
+    }
+    let slowest_indexing = results
+        .iter()
+        .filter(|f| f.papers >= 50_000)
+        .map(|f| f.papers as f64 / (f.cold_indexed_ms / 1000.0))
+        .fold(f64::INFINITY, f64::min);
+    if slowest_indexing.is_finite() {
+        row(
+            "papers/s from a cold open to full-text ready, slowest large corpus (parsing included)",
+            "≥ 15,000",
+            slowest_indexing,
+            slowest_indexing >= 15_000.0,
+        );
+    }
+    let mut out = String::from("\nTargets (SPEC \"Responsiveness and scale\"):\n\n| target | SPEC | measured | |\n|---|---|---|---|\n");
+    for (target, limit, value, met) in rows {
+        out.push_str(&format!(
+            "| {target} | {limit} | {value:.1} | {} |\n",
+            if met { "met" } else { "missed" }
         ));
     }
     out
