@@ -45,11 +45,7 @@ fn hover_at_key(uri: &str, id: i64) -> Vec<u8> {
         .into_bytes()
 }
 
-fn framed(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
-}
+use paper_ls::lsp::transport::frame as framed;
 
 fn is_card(hover: &Value) -> bool {
     hover["contents"]["value"]

@@ -4,11 +4,15 @@
 //! Data flows one way, one module per layer: `corpus` (sources → papers) →
 //! `index` (tantivy search over papers) → `notes` (a document's text →
 //! citations) → `features` (plain functions over a snapshot) → `lsp` (the
-//! protocol). `cli` is the shell front end over the same layers.
+//! protocol). `cli` is the shell front end over the same layers. `fuzzing`
+//! is test machinery: the checks that the fuzz targets in `fuzz/` and the
+//! replay of their saved inputs share.
 
 pub mod cli;
 pub mod corpus;
 pub mod features;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod index;
 pub mod lsp;
 pub mod notes;

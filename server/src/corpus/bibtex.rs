@@ -133,7 +133,9 @@ pub fn parse_file(text: &str) -> ParsedFile<'_> {
     parse_in_pieces(text, (text.len() / PIECE_BYTES).clamp(1, worker_threads()))
 }
 
-fn parse_in_pieces(text: &str, pieces: usize) -> ParsedFile<'_> {
+/// [`parse_file`] in `pieces` pieces whatever the size of the text (the
+/// fuzzer checks that this does not change the result).
+pub(crate) fn parse_in_pieces(text: &str, pieces: usize) -> ParsedFile<'_> {
     let mut bounds = vec![0];
     for k in 1..pieces {
         let start = scan::Scan::new(text).piece_start(text.len() / pieces * k);

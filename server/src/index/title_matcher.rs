@@ -238,8 +238,9 @@ impl TitleMatcher {
         let mut best = None;
         for depth in 2.. {
             // Titles sharing the first `depth` words sort shortest first, so
-            // a title that ends here is at the front of the range.
-            if self.titles.words(range.start).len() == depth {
+            // a title that ends here is at the front of the range (an empty
+            // range still points into the table, at a title that differs).
+            if !range.is_empty() && self.titles.words(range.start).len() == depth {
                 best = Some((range.start, depth));
                 range.start += 1;
             }

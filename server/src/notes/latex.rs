@@ -84,7 +84,9 @@ pub(crate) const VERBATIM_ENVIRONMENTS: &[&str] = &[
 
 /// Every key of every cite command in a LaTeX text, in document order.
 /// Key groups whose closing brace is missing are left out: they are still
-/// being typed.
+/// being typed. A cite command inside another's note
+/// (`\autocite[see \cite{b}]{a}`) counts too, and a key group two commands
+/// reach (`\cite[\cite[]{a}`) belongs to the first.
 pub(crate) fn citations(text: &str) -> Vec<Citation> {
     let mut out = Vec::new();
     for cmd in cite_commands(text) {
@@ -105,6 +107,11 @@ pub(crate) fn citations(text: &str) -> Vec<Citation> {
             }
         }
     }
+    // Commands come in the order they start, so a nested one's keys come
+    // after the enclosing command's; a stable sort keeps the first of a
+    // shared group.
+    out.sort_by_key(|c| c.range.start);
+    out.dedup_by(|later, first| later.range == first.range);
     out
 }
 

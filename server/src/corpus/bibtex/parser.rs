@@ -244,7 +244,13 @@ impl<'t> Parser<'t> {
         let mut scratch = std::mem::take(&mut self.scratch);
         let (end, span_end) = match self.fields(fields_start, &cx, &mut scratch) {
             Ok(end) => (end, end),
-            Err(stop) => (stop.resume, at + text[at..stop.resume].trim_end().len()),
+            // Blanks are ASCII here, as everywhere in the grammar: a key or
+            // value may end in U+00A0, which `trim_end` would cut off.
+            Err(stop) => {
+                let read =
+                    text[at..stop.resume].trim_end_matches(|c: char| c.is_ascii_whitespace());
+                (stop.resume, at + read.len())
+            }
         };
         let mut fields = Vec::with_capacity(scratch.len());
         fields.append(&mut scratch);
@@ -408,12 +414,19 @@ impl<'t> Parser<'t> {
             }
             i = self.scan.skip_ws(next + 1);
         }
+        // A missing value is an empty span right after the `=`: inside its
+        // entry even when only blanks follow, which the entry's span leaves out.
+        let span = if parts.is_empty() {
+            from..from
+        } else {
+            start..end
+        };
         let mut parts = parts.into_iter();
-        let first = parts.next().unwrap_or(ValuePart::Text(start..start));
+        let first = parts.next().unwrap_or(ValuePart::Text(span.clone()));
         Ok(Value {
             first,
             rest: parts.collect(),
-            span: start..end,
+            span,
         })
     }
 

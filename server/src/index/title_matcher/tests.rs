@@ -110,6 +110,13 @@ fn partial_titles_and_generic_titles_do_not_match() {
 }
 
 #[test]
+fn a_title_needs_every_word_even_the_last() {
+    // The last word is in no title; the run of candidates is empty there.
+    assert!(texts("Attention is all you qwzx").is_empty());
+    assert_eq!(texts("MeshCNN: a network with an qwzx"), ["MeshCNN"]);
+}
+
+#[test]
 fn titles_do_not_cross_blocks() {
     assert!(texts("Attention is all\n\nyou need").is_empty());
 }

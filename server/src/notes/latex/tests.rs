@@ -27,6 +27,8 @@ fn citation_keys() {
         ("\\citep[{a]b}][{}]{key}", &["key"]),
         ("\\cite [p.~3] {key}", &["key"]),
         ("\\cites[see][1]{a}[2]{b,c}", &["a", "b", "c"]),
+        ("\\autocite[see \\cite{b}]{a}", &["b", "a"]),
+        ("\\cite[\\cite[]{k}", &["k"]),
         ("\\parencites(global)(post)[a]{x}{y}", &["x", "y"]),
         ("\\Textcites{x}\n  [p.~2]{y} and {z}", &["x", "y"]),
         ("\\cite{DBLP:conf/acl/X17, C:Abdalla23,bar-hillel-1952-present, müller2020}",
