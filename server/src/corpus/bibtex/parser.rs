@@ -11,7 +11,7 @@
 //! well-formed neighbour of a broken entry starts with one, so one missing `}`
 //! costs only its own entry.
 
-use super::scan::{count_newlines, is_ident_byte, is_key_byte, next_value_byte, Scan};
+use super::scan::{count_newlines, is_ident_byte, is_key_byte, next_value_byte, LineMemo, Scan};
 use super::{lower, LineStarts, LocalProblem, ParsedFile, RawEntry, RawField, Severity};
 use super::{StringDef, Value, ValuePart};
 use std::borrow::Cow;
@@ -36,6 +36,7 @@ pub(super) struct Parser<'t> {
     /// Built on the first problem that needs a line number in its message.
     lines: Option<LineStarts>,
     scan: Scan<'t>,
+    comment_lines: LineMemo,
     out: ParsedFile<'t>,
     scratch: Vec<RawField<'t>>,
 }
@@ -71,6 +72,7 @@ impl<'t> Parser<'t> {
             newlines: 0,
             lines: None,
             scan: Scan::new(text),
+            comment_lines: LineMemo::default(),
             out: ParsedFile::default(),
             scratch: Vec::new(),
         }
@@ -82,7 +84,11 @@ impl<'t> Parser<'t> {
     pub(super) fn run(mut self, range: Range<usize>) -> (ParsedFile<'t>, u32) {
         self.pos = range.start;
         self.line_cursor = range.start;
-        while let Some(at) = self.scan.next_at(self.pos).filter(|&at| at < range.end) {
+        while let Some(at) = self
+            .scan
+            .next_at(self.pos, &mut self.comment_lines)
+            .filter(|&at| at < range.end)
+        {
             match self.scan.header(at) {
                 Some((kind, open)) => self.item(at, kind, open),
                 None if self.scan.word_at(at + 1).eq_ignore_ascii_case("comment") => {

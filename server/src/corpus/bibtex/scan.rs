@@ -29,18 +29,13 @@ impl<'t> Scan<'t> {
     }
 
     /// The next `@` at or after `from` that is not on a `%` comment line.
-    pub(super) fn next_at(&self, from: usize) -> Option<usize> {
+    /// `lines` remembers how far the current line has been read, so that a
+    /// long line with many `@` is read once rather than once per `@`.
+    pub(super) fn next_at(&self, from: usize, lines: &mut LineMemo) -> Option<usize> {
         let mut from = from;
         loop {
             let at = from + self.b.get(from..)?.iter().position(|&b| b == b'@')?;
-            let line_start = self.b[..at]
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let first = self.b[line_start..at]
-                .iter()
-                .find(|b| !b.is_ascii_whitespace());
-            if first != Some(&b'%') {
+            if !lines.starts_with_percent(self.b, at) {
                 return Some(at);
             }
             from = self.line_end(at);
@@ -226,3 +221,38 @@ const BYTE_CLASS: [u8; 256] = {
     }
     table
 };
+
+/// What is known of the line holding the last offset asked about: where it
+/// starts and its first non-blank byte up to that offset. Asking about
+/// offsets in increasing order reads each byte once.
+#[derive(Default)]
+pub(super) struct LineMemo {
+    read_to: usize,
+    line_start: usize,
+    first: Option<u8>,
+}
+
+impl LineMemo {
+    /// Whether the first non-blank byte of `at`'s line, before `at`, is `%`.
+    fn starts_with_percent(&mut self, b: &[u8], at: usize) -> bool {
+        if at < self.line_start {
+            *self = LineMemo::default();
+        }
+        if at < self.read_to {
+            // Asked again about an earlier offset of the same line: read the
+            // line's start afresh (rare; the parser only moves forward).
+            self.read_to = self.line_start;
+            self.first = None;
+        }
+        for (i, &byte) in b[self.read_to..at].iter().enumerate() {
+            if byte == b'\n' {
+                self.line_start = self.read_to + i + 1;
+                self.first = None;
+            } else if self.first.is_none() && !byte.is_ascii_whitespace() {
+                self.first = Some(byte);
+            }
+        }
+        self.read_to = at;
+        self.first == Some(b'%')
+    }
+}

@@ -464,6 +464,22 @@ fn garbage_never_panics() {
 }
 
 #[test]
+fn many_items_on_one_line_parse_in_linear_time() {
+    // Each `@` used to look back to its line's start for a `%`: a megabyte
+    // of items on one line took minutes; linear, it takes milliseconds.
+    for (unit, entries) in [("@", 0), ("x@y ", 0), ("@a{k,}", (1 << 20) / 6)] {
+        let text = unit.repeat((1 << 20) / unit.len());
+        let started = Instant::now();
+        let parsed = parse_file(&text);
+        let took = started.elapsed();
+        assert_eq!(parsed.entries.len(), entries, "{unit:?}");
+        assert!(took.as_secs() < 30, "1 MB of {unit:?} took {took:?}");
+    }
+    let commented = format!("% {}\n@misc{{k}}", "@".repeat(1 << 20));
+    assert_eq!(parse_file(&commented).entries.len(), 1);
+}
+
+#[test]
 fn every_prefix_of_a_file_loads() {
     let text = "@string{s = {S}}\n@article{a, title = {T {x}}, author = \"A and B\", journal = s # {1},}\n@misc(b, title = {Ü})\n";
     for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
