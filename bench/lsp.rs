@@ -179,7 +179,7 @@ fn prose_titles(corpus: &Corpus, n: usize) -> Vec<String> {
         .iter()
         .skip(step / 2)
         .step_by(step)
-        .map(|p| p.title.clone())
+        .map(|p| p.title.to_string())
         .filter(|t| t.split_whitespace().count() >= 4 && !t.contains(['\\', '$', '[', ']', '@']))
         .take(n)
         .collect()
@@ -198,8 +198,8 @@ fn sample(corpus: &Corpus, n: usize) -> (usize, Vec<String>, Vec<String>) {
     let loaded = load(corpus);
     let papers = &loaded.papers;
     let step = (papers.len() / n.max(1)).max(1);
-    let picked: Vec<&paper_ls::corpus::Paper> = papers.iter().step_by(step).take(n).collect();
-    let keys = picked.iter().map(|p| p.key.clone()).collect();
+    let picked: Vec<paper_ls::corpus::PaperRef<'_>> = papers.iter().step_by(step).take(n).collect();
+    let keys = picked.iter().map(|p| p.key.to_string()).collect();
     let words = picked
         .iter()
         .filter_map(|p| {

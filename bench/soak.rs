@@ -178,11 +178,12 @@ fn papers_from_the_bundled_corpus() -> Vec<(String, String)> {
     let n = bundled.papers.len();
     (0..PAPERS)
         .map(|i| {
-            let title = &bundled.papers[i % n].title;
-            let abstract_text = bundled.papers[(i * 7 + 3) % n]
-                .abstract_text
-                .clone()
-                .unwrap_or_default();
+            let title = bundled.paper(i % n).title;
+            let abstract_text = bundled
+                .paper((i * 7 + 3) % n)
+                .abstract_text()
+                .unwrap_or_default()
+                .to_string();
             (format!("{title}, part {i}"), abstract_text)
         })
         .collect()

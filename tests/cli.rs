@@ -230,7 +230,7 @@ fn pandoc_reads_the_bundled_corpus_with_the_same_titles() {
         let typographic = |s: &str| s.replace(['’', '‘'], "'").replace(['“', '”'], "\"");
         assert_eq!(
             typographic(item["title"].as_str().unwrap()),
-            typographic(&paper.title),
+            typographic(paper.title),
             "title of {key}"
         );
     }

@@ -35,7 +35,7 @@ fn distinctive_words(corpus: &Corpus) -> Vec<Vec<String>> {
     };
     let mut df: HashMap<String, usize> = HashMap::new();
     for p in &corpus.papers {
-        for w in words_of(&p.title) {
+        for w in words_of(p.title) {
             *df.entry(w).or_default() += 1;
         }
     }
@@ -43,7 +43,7 @@ fn distinctive_words(corpus: &Corpus) -> Vec<Vec<String>> {
         .papers
         .iter()
         .map(|p| {
-            let mut w = words_of(&p.title);
+            let mut w = words_of(p.title);
             w.sort_by_key(|w| (df[w], std::cmp::Reverse(w.len())));
             let n = if w.len() >= 5 { 3 } else { 2 };
             w.truncate(n);
@@ -68,7 +68,7 @@ fn every_bundled_paper_is_found_by_its_most_distinctive_title_words() {
             as_you_type: false,
         });
         if !hits.iter().any(|h| h.paper == i) {
-            misses.push(format!("`{query}` missed {}", corpus.papers[i].title));
+            misses.push(format!("`{query}` missed {}", corpus.paper(i).title));
         }
     }
     assert!(
@@ -97,7 +97,7 @@ fn cryptobib_loads_every_entry_with_every_macro_resolved() {
         .papers
         .iter()
         .filter(|p| {
-            p.venue.as_deref().is_some_and(|v| {
+            p.venue.is_some_and(|v| {
                 !v.contains(' ')
                     && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && v.chars().any(|c| c.is_ascii_lowercase())
@@ -106,7 +106,7 @@ fn cryptobib_loads_every_entry_with_every_macro_resolved() {
             })
         })
         .take(5)
-        .map(|p| (p.key.clone(), p.venue.clone()))
+        .map(|p| (p.key.to_string(), p.venue))
         .collect::<Vec<_>>();
     assert!(
         raw_macros.is_empty(),
@@ -140,7 +140,7 @@ fn arxiv_dump_loads_every_paper() {
     let corpus = Corpus::load(&[file]);
     assert_eq!(corpus.papers.len(), 74_728);
     assert_eq!(corpus.with_abstract(), 74_728);
-    let mut keys: Vec<&str> = corpus.papers.iter().map(|p| p.key.as_str()).collect();
+    let mut keys: Vec<&str> = corpus.papers.iter().map(|p| p.key).collect();
     keys.sort_unstable();
     keys.dedup();
     assert_eq!(keys.len(), 74_728, "generated keys are unique");

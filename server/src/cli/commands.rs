@@ -73,12 +73,12 @@ fn print_papers(corpus: &Corpus, hits: &[crate::index::Hit], json: bool) -> anyh
     if json {
         let items: Vec<_> = hits
             .iter()
-            .map(|h| paper_json(corpus, &corpus.papers[h.paper]))
+            .map(|h| paper_json(corpus, &corpus.paper(h.paper)))
             .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
     } else {
         for (rank, hit) in hits.iter().enumerate() {
-            writeln!(out, "{}", search_line(rank + 1, &corpus.papers[hit.paper]))?;
+            writeln!(out, "{}", search_line(rank + 1, &corpus.paper(hit.paper)))?;
         }
     }
     Ok(())
@@ -109,7 +109,7 @@ pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
                 as_you_type: true,
             })
             .iter()
-            .map(|h| corpus.papers[h.paper].key.clone())
+            .map(|h| corpus.paper(h.paper).key.to_string())
             .collect();
         let hint = if near.is_empty() {
             String::new()
@@ -126,10 +126,10 @@ pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&paper_json(&corpus, paper))?
+            serde_json::to_string_pretty(&paper_json(&corpus, &paper))?
         )?;
     } else {
-        write!(out, "{}", card_text(&corpus, paper))?;
+        write!(out, "{}", card_text(&corpus, &paper))?;
     }
     Ok(0)
 }
@@ -192,7 +192,8 @@ pub fn import(file: &Path, output: Option<&Path>) -> anyhow::Result<i32> {
     if corpus.papers.is_empty() {
         bail!("{}: found no papers to import", file.display());
     }
-    let bibtex = export::to_bibtex(&corpus.papers);
+    let papers: Vec<_> = corpus.papers.iter().map(|p| p.to_paper()).collect();
+    let bibtex = export::to_bibtex(&papers);
     match output {
         Some(path) => std::fs::write(path, bibtex)
             .with_context(|| format!("cannot write {}", path.display()))?,

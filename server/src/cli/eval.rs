@@ -15,7 +15,7 @@ const TOP: usize = 5;
 pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> anyhow::Result<i32> {
     let corpus = load_corpus(args)?;
     let candidates: Vec<usize> = (0..corpus.papers.len())
-        .filter(|&i| !corpus.papers[i].categories.is_empty())
+        .filter(|&i| !corpus.paper(i).categories.is_empty())
         .collect();
     if candidates.len() < 2 {
         bail!("the corpus has no papers with categories (an arXiv JSON Lines dump has them)");
@@ -26,18 +26,20 @@ pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> any
     let mut latencies_ms = Vec::with_capacity(picked.len());
     let mut by_category: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
     for &i in &picked {
-        let paper = &corpus.papers[i];
+        let paper = &corpus.paper(i);
         let started = Instant::now();
         let hits = index.related(&corpus, i, TOP);
         latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
-        let primary = &paper.categories[0];
+        let Some(primary) = paper.categories.first() else {
+            continue;
+        };
         let same = hits
             .iter()
-            .filter(|h| corpus.papers[h.paper].categories.first() == Some(primary))
+            .filter(|h| corpus.paper(h.paper).categories.first() == Some(primary))
             .count();
         shares.push(same as f64 / TOP as f64);
         let entry = by_category
-            .entry(primary.clone())
+            .entry(primary.to_string())
             .or_insert((0usize, 0.0f64));
         entry.0 += 1;
         entry.1 += same as f64 / TOP as f64;

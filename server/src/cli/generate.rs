@@ -5,7 +5,7 @@
 //! another, its abstract strings together real sentences, its authors are
 //! real names. Writes JSON Lines (arXiv field names) and/or BibTeX, streaming.
 
-use crate::corpus::{export, keys, Corpus, Paper, Person};
+use crate::corpus::{export, keys, Corpus, Paper, Person, PersonRef};
 use anyhow::{bail, Context};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -29,8 +29,8 @@ impl Rng {
 /// What papers are recombined from.
 struct Pools<'a> {
     titles: Vec<&'a str>,
-    sentences: Vec<&'a str>,
-    people: Vec<&'a Person>,
+    sentences: Vec<String>,
+    people: Vec<PersonRef<'a>>,
     categories: Vec<&'a str>,
 }
 
@@ -40,25 +40,26 @@ impl<'a> Pools<'a> {
         Pools {
             titles: papers
                 .iter()
-                .map(|p| p.title.as_str())
+                .map(|p| p.title)
                 .filter(|t| t.split_whitespace().count() >= 3)
                 .collect(),
             sentences: papers
                 .iter()
-                .filter_map(|p| p.abstract_text.as_deref())
-                .flat_map(|a| a.split_inclusive(". "))
-                .map(str::trim)
-                .filter(|s| s.len() > 20)
+                .filter_map(|p| p.abstract_text())
+                .flat_map(|a| {
+                    a.split_inclusive(". ")
+                        .map(str::trim)
+                        .filter(|s| s.len() > 20)
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
                 .collect(),
             people: papers
                 .iter()
                 .flat_map(|p| p.authors.iter())
                 .filter(|a| !a.given.is_empty())
                 .collect(),
-            categories: papers
-                .iter()
-                .filter_map(|p| p.categories.first().map(String::as_str))
-                .collect(),
+            categories: papers.iter().filter_map(|p| p.categories.first()).collect(),
         }
     }
 
@@ -79,10 +80,16 @@ impl<'a> Pools<'a> {
         .join(" ");
         let mut paper = Paper::titled(title, "article");
         paper.authors = (0..1 + rng.below(5))
-            .map(|_| self.people[rng.below(self.people.len())].clone())
+            .map(|_| {
+                let person = self.people[rng.below(self.people.len())];
+                Person {
+                    given: person.given.to_string(),
+                    family: person.family.to_string(),
+                }
+            })
             .collect();
         let sentences: Vec<&str> = (0..3 + rng.below(6))
-            .map(|_| self.sentences[rng.below(self.sentences.len())])
+            .map(|_| self.sentences[rng.below(self.sentences.len())].as_str())
             .collect();
         paper.abstract_text = Some(sentences.join(" "));
         paper.year = Some(1995 + rng.below(31) as i32);

@@ -1,10 +1,10 @@
 //! How the shell commands print papers: one-line search results, a card for
 //! `show`, and the JSON shape of `--json`.
 
-use crate::corpus::{Corpus, Paper, Problem};
+use crate::corpus::{Corpus, PaperRef, Problem};
 use serde_json::{json, Value};
 
-pub fn paper_json(corpus: &Corpus, p: &Paper) -> Value {
+pub fn paper_json(corpus: &Corpus, p: &PaperRef<'_>) -> Value {
     let source = corpus.source_of(p);
     json!({
         "key": p.key,
@@ -14,7 +14,7 @@ pub fn paper_json(corpus: &Corpus, p: &Paper) -> Value {
         "authors": p.authors.iter().map(|a| a.display()).collect::<Vec<_>>(),
         "year": p.year,
         "venue": p.venue,
-        "abstract": p.abstract_text,
+        "abstract": p.abstract_text(),
         "ids": {"doi": p.ids.doi, "arxiv": p.ids.arxiv, "url": p.ids.url},
         "source": {"path": source.path, "line": p.origin.line},
     })
@@ -24,7 +24,7 @@ pub fn problem_json(p: &Problem) -> Value {
     json!({"file": p.file, "line": p.line, "severity": p.severity, "message": p.message})
 }
 
-pub fn search_line(rank: usize, p: &Paper) -> String {
+pub fn search_line(rank: usize, p: &PaperRef<'_>) -> String {
     let mut line = format!("{rank:>2}. {}  {}", p.key, p.title);
     if let Some(year) = p.year {
         line.push_str(&format!(" ({year})"));
@@ -36,17 +36,17 @@ pub fn search_line(rank: usize, p: &Paper) -> String {
     line
 }
 
-pub fn card_text(corpus: &Corpus, p: &Paper) -> String {
+pub fn card_text(corpus: &Corpus, p: &PaperRef<'_>) -> String {
     let mut out = format!("{}\n\n", p.title);
     let mut row = |label: &str, value: &str| {
         if !value.is_empty() {
             out.push_str(&format!("{label:<9} {value}\n"));
         }
     };
-    row("key", &p.key);
+    row("key", p.key);
     row("authors", &p.authors_display());
     row("year", &p.year.map(|y| y.to_string()).unwrap_or_default());
-    row("venue", p.venue.as_deref().unwrap_or(""));
+    row("venue", p.venue.unwrap_or(""));
     row(
         "doi",
         &p.ids
@@ -63,14 +63,14 @@ pub fn card_text(corpus: &Corpus, p: &Paper) -> String {
             .map(|a| format!("https://arxiv.org/abs/{a}"))
             .unwrap_or_default(),
     );
-    row("url", p.ids.url.as_deref().unwrap_or(""));
+    row("url", p.ids.url.unwrap_or(""));
     row(
         "source",
         &format!("{}:{}", corpus.source_of(p).path.display(), p.origin.line),
     );
-    if let Some(text) = &p.abstract_text {
+    if let Some(text) = p.abstract_text() {
         out.push('\n');
-        out.push_str(&wrap(text, 80));
+        out.push_str(&wrap(&text, 80));
     }
     out
 }

@@ -19,11 +19,13 @@ pub mod paper;
 pub mod selection;
 pub mod snapshot;
 pub mod source;
+pub mod table;
 
 pub use paper::{
     Identifiers, KeyColumns, KeyOrigin, LineStarts, Origin, Paper, Person, Problem, Severity,
 };
 pub use source::SourceKind;
+pub use table::{Authors, Categories, Ids, PaperRef, PaperTable, PersonRef};
 
 use std::path::{Path, PathBuf};
 
@@ -47,7 +49,7 @@ impl SourceFile {
 
 #[derive(Debug, Default)]
 pub struct Corpus {
-    pub papers: Vec<Paper>,
+    pub papers: PaperTable,
     pub sources: Vec<SourceFile>,
     pub problems: Vec<Problem>,
     /// Papers by key, case-folded, then by position: lookups by key and by
@@ -108,6 +110,13 @@ impl Corpus {
             && corpus.papers.len() >= snapshot::SNAPSHOT_MIN_PAPERS
         {
             snapshot::write(cache_dir, &corpus);
+            // Read back, the corpus leaves its abstracts on disk instead of
+            // holding them all (two thirds of its bytes) for as long as it runs.
+            if let Some(compact) = fingerprint.and_then(|f| snapshot::read(cache_dir, f)) {
+                drop(corpus);
+                release_freed_memory();
+                return compact;
+            }
         }
         corpus
     }
@@ -157,18 +166,33 @@ impl Corpus {
         for p in &papers {
             sources[p.origin.file].papers += 1;
         }
-        Corpus::assemble(papers, sources, problems)
+        let corpus = Corpus::assemble(PaperTable::from_papers(papers), sources, problems);
+        release_freed_memory();
+        corpus
+    }
+
+    /// Builds a corpus from packed papers (or the papers of a test).
+    pub fn from_papers(papers: Vec<Paper>, sources: Vec<SourceFile>) -> Corpus {
+        Corpus::assemble(PaperTable::from_papers(papers), sources, Vec::new())
     }
 
     pub(crate) fn assemble(
-        papers: Vec<Paper>,
+        papers: PaperTable,
         sources: Vec<SourceFile>,
         problems: Vec<Problem>,
     ) -> Corpus {
         let mut sorted_keys: Vec<u32> = (0..papers.len() as u32).collect();
-        sorted_keys.sort_unstable_by(|&a, &b| {
-            folded_cmp(&papers[a as usize].key, &papers[b as usize].key).then(a.cmp(&b))
-        });
+        sort_by_key_text(&papers, &mut sorted_keys);
+        Corpus::with_sorted_keys(papers, sources, problems, sorted_keys)
+    }
+
+    /// A corpus whose key order is already known (read back from a snapshot).
+    pub(crate) fn with_sorted_keys(
+        papers: PaperTable,
+        sources: Vec<SourceFile>,
+        problems: Vec<Problem>,
+        sorted_keys: Vec<u32>,
+    ) -> Corpus {
         Corpus {
             papers,
             sources,
@@ -180,19 +204,19 @@ impl Corpus {
     /// Papers whose key starts with `prefix` (case-insensitive), in key order.
     pub fn keys_starting_with(&self, prefix: &str) -> impl Iterator<Item = usize> + '_ {
         let start = self.sorted_keys.partition_point(|&i| {
-            folded_cmp(&self.papers[i as usize].key, prefix) == std::cmp::Ordering::Less
+            folded_cmp(self.papers.key(i as usize), prefix) == std::cmp::Ordering::Less
         });
         let prefix = prefix.to_string();
         self.sorted_keys[start..]
             .iter()
             .map(|&i| i as usize)
-            .take_while(move |&i| folded_starts_with(&self.papers[i].key, &prefix))
+            .take_while(move |&i| folded_starts_with(self.papers.key(i), &prefix))
     }
 
     /// The paper with this key; BibTeX keys are case-insensitive, so an exact
     /// match wins and a case-folded one is the fallback.
     pub fn index_of(&self, key: &str) -> Option<usize> {
-        let key_of = |i: u32| self.papers[i as usize].key.as_str();
+        let key_of = |i: u32| self.papers.key(i as usize);
         let start = self
             .sorted_keys
             .partition_point(|&i| folded_cmp(key_of(i), key) == std::cmp::Ordering::Less);
@@ -205,19 +229,26 @@ impl Corpus {
         Some(same.copied().find(|&i| key_of(i) == key).unwrap_or(first) as usize)
     }
 
-    pub fn get(&self, key: &str) -> Option<&Paper> {
-        self.index_of(key).map(|i| &self.papers[i])
+    pub fn get(&self, key: &str) -> Option<PaperRef<'_>> {
+        self.index_of(key).map(|i| self.papers.paper(i))
     }
 
-    pub fn source_of(&self, paper: &Paper) -> &SourceFile {
+    /// The paper at `ordinal`, which must be below `papers.len()`.
+    pub fn paper(&self, ordinal: usize) -> PaperRef<'_> {
+        self.papers.paper(ordinal)
+    }
+
+    pub fn source_of(&self, paper: &PaperRef<'_>) -> &SourceFile {
         &self.sources[paper.origin.file]
     }
 
     pub fn with_abstract(&self) -> usize {
-        self.papers
-            .iter()
-            .filter(|p| p.abstract_text.is_some())
-            .count()
+        self.papers.with_abstract()
+    }
+
+    /// Ordinals in key order, for the snapshot.
+    pub(crate) fn sorted_keys(&self) -> &[u32] {
+        &self.sorted_keys
     }
 
     /// One number for the whole corpus's content, for keying persisted indexes.
@@ -238,6 +269,24 @@ fn fingerprint_of<'p>(sources: impl Iterator<Item = (&'p Path, u64)>) -> u64 {
         bytes.extend_from_slice(&hash.to_le_bytes());
     }
     xxhash_rust::xxh3::xxh3_64(&bytes)
+}
+
+/// Sorts ordinals by case-folded key, then by ordinal.
+fn sort_by_key_text(papers: &PaperTable, ordinals: &mut [u32]) {
+    ordinals.sort_unstable_by(|&a, &b| {
+        folded_cmp(papers.key(a as usize), papers.key(b as usize)).then(a.cmp(&b))
+    });
+}
+
+/// Hands the memory freed after parsing back to the system: parsing leaves
+/// millions of small freed allocations that the allocator would otherwise
+/// keep (and count in the server's resident memory) for good.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Orders keys as their lower-case forms would order, without allocating.

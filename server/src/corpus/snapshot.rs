@@ -8,24 +8,29 @@
 //! or a different set of sources — simply misses it, and the corpus is
 //! parsed and a new snapshot written.
 //!
-//! The file is a header (magic, format version, fingerprint, body length
-//! and body hash) and a body of plain length-prefixed fields. Reading
-//! checks all of it and every length against what is left, so a truncated,
-//! corrupted or foreign file is refused (and later replaced), never
-//! trusted and never a panic. Writes go to a temporary file renamed into
+//! The file is a header (magic, format version, fingerprint, body length,
+//! body hash, abstracts length), a body holding the sources, the problems
+//! and the paper table's rows, key order and short-string text as they
+//! are in memory, and then the abstracts, which a reader maps instead of
+//! reading (see `table`). Reading checks the header, the body's hash and
+//! every length and offset, so a truncated, corrupted or foreign file is
+//! refused (and later replaced), never trusted and never a panic; an
+//! abstract damaged on disk reads as absent. Writes go to a temporary file
+//! renamed into
 //! place, so a reader never sees half a snapshot.
 
-use super::paper::{Identifiers, KeyColumns, KeyOrigin, Origin, Paper, Person, Problem, Severity};
+use super::paper::{Problem, Severity};
 use super::source::SourceKind;
+use super::table::{Abstracts, PaperTable, Row, FIELDS};
 use super::{Corpus, SourceFile};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
 /// Bump whenever the encoding or the meaning of a field changes.
-const FORMAT_VERSION: u32 = 1;
-const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8;
+const FORMAT_VERSION: u32 = 2;
+const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Only corpora this large are worth a file in the cache.
 pub const SNAPSHOT_MIN_PAPERS: usize = 5_000;
 /// Snapshots nobody has read for this long are removed when a new one is written.
@@ -41,8 +46,7 @@ pub fn snapshot_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
 /// The corpus stored under `fingerprint`, if a sound snapshot is there.
 pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
     let path = snapshot_path(cache_dir, fingerprint);
-    let bytes = std::fs::read(&path).ok()?;
-    let corpus = decode(&bytes, fingerprint);
+    let corpus = read_file(&path, fingerprint);
     match &corpus {
         Some(_) => {
             // Marks the snapshot as in use, for the clean-up of old ones.
@@ -50,12 +54,39 @@ pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
                 let _ = file.set_modified(SystemTime::now());
             }
         }
-        None => {
+        None if path.exists() => {
             tracing::warn!("ignoring a damaged corpus snapshot {}", path.display());
             let _ = std::fs::remove_file(&path);
         }
+        None => {}
     }
     corpus
+}
+
+/// Reads the header and the body, and leaves the abstracts that follow
+/// them on disk, to be read one by one when shown (see `table`). The file
+/// stays open: snapshots are only ever replaced by renaming, never written
+/// in place, so what it holds does not change under us.
+fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut head = [0u8; HEADER_LEN];
+    file.read_exact(&mut head).ok()?;
+    let header = Header::parse(&head, fingerprint)?;
+    let file_len = file.metadata().ok()?.len();
+    if file_len != header.file_len()? {
+        return None;
+    }
+    let mut body = vec![0u8; usize::try_from(header.body_len).ok()?];
+    file.read_exact(&mut body).ok()?;
+    if xxhash_rust::xxh3::xxh3_64(&body) != header.body_hash {
+        return None;
+    }
+    let abstracts = Abstracts::OnDisk {
+        file,
+        offset: HEADER_LEN as u64 + header.body_len,
+        len: header.abstracts_len,
+    };
+    decode_body(body, abstracts)
 }
 
 /// Writes the corpus's snapshot; failures (a read-only cache) are logged
@@ -69,7 +100,10 @@ pub fn write(cache_dir: &Path, corpus: &Corpus) {
         remove_unused(dir);
         let temporary = dir.join(format!(".{fingerprint:016x}.{}.tmp", std::process::id()));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-        file.write_all(&encode(corpus, fingerprint))?;
+        let (head, body) = encode_parts(corpus, fingerprint);
+        file.write_all(&head)?;
+        file.write_all(&body)?;
+        corpus.papers.abstracts.copy_to(&mut file)?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&temporary, &path)
     })();
@@ -83,20 +117,54 @@ fn remove_unused(dir: &Path) {
         return;
     };
     let now = SystemTime::now();
+    let current = format!("v{FORMAT_VERSION}-");
     for entry in entries.flatten() {
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| now.duration_since(modified).ok())
-            .is_some_and(|age| age > UNUSED_FOR);
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // Written by another version of paper-ls, which this one cannot read.
+        let other_format =
+            name.starts_with('v') && name.ends_with(".bin") && !name.starts_with(&current);
+        let stale = other_format
+            || entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > UNUSED_FOR);
         if stale {
             let _ = std::fs::remove_file(entry.path());
         }
     }
 }
 
-fn encode(corpus: &Corpus, fingerprint: u64) -> Vec<u8> {
+struct Header {
+    body_len: u64,
+    body_hash: u64,
+    abstracts_len: u64,
+}
+
+impl Header {
+    fn parse(bytes: &[u8], fingerprint: u64) -> Option<Header> {
+        let mut d = Decoder { rest: bytes };
+        if d.take(8)? != MAGIC || d.u32()? != FORMAT_VERSION || d.u64()? != fingerprint {
+            return None;
+        }
+        Some(Header {
+            body_len: d.u64()?,
+            body_hash: d.u64()?,
+            abstracts_len: d.u64()?,
+        })
+    }
+
+    fn file_len(&self) -> Option<u64> {
+        (HEADER_LEN as u64)
+            .checked_add(self.body_len)?
+            .checked_add(self.abstracts_len)
+    }
+}
+
+/// The header and the body; the abstracts follow them as they are.
+fn encode_parts(corpus: &Corpus, fingerprint: u64) -> (Vec<u8>, Vec<u8>) {
     let mut body = Encoder::default();
     body.len(corpus.sources.len());
     for s in &corpus.sources {
@@ -116,33 +184,59 @@ fn encode(corpus: &Corpus, fingerprint: u64) -> Vec<u8> {
         });
         body.str(&p.message);
     }
-    body.len(corpus.papers.len());
-    for paper in &corpus.papers {
-        body.paper(paper);
+    let table = &corpus.papers;
+    body.len(table.len());
+    body.0
+        .reserve(table.len() * (ROW_BYTES + 4 + 8) + table.text.len() + 8);
+    for row in &table.rows {
+        body.row(row);
     }
+    for &ordinal in corpus.sorted_keys() {
+        body.u32(ordinal);
+    }
+    for &end in &table.abstract_ends {
+        body.u64(end);
+    }
+    body.str(&table.text);
     let body = body.0;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&fingerprint.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    head.extend_from_slice(&fingerprint.to_le_bytes());
+    head.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    head.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(&body).to_le_bytes());
+    head.extend_from_slice(&table.abstracts.len().to_le_bytes());
+    (head, body)
+}
+
+#[cfg(test)]
+fn encode(corpus: &Corpus, fingerprint: u64) -> Vec<u8> {
+    let (mut out, body) = encode_parts(corpus, fingerprint);
     out.extend_from_slice(&body);
+    corpus.papers.abstracts.copy_to(&mut out).unwrap();
     out
 }
 
+/// A whole snapshot held in memory (the abstracts are copied).
+#[cfg(test)]
 fn decode(bytes: &[u8], fingerprint: u64) -> Option<Corpus> {
-    let mut header = Decoder { rest: bytes };
-    if header.take(8)? != MAGIC || header.u32()? != FORMAT_VERSION || header.u64()? != fingerprint {
+    let header = Header::parse(bytes.get(..HEADER_LEN)?, fingerprint)?;
+    if bytes.len() as u64 != header.file_len()? {
         return None;
     }
-    let body_len = header.u64()?;
-    let body_hash = header.u64()?;
-    let body = header.rest;
-    if body.len() as u64 != body_len || xxhash_rust::xxh3::xxh3_64(body) != body_hash {
+    let body = &bytes[HEADER_LEN..HEADER_LEN + header.body_len as usize];
+    if xxhash_rust::xxh3::xxh3_64(body) != header.body_hash {
         return None;
     }
-    let mut d = Decoder { rest: body };
+    let abstracts = bytes[HEADER_LEN + body.len()..].to_vec();
+    decode_body(body.to_vec(), Abstracts::InMemory(abstracts))
+}
+
+/// Decodes the body, which ends with the table's text: that is moved to
+/// the front of the body's own buffer and kept, rather than copied (at a
+/// million papers it is a quarter of a gigabyte).
+fn decode_body(mut body: Vec<u8>, abstracts: Abstracts) -> Option<Corpus> {
+    let mut d = Decoder { rest: &body };
     let sources = d.list(|d| {
         Some(SourceFile {
             path: d.path()?,
@@ -164,11 +258,41 @@ fn decode(bytes: &[u8], fingerprint: u64) -> Option<Corpus> {
             message: d.string()?,
         })
     })?;
-    let papers = d.list(Decoder::paper)?;
-    let sound = d.rest.is_empty()
-        && papers.iter().all(|p| p.origin.file < sources.len())
-        && sources.iter().map(|s| s.papers).sum::<usize>() == papers.len();
-    sound.then(|| Corpus::assemble(papers, sources, problems))
+    let papers = d.len()?;
+    // Refused before anything is allocated for a count the bytes cannot hold.
+    if papers.checked_mul(ROW_BYTES + 4 + 8)? > d.rest.len() {
+        return None;
+    }
+    let rows: Vec<Row> = d
+        .take(papers * ROW_BYTES)?
+        .chunks_exact(ROW_BYTES)
+        .map(|bytes| Decoder { rest: bytes }.row())
+        .collect::<Option<_>>()?;
+    let sorted_keys: Vec<u32> = d
+        .take(papers * 4)?
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    let abstract_ends: Vec<u64> = (0..papers).map(|_| d.u64()).collect::<Option<_>>()?;
+    let text_len = d.len()?;
+    if d.rest.len() != text_len {
+        return None;
+    }
+    let text_start = body.len() - text_len;
+    body.copy_within(text_start.., 0);
+    body.truncate(text_len);
+    body.shrink_to_fit();
+    let text = String::from_utf8(body).ok()?;
+    let table = PaperTable {
+        rows,
+        text,
+        abstract_ends,
+        abstracts,
+    };
+    let sound = table.is_sound(sources.len())
+        && sources.iter().map(|s| s.papers).sum::<usize>() == papers
+        && sorted_keys.iter().all(|&i| (i as usize) < papers);
+    sound.then(|| Corpus::with_sorted_keys(table, sources, problems, sorted_keys))
 }
 
 fn kind_code(kind: SourceKind) -> u8 {
@@ -213,63 +337,31 @@ impl Encoder {
         self.len(s.len());
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn opt_str(&mut self, s: &Option<String>) {
-        self.bool(s.is_some());
-        if let Some(s) = s {
-            self.str(s);
-        }
-    }
     fn path(&mut self, p: &Path) {
         // Paths that are not UTF-8 would not round-trip: `Corpus::load_cached`
         // keeps no snapshot for sources with such paths.
         self.str(&p.to_string_lossy());
     }
-    fn range(&mut self, r: &std::ops::Range<usize>) {
-        self.len(r.start);
-        self.len(r.end);
-    }
-
-    fn paper(&mut self, p: &Paper) {
-        self.str(&p.key);
-        self.bool(p.key_origin == KeyOrigin::Generated);
-        self.str(&p.entry_type);
-        self.str(&p.title);
-        self.len(p.authors.len());
-        for a in &p.authors {
-            self.str(&a.given);
-            self.str(&a.family);
+    fn row(&mut self, row: &Row) {
+        self.u64(row.start);
+        for end in row.ends {
+            self.u32(end);
         }
-        self.bool(p.year.is_some());
-        if let Some(y) = p.year {
-            self.u32(y as u32);
+        self.0.extend_from_slice(&row.flags.to_le_bytes());
+        self.u32(row.year as u32);
+        self.u32(row.file);
+        self.u32(row.line);
+        for v in [row.span.0, row.span.1, row.key_span.0, row.key_span.1] {
+            self.u64(v);
         }
-        self.opt_str(&p.venue);
-        self.opt_str(&p.abstract_text);
-        self.opt_str(&p.ids.doi);
-        self.opt_str(&p.ids.arxiv);
-        self.opt_str(&p.ids.url);
-        self.len(p.categories.len());
-        for c in &p.categories {
-            self.str(c);
-        }
-        let o = &p.origin;
-        self.len(o.file);
-        self.u32(o.line);
-        self.range(&o.span);
-        self.bool(o.key_span.is_some());
-        if let Some(span) = &o.key_span {
-            self.range(span);
-        }
-        self.bool(o.key_columns.is_some());
-        if let Some(c) = &o.key_columns {
-            self.u32(c.line);
-            self.u32(c.utf8.start);
-            self.u32(c.utf8.end);
-            self.u32(c.utf16.start);
-            self.u32(c.utf16.end);
+        for v in row.key_columns {
+            self.u32(v);
         }
     }
 }
+
+/// Bytes per row in the snapshot (see `Encoder::row`).
+const ROW_BYTES: usize = 8 + 4 * FIELDS + 2 + 4 * 3 + 8 * 4 + 4 * 5;
 
 struct Decoder<'b> {
     rest: &'b [u8],
@@ -307,20 +399,8 @@ impl<'b> Decoder<'b> {
         let n = self.len()?;
         Some(std::str::from_utf8(self.take(n)?).ok()?.to_string())
     }
-    fn opt_string(&mut self) -> Option<Option<String>> {
-        if self.bool()? {
-            Some(Some(self.string()?))
-        } else {
-            Some(None)
-        }
-    }
     fn path(&mut self) -> Option<PathBuf> {
         self.string().map(PathBuf::from)
-    }
-    fn range(&mut self) -> Option<std::ops::Range<usize>> {
-        let start = self.len()?;
-        let end = self.len()?;
-        (start <= end).then_some(start..end)
     }
     /// A count followed by that many items; a count larger than the bytes
     /// left could hold is refused before anything is allocated for it.
@@ -336,71 +416,31 @@ impl<'b> Decoder<'b> {
         Some(out)
     }
 
-    fn paper(&mut self) -> Option<Paper> {
-        let key = self.string()?;
-        let key_origin = if self.bool()? {
-            KeyOrigin::Generated
-        } else {
-            KeyOrigin::Source
-        };
-        let entry_type = self.string()?;
-        let title = self.string()?;
-        let authors = self.list(|d| {
-            Some(Person {
-                given: d.string()?,
-                family: d.string()?,
-            })
-        })?;
-        let year = if self.bool()? {
-            Some(self.u32()? as i32)
-        } else {
-            None
-        };
-        let venue = self.opt_string()?;
-        let abstract_text = self.opt_string()?;
-        let ids = Identifiers {
-            doi: self.opt_string()?,
-            arxiv: self.opt_string()?,
-            url: self.opt_string()?,
-        };
-        let categories = self.list(Decoder::string)?;
-        let file = self.len()?;
-        let line = self.u32()?;
-        let span = self.range()?;
-        let key_span = if self.bool()? {
-            Some(self.range()?)
-        } else {
-            None
-        };
-        let key_columns = if self.bool()? {
-            let line = self.u32()?;
-            let (a, b, c, d) = (self.u32()?, self.u32()?, self.u32()?, self.u32()?);
-            Some(KeyColumns {
-                line,
-                utf8: a..b,
-                utf16: c..d,
-            })
-        } else {
-            None
-        };
-        Some(Paper {
-            key,
-            key_origin,
-            entry_type,
-            title,
-            authors,
+    fn row(&mut self) -> Option<Row> {
+        let start = self.u64()?;
+        let mut ends = [0u32; FIELDS];
+        for end in &mut ends {
+            *end = self.u32()?;
+        }
+        let flags = u16::from_le_bytes(self.take(2)?.try_into().ok()?);
+        let year = self.u32()? as i32;
+        let (file, line) = (self.u32()?, self.u32()?);
+        let span = (self.u64()?, self.u64()?);
+        let key_span = (self.u64()?, self.u64()?);
+        let mut key_columns = [0u32; 5];
+        for v in &mut key_columns {
+            *v = self.u32()?;
+        }
+        Some(Row {
+            start,
+            ends,
+            flags,
             year,
-            venue,
-            abstract_text,
-            ids,
-            categories,
-            origin: Origin {
-                file,
-                line,
-                span,
-                key_span,
-                key_columns,
-            },
+            file,
+            line,
+            span,
+            key_span,
+            key_columns,
         })
     }
 }
@@ -408,6 +448,10 @@ impl<'b> Decoder<'b> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn papers_of(corpus: &Corpus) -> Vec<crate::corpus::Paper> {
+        corpus.papers.iter().map(|p| p.to_paper()).collect()
+    }
 
     fn sample_corpus() -> Corpus {
         let dir = tempfile::tempdir().unwrap();
@@ -435,7 +479,7 @@ mod tests {
         assert!(corpus.papers.len() >= 3 && !corpus.problems.is_empty());
         let fingerprint = corpus.content_fingerprint();
         let back = decode(&encode(&corpus, fingerprint), fingerprint).expect("decodes");
-        assert_eq!(back.papers, corpus.papers);
+        assert_eq!(papers_of(&back), papers_of(&corpus));
         assert_eq!(back.problems, corpus.problems);
         assert_eq!(back.sources.len(), corpus.sources.len());
         for (a, b) in back.sources.iter().zip(&corpus.sources) {
@@ -463,11 +507,27 @@ mod tests {
         for cut in [0, 7, HEADER_LEN, HEADER_LEN + 9, good.len() - 1] {
             assert!(decode(&good[..cut], fingerprint).is_none(), "cut at {cut}");
         }
-        for at in (HEADER_LEN..good.len()).step_by(7) {
+        let abstracts_start = good.len() - corpus.papers.abstracts.len() as usize;
+        for at in (HEADER_LEN..abstracts_start).step_by(7) {
             let mut bad = good.clone();
             bad[at] ^= 0x5a;
             assert!(decode(&bad, fingerprint).is_none(), "flipped byte {at}");
         }
+        // The abstracts are not hashed (a warm start does not read them): a
+        // damaged one reads as absent, the others as they were.
+        let mut bad = good.clone();
+        bad[abstracts_start] = 0xff;
+        let back = decode(&bad, fingerprint).expect("decodes");
+        let with_abstracts: Vec<_> = (0..corpus.papers.len())
+            .filter(|&i| corpus.paper(i).abstract_text().is_some())
+            .collect();
+        assert!(with_abstracts.len() >= 2);
+        assert_eq!(back.paper(with_abstracts[0]).abstract_text(), None);
+        assert!(corpus.paper(with_abstracts[0]).abstract_text().is_some());
+        assert_eq!(
+            back.paper(with_abstracts[1]).abstract_text(),
+            corpus.paper(with_abstracts[1]).abstract_text()
+        );
         let mut old = good.clone();
         old[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(decode(&old, fingerprint).is_none(), "other format version");
@@ -478,9 +538,26 @@ mod tests {
         let cache = tempfile::tempdir().unwrap();
         let corpus = sample_corpus();
         assert!(read(cache.path(), corpus.content_fingerprint()).is_none());
+        let older_format = cache.path().join("corpus").join("v1-00000000000000ab.bin");
+        std::fs::create_dir_all(older_format.parent().unwrap()).unwrap();
+        std::fs::write(&older_format, b"an older paper-ls's snapshot").unwrap();
         write(cache.path(), &corpus);
+        assert!(
+            !older_format.exists(),
+            "snapshots of other formats are removed"
+        );
         let back = read(cache.path(), corpus.content_fingerprint()).expect("found");
-        assert_eq!(back.papers, corpus.papers);
+        assert_eq!(papers_of(&back), papers_of(&corpus));
+        assert!(matches!(back.papers.abstracts, Abstracts::OnDisk { .. }));
+        // What was read back writes the same snapshot again.
+        let again = tempfile::tempdir().unwrap();
+        write(again.path(), &back);
+        let path_again = snapshot_path(again.path(), corpus.content_fingerprint());
+        let path_first = snapshot_path(cache.path(), corpus.content_fingerprint());
+        assert_eq!(
+            std::fs::read(path_again).unwrap(),
+            std::fs::read(&path_first).unwrap()
+        );
         let path = snapshot_path(cache.path(), corpus.content_fingerprint());
         std::fs::write(&path, b"not a snapshot").unwrap();
         assert!(read(cache.path(), corpus.content_fingerprint()).is_none());

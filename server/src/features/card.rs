@@ -1,18 +1,18 @@
 //! The paper card: the Markdown a hover shows, completion items carry as
 //! documentation, and paper-card files are made of.
 
-use crate::corpus::{Corpus, Paper};
+use crate::corpus::{Corpus, PaperRef};
 
 /// Hover/completion card: title, authors, year, venue, abstract, links, key and source.
-pub fn paper_card(corpus: &Corpus, paper: &Paper) -> String {
-    let mut out = format!("**{}**\n\n", md_escape(&paper.title));
+pub fn paper_card(corpus: &Corpus, paper: &PaperRef<'_>) -> String {
+    let mut out = format!("**{}**\n\n", md_escape(paper.title));
     let byline = byline(paper);
     if !byline.is_empty() {
         out.push_str(&byline);
         out.push_str("\n\n");
     }
-    if let Some(text) = &paper.abstract_text {
-        out.push_str(&md_escape(text));
+    if let Some(text) = paper.abstract_text() {
+        out.push_str(&md_escape(&text));
         out.push_str("\n\n");
     }
     let links = links(paper);
@@ -31,7 +31,7 @@ pub fn paper_card(corpus: &Corpus, paper: &Paper) -> String {
 }
 
 /// "A. One, B. Two and C. Three · 2024 · *Venue*"
-pub fn byline(paper: &Paper) -> String {
+pub fn byline(paper: &PaperRef<'_>) -> String {
     let mut parts = Vec::new();
     let authors = paper.authors_display();
     if !authors.is_empty() {
@@ -40,14 +40,14 @@ pub fn byline(paper: &Paper) -> String {
     if let Some(year) = paper.year {
         parts.push(year.to_string());
     }
-    if let Some(venue) = paper.venue.as_deref().filter(|v| !v.is_empty()) {
+    if let Some(venue) = paper.venue.filter(|v| !v.is_empty()) {
         parts.push(format!("*{}*", md_escape(venue)));
     }
     parts.join(" · ")
 }
 
 /// Markdown links to the paper's DOI, arXiv page and URL (each once).
-pub fn links(paper: &Paper) -> Vec<String> {
+pub fn links(paper: &PaperRef<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(doi) = &paper.ids.doi {
         out.push(format!("[DOI {doi}](https://doi.org/{doi})"));
@@ -60,12 +60,7 @@ pub fn links(paper: &Paper) -> Vec<String> {
     if let (Some(id), Some(url)) = (&paper.ids.arxiv, &arxiv_url) {
         out.push(format!("[arXiv:{id}]({url})"));
     }
-    if let Some(url) = paper
-        .ids
-        .url
-        .as_ref()
-        .filter(|u| Some(*u) != arxiv_url.as_ref())
-    {
+    if let Some(url) = paper.ids.url.filter(|u| Some(*u) != arxiv_url.as_deref()) {
         out.push(format!("[{url}]({url})"));
     }
     out

@@ -257,7 +257,7 @@ mod tests {
                     path.to_string_lossy().into_owned(),
                     p.line,
                     p.column,
-                    p.key.clone(),
+                    p.key.to_string(),
                 )
             })
             .collect()

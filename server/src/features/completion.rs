@@ -8,7 +8,7 @@
 
 use super::card::{paper_card, short_title};
 use super::PaperContext;
-use crate::corpus::Paper;
+use crate::corpus::PaperRef;
 use crate::index::SearchRequest;
 use std::collections::HashSet;
 
@@ -59,14 +59,14 @@ pub fn complete_keys(
 }
 
 fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCompletion {
-    let paper = &ctx.corpus.papers[index];
+    let paper = &ctx.corpus.paper(index);
     KeyCompletion {
         paper: index,
-        key: paper.key.clone(),
+        key: paper.key.to_string(),
         detail: detail(paper),
         documentation: paper_card(ctx.corpus, paper),
         filter_text: if typed.is_empty() {
-            paper.key.clone()
+            paper.key.to_string()
         } else {
             format!("{typed} {}", paper.key)
         },
@@ -74,14 +74,14 @@ fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCom
     }
 }
 
-fn detail(paper: &Paper) -> String {
-    let mut d = short_title(&paper.title);
+fn detail(paper: &PaperRef<'_>) -> String {
+    let mut d = short_title(paper.title);
     let mut extra = Vec::new();
     if let Some(first) = paper.authors.first() {
         extra.push(if paper.authors.len() > 1 {
             format!("{} et al.", first.family)
         } else {
-            first.family.clone()
+            first.family.to_string()
         });
     }
     if let Some(y) = paper.year {
@@ -152,7 +152,7 @@ fn scan(ctx: PaperContext<'_>, typed: &str, limit: usize) -> Vec<usize> {
     if papers.len() < SCAN_TITLES_BELOW {
         let folded = typed.to_lowercase();
         let by_title =
-            (0..papers.len()).filter(|&i| papers[i].title.to_lowercase().contains(&folded));
+            (0..papers.len()).filter(|&i| papers.paper(i).title.to_lowercase().contains(&folded));
         out.extend(
             by_title
                 .filter(|i| seen.insert(*i))

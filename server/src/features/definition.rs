@@ -4,7 +4,7 @@
 //! written on demand into the cache directory.
 
 use super::card::{byline, links};
-use crate::corpus::{bundled::write_atomically, Corpus, KeyColumns, Paper};
+use crate::corpus::{bundled::write_atomically, Corpus, KeyColumns, PaperRef};
 use std::path::{Path, PathBuf};
 
 /// A place in a file: the editor opens `path` and selects the key (its
@@ -20,7 +20,7 @@ pub struct PaperLocation {
 /// The location go-to-definition should open for `paper`.
 pub fn paper_location(
     corpus: &Corpus,
-    paper: &Paper,
+    paper: &PaperRef<'_>,
     cache_dir: &Path,
 ) -> std::io::Result<PaperLocation> {
     let source = corpus.source_of(paper);
@@ -44,7 +44,7 @@ pub fn paper_location(
 /// Writes (or refreshes) the paper's card file and returns its path.
 pub fn write_paper_card(
     corpus: &Corpus,
-    paper: &Paper,
+    paper: &PaperRef<'_>,
     cache_dir: &Path,
 ) -> std::io::Result<PathBuf> {
     let dir = cache_dir.join("cards");
@@ -69,7 +69,7 @@ pub fn write_paper_card(
 }
 
 /// The card file: a Markdown note with the paper's metadata, abstract and source.
-pub fn card_file_text(corpus: &Corpus, paper: &Paper) -> String {
+pub fn card_file_text(corpus: &Corpus, paper: &PaperRef<'_>) -> String {
     let mut out = format!("# {}\n\n", paper.title);
     let by = byline(paper);
     if !by.is_empty() {
@@ -88,7 +88,7 @@ pub fn card_file_text(corpus: &Corpus, paper: &Paper) -> String {
         source.path.display(),
         paper.origin.line
     ));
-    if let Some(text) = &paper.abstract_text {
+    if let Some(text) = paper.abstract_text() {
         out.push_str(&format!("\n## Abstract\n\n{text}\n"));
     }
     out

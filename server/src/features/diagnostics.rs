@@ -44,7 +44,7 @@ pub fn unknown_keys(ctx: PaperContext<'_>, citations: &[Citation]) -> Vec<Unknow
         .iter()
         .filter(|c| ctx.corpus.index_of(&c.key).is_none())
         .map(|c| UnknownKey {
-            key: c.key.clone(),
+            key: c.key.to_string(),
             range: c.range.clone(),
             closest: closest_keys(ctx, &c.key, 3),
         })
@@ -77,7 +77,7 @@ pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
         .filter(|(_, (i, _))| seen.insert(*i))
         .map(|(order, (i, from_search))| {
             (
-                edit_distance(&folded, &papers[i].key.to_lowercase()),
+                edit_distance(&folded, &papers.paper(i).key.to_lowercase()),
                 order,
                 i,
                 from_search,
@@ -90,7 +90,7 @@ pub fn closest_keys(ctx: PaperContext<'_>, key: &str, n: usize) -> Vec<String> {
     scored
         .into_iter()
         .take(n)
-        .map(|(_, _, i)| papers[i].key.clone())
+        .map(|(_, _, i)| papers.paper(i).key.to_string())
         .collect()
 }
 

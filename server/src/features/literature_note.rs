@@ -16,25 +16,31 @@ pub const DEFAULT_TEMPLATE: &str = "---\ntitle: \"{{title}}\"\ncitekey: {{key}}\
 
 /// The note for the paper at `ordinal`, from `template` (or the built-in one).
 pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&str>) -> String {
-    let paper = &ctx.corpus.papers[ordinal];
+    let paper = &ctx.corpus.paper(ordinal);
     let related: Vec<String> = related_papers(ctx, ordinal, RELATED_IN_NOTE)
         .into_iter()
         .map(|i| {
-            let p = &ctx.corpus.papers[i];
+            let p = &ctx.corpus.paper(i);
             format!("- [@{}] {}", p.key, p.title)
         })
         .collect();
     let fields = [
-        ("title", paper.title.clone()),
-        ("key", paper.key.clone()),
+        ("title", paper.title.to_string()),
+        ("key", paper.key.to_string()),
         ("citation", format!("[@{}]", paper.key)),
         ("authors", paper.authors_display()),
         (
             "year",
             paper.year.map(|y| y.to_string()).unwrap_or_default(),
         ),
-        ("venue", paper.venue.clone().unwrap_or_default()),
-        ("abstract", paper.abstract_text.clone().unwrap_or_default()),
+        ("venue", paper.venue.unwrap_or_default().to_string()),
+        (
+            "abstract",
+            paper
+                .abstract_text()
+                .map(std::borrow::Cow::into_owned)
+                .unwrap_or_default(),
+        ),
         ("links", links(paper).join(" · ")),
         ("related", related.join("\n")),
     ];

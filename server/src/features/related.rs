@@ -27,10 +27,10 @@ pub fn related_section(ctx: PaperContext<'_>, related: &[usize]) -> String {
     }
     let mut out = String::from("\n\nRelated:");
     for &i in related.iter().take(IN_CARD) {
-        let p = &ctx.corpus.papers[i];
+        let p = &ctx.corpus.paper(i);
         out.push_str(&format!(
             "\n- {} (`{}`)",
-            super::card::md_escape(&p.title),
+            super::card::md_escape(p.title),
             p.key
         ));
     }

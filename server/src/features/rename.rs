@@ -15,7 +15,7 @@
 
 use super::workspace_notes::{notes_seen, OpenNote, WorkspaceNotes};
 use crate::corpus::bibtex::{parse_file, ValuePart};
-use crate::corpus::{bundled, Corpus, KeyOrigin, Paper, SourceFile, SourceKind};
+use crate::corpus::{bundled, Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind};
 use crate::notes::{citations_in, Language};
 use std::fmt;
 use std::ops::Range;
@@ -61,7 +61,7 @@ pub struct FileEdit {
 /// Whether `key` can be renamed at all, before the user types a new key:
 /// every check that does not need the new key, the `.bib` re-read included.
 pub fn prepare_rename(corpus: &Corpus, key: &str) -> Result<(), RenameRefusal> {
-    let paper = &corpus.papers[editable_paper(corpus, key)?];
+    let paper = &corpus.paper(editable_paper(corpus, key)?);
     current_bib_text(corpus.source_of(paper), paper).map(|_| ())
 }
 
@@ -75,13 +75,13 @@ pub fn rename_key(
     open: &[OpenNote],
 ) -> Result<Vec<FileEdit>, RenameRefusal> {
     let index = editable_paper(corpus, old_key)?;
-    let paper = &corpus.papers[index];
+    let paper = &corpus.paper(index);
     check_new_key(new_key)?;
     if new_key == paper.key {
         return Ok(Vec::new());
     }
     if let Some(other) = corpus.index_of(new_key).filter(|&i| i != index) {
-        let other = &corpus.papers[other];
+        let other = &corpus.paper(other);
         return refuse(format!(
             "cannot rename `{}` to `{new_key}`: `{}` (“{}”) already has that key; BibTeX keys \
              ignore case, so choose a key no other paper has",
@@ -97,11 +97,7 @@ pub fn rename_key(
         text: bib.clone(),
     };
     let mut edits = vec![bib_edit(key_span)];
-    edits.extend(
-        references_in_bib(&bib, &paper.key)
-            .into_iter()
-            .map(bib_edit),
-    );
+    edits.extend(references_in_bib(&bib, paper.key).into_iter().map(bib_edit));
     edits.extend(citation_edits(corpus, index, new_key, notes, open)?);
     edits.sort_by(|a, b| (&a.path, a.range.start).cmp(&(&b.path, b.range.start)));
     edits.dedup_by(|a, b| a.path == b.path && a.range == b.range);
@@ -115,7 +111,7 @@ fn editable_paper(corpus: &Corpus, key: &str) -> Result<usize, RenameRefusal> {
             "cannot rename `{key}`: no paper in the corpus has this key"
         ));
     };
-    let paper = &corpus.papers[index];
+    let paper = &corpus.paper(index);
     let source = corpus.source_of(paper);
     if let Some(why) = read_only_reason(source) {
         return refuse(format!("cannot rename `{}`: {why}", paper.key));
@@ -202,7 +198,7 @@ fn check_new_key(key: &str) -> Result<(), RenameRefusal> {
 /// it is still what was loaded and can be edited by byte offsets.
 fn current_bib_text(
     source: &SourceFile,
-    paper: &Paper,
+    paper: &PaperRef<'_>,
 ) -> Result<(Arc<str>, Range<usize>), RenameRefusal> {
     let path = source.path.display();
     let raw = std::fs::read(&source.path).or_else(|e| {
@@ -227,7 +223,7 @@ fn current_bib_text(
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let span = paper.origin.key_span.clone().unwrap_or_default();
-    if text.get(span.clone()) != Some(paper.key.as_str()) {
+    if text.get(span.clone()) != Some(paper.key) {
         return refuse(format!(
             "cannot rename `{}`: its entry in {path} is not where paper-ls read it; try again \
              once the file has been re-read",
@@ -292,7 +288,7 @@ fn citation_edits(
             return refuse(format!(
                 "cannot rename `{}`: {} cites it but is not UTF-8, so its edits could land on \
                  the wrong bytes; open it in the editor first, or convert it to UTF-8",
-                corpus.papers[index].key,
+                corpus.paper(index).key,
                 note.path.display()
             ));
         }
@@ -465,7 +461,7 @@ mod tests {
         let corpus = Corpus::load(&[jsonl, csl, gz, first, keyless]);
         let why = |title: &str| {
             let paper = corpus.papers.iter().find(|p| p.title == title).unwrap();
-            prepare_rename(&corpus, &paper.key).unwrap_err().message
+            prepare_rename(&corpus, paper.key).unwrap_err().message
         };
         assert!(why("From JSON Lines").contains("a JSON Lines dump"));
         assert!(why("From CSL").contains("a CSL-JSON export"));
@@ -473,7 +469,7 @@ mod tests {
         assert!(why("Keyless").contains("made this key up"));
         assert_eq!(prepare_rename(&corpus, "dup"), Ok(()));
         let bundled = crate::corpus::bundled::load_bundled();
-        let message = prepare_rename(&bundled, &bundled.papers[0].key)
+        let message = prepare_rename(&bundled, bundled.paper(0).key)
             .unwrap_err()
             .message;
         assert!(message.contains("bundled corpus"), "{message}");

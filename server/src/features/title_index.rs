@@ -7,8 +7,5 @@ use crate::corpus::Corpus;
 use crate::index::title_matcher::{is_english_word, TitleMatcher};
 
 pub fn title_matcher_for(corpus: &Corpus) -> TitleMatcher {
-    TitleMatcher::build(
-        corpus.papers.iter().map(|p| p.title.as_str()),
-        &is_english_word,
-    )
+    TitleMatcher::build(corpus.papers.iter().map(|p| p.title), &is_english_word)
 }

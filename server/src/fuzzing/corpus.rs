@@ -5,7 +5,7 @@
 use super::{assert_slices, assert_within};
 use crate::corpus::bibtex::{self, ParsedFile, Value, ValuePart};
 use crate::corpus::source::{decode_text, ReadSource};
-use crate::corpus::{Corpus, KeyOrigin, LineStarts, Paper, SourceKind};
+use crate::corpus::{Corpus, KeyOrigin, LineStarts, PaperRef, SourceKind};
 use crate::lsp::position::{LineIndex, PositionEncoding};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -123,17 +123,17 @@ fn check_load(texts: &[String], kind: SourceKind) {
         assert_slices(text, &origin.span, "paper span");
         assert_eq!(origin.line, lines.starts.line(origin.span.start));
         assert!(!paper.key.is_empty(), "paper without a key");
-        let unique = keys.insert(paper.key.as_str());
+        let unique = keys.insert(paper.key);
         assert!(unique, "duplicate key {}", paper.key);
-        assert_eq!(corpus.index_of(&paper.key), Some(i), "key not found again");
-        assert!(corpus.keys_starting_with(&paper.key).any(|j| j == i));
+        assert_eq!(corpus.index_of(paper.key), Some(i), "key not found again");
+        assert!(corpus.keys_starting_with(paper.key).any(|j| j == i));
         if let Some(span) = &origin.key_span {
             assert_slices(text, span, "key span");
             assert_within(span, &origin.span, "key span");
             if paper.key_origin == KeyOrigin::Source {
                 assert_eq!(&text[span.clone()], paper.key, "key span");
             }
-            lines.check_key_columns(span, paper);
+            lines.check_key_columns(span, &paper);
         }
     }
     let last_line = lines.iter().map(|l| l.starts.line(l.text.len())).max();
@@ -165,7 +165,7 @@ impl<'t> TextLines<'t> {
     }
 
     /// The key's columns against the line index the protocol layer uses.
-    fn check_key_columns(&self, span: &Range<usize>, paper: &Paper) {
+    fn check_key_columns(&self, span: &Range<usize>, paper: &PaperRef<'_>) {
         let columns = paper
             .origin
             .key_columns

@@ -232,7 +232,7 @@ impl PaperIndex {
             .into_iter()
             .filter(|&i| i < n)
         {
-            if !query::key_finds_ordinal(self, &corpus.papers[i].key, i) {
+            if !query::key_finds_ordinal(self, corpus.paper(i).key, i) {
                 return Err(tantivy::TantivyError::InvalidArgument(
                     "stored papers do not match the corpus".into(),
                 ));
@@ -278,14 +278,14 @@ fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> ta
     for (ordinal, paper) in corpus.papers.iter().enumerate() {
         let mut doc = TantivyDocument::new();
         doc.add_u64(f.ordinal, ordinal as u64);
-        doc.add_text(f.key, &paper.key);
-        doc.add_text(f.key_words, split_key_words(&paper.key));
-        doc.add_text(f.title, &paper.title);
-        doc.add_text(f.title_words, &paper.title);
-        for person in &paper.authors {
+        doc.add_text(f.key, paper.key);
+        doc.add_text(f.key_words, split_key_words(paper.key));
+        doc.add_text(f.title, paper.title);
+        doc.add_text(f.title_words, paper.title);
+        for person in paper.authors.iter() {
             doc.add_text(f.authors, person.display());
         }
-        if let Some(text) = &paper.abstract_text {
+        if let Some(text) = paper.abstract_text() {
             doc.add_text(f.abstract_text, text);
         }
         if let Some(year) = paper.year {

@@ -20,7 +20,7 @@
 
 use super::schema::PROSE;
 use super::{Hit, PaperIndex};
-use crate::corpus::{Corpus, Paper};
+use crate::corpus::{Corpus, PaperRef};
 use std::collections::HashMap;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -75,7 +75,7 @@ impl Idf<'_> {
 impl PaperIndex {
     /// Up to `limit` papers most like the one at `ordinal`, best first, never itself.
     pub fn related_to(&self, corpus: &Corpus, ordinal: usize, limit: usize) -> Vec<Hit> {
-        let Some(paper) = corpus.papers.get(ordinal) else {
+        let Some(paper) = &corpus.papers.get(ordinal) else {
             return Vec::new();
         };
         let searcher = self.reader.searcher();
@@ -98,7 +98,7 @@ impl PaperIndex {
             .into_iter()
             .filter(|&c| c != ordinal)
             .filter_map(|c| {
-                let other = self.tf_idf(corpus.papers.get(c)?, &mut idf);
+                let other = self.tf_idf(&corpus.papers.get(c)?, &mut idf);
                 let dot: f32 = other
                     .iter()
                     .filter_map(|(t, w)| Some(w * vector.get(t)?))
@@ -161,13 +161,13 @@ impl PaperIndex {
     }
 
     /// A paper's terms weighted by (1 + ln tf) × √idf; title terms count double.
-    fn tf_idf(&self, paper: &Paper, idf: &mut Idf<'_>) -> HashMap<String, f32> {
+    fn tf_idf(&self, paper: &PaperRef<'_>, idf: &mut Idf<'_>) -> HashMap<String, f32> {
         let mut tf: HashMap<String, f32> = HashMap::new();
-        for t in self.analyze(PROSE, &paper.title) {
+        for t in self.analyze(PROSE, paper.title) {
             *tf.entry(t).or_default() += TITLE_TERM_WEIGHT;
         }
-        if let Some(text) = &paper.abstract_text {
-            for t in self.analyze(PROSE, text) {
+        if let Some(text) = paper.abstract_text() {
+            for t in self.analyze(PROSE, &text) {
                 *tf.entry(t).or_default() += 1.0;
             }
         }

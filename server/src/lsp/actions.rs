@@ -64,7 +64,7 @@ fn unknown_key_fixes(
             let title = loaded
                 .corpus
                 .get(&key)
-                .map(|p| short_title(&p.title))
+                .map(|p| short_title(p.title))
                 .unwrap_or_default();
             let edit = TextEdit::new(at, key.clone());
             actions.push(edit_action(
@@ -96,7 +96,7 @@ fn cite_actions(
     let mut actions = Vec::new();
     for mention in touching {
         for &paper in mention.papers.iter().take(CITE_CHOICES) {
-            let key = &loaded.corpus.papers[paper].key;
+            let key = &loaded.corpus.paper(paper).key;
             let Some(insert) = cite_after_title(&doc.text, doc.language, mention.range.end, key)
             else {
                 continue;

@@ -12,7 +12,7 @@ use super::convert;
 use super::corpora::{reload, LoadHooks, LoadedCorpus, Reread};
 use super::position::PositionEncoding;
 use super::state::{read, ServerState};
-use crate::corpus::{bundled, Paper};
+use crate::corpus::{bundled, PaperRef};
 use crate::features::literature_note::{literature_note as literature_note_text, note_file_name};
 use crate::features::{definition, related, PaperContext};
 use crate::index::SearchRequest;
@@ -113,7 +113,7 @@ async fn literature_note(env: &CommandEnv, loaded: Arc<LoadedCorpus>, key: &str)
     let root = read(&env.state.root).unwrap_or_else(|| std::env::temp_dir().join("paper-ls-notes"));
     let path = root
         .join(&settings.literature_folder)
-        .join(note_file_name(&loaded.corpus.papers[ordinal].key));
+        .join(note_file_name(loaded.corpus.paper(ordinal).key));
     let created = !path.exists();
     if created {
         let text = tokio::task::spawn_blocking(move || {
@@ -172,7 +172,7 @@ fn papers_json(ctx: PaperContext<'_>, papers: &[usize]) -> Value {
         papers
             .iter()
             .map(|&i| {
-                let p = &ctx.corpus.papers[i];
+                let p = &ctx.corpus.paper(i);
                 let location = definition::paper_location(ctx.corpus, p, &cache)
                     .ok()
                     .and_then(|t| convert::location(&t, PositionEncoding::Utf16));
@@ -182,14 +182,14 @@ fn papers_json(ctx: PaperContext<'_>, papers: &[usize]) -> Value {
     )
 }
 
-fn paper_json(p: &Paper, location: Option<Location>) -> Value {
+fn paper_json(p: &PaperRef<'_>, location: Option<Location>) -> Value {
     json!({
         "key": p.key,
         "title": p.title,
         "authors": p.authors.iter().map(|a| a.display()).collect::<Vec<_>>(),
         "year": p.year,
         "venue": p.venue,
-        "abstract": p.abstract_text,
+        "abstract": p.abstract_text(),
         "ids": {"doi": p.ids.doi, "arxiv": p.ids.arxiv, "url": p.ids.url},
         "location": location,
     })
@@ -218,15 +218,15 @@ pub fn paper_symbols(
             })
             .into_iter()
             .filter_map(|hit| {
-                let p = &ctx.corpus.papers[hit.paper];
+                let p = &ctx.corpus.paper(hit.paper);
                 let target = definition::paper_location(ctx.corpus, p, &cache).ok()?;
                 Some(SymbolInformation {
-                    name: p.title.clone(),
+                    name: p.title.to_string(),
                     kind: SymbolKind::OBJECT,
                     tags: None,
                     deprecated: None,
                     location: convert::location(&target, enc)?,
-                    container_name: Some(p.key.clone()),
+                    container_name: Some(p.key.to_string()),
                 })
             })
             .collect()

@@ -37,7 +37,7 @@ pub fn completion_list(
         .items
         .into_iter()
         .map(|c| CompletionItem {
-            label: c.key.clone(),
+            label: c.key.to_string(),
             kind: Some(CompletionItemKind::REFERENCE),
             detail: Some(c.detail),
             documentation: Some(Documentation::MarkupContent(markdown(c.documentation))),

@@ -238,7 +238,7 @@ impl LanguageServer for Backend {
         };
         let limit = self.state.settings().max_completions;
         let enc = self.state.encoding();
-        let cited: Vec<String> = doc.citations.iter().map(|c| c.key.clone()).collect();
+        let cited: Vec<String> = doc.citations.iter().map(|c| c.key.to_string()).collect();
         let typed = context.typed.clone();
         let found = tokio::task::spawn_blocking(move || {
             loaded.with_context(|ctx| completion::complete_keys(ctx, &typed, limit, &cited))
@@ -274,7 +274,7 @@ impl LanguageServer for Backend {
                 let cards: Vec<String> = papers
                     .iter()
                     .take(CARDS_IN_HOVER)
-                    .map(|&p| crate::features::card::paper_card(ctx.corpus, &ctx.corpus.papers[p]))
+                    .map(|&p| crate::features::card::paper_card(ctx.corpus, &ctx.corpus.paper(p)))
                     .collect();
                 cards.join("\n\n---\n\n") + &related::related_section(ctx, &related)
             })
@@ -302,8 +302,7 @@ impl LanguageServer for Backend {
                 .papers
                 .iter()
                 .filter_map(|&p| {
-                    definition::paper_location(&loaded.corpus, &loaded.corpus.papers[p], &cache)
-                        .ok()
+                    definition::paper_location(&loaded.corpus, &loaded.corpus.paper(p), &cache).ok()
                 })
                 .filter_map(|t| convert::location(&t, enc))
                 .collect::<Vec<_>>()
@@ -335,7 +334,7 @@ impl LanguageServer for Backend {
                     .copied()
                     .filter(|i| !target.papers.contains(i))
                     .filter_map(|i| {
-                        definition::paper_location(ctx.corpus, &ctx.corpus.papers[i], &cache).ok()
+                        definition::paper_location(ctx.corpus, &ctx.corpus.paper(i), &cache).ok()
                     })
                     .filter_map(|t| convert::location(&t, enc))
                     .collect::<Vec<_>>()
@@ -432,7 +431,7 @@ impl LanguageServer for Backend {
                 let (line, character) = doc.position(c.range.end, enc);
                 Some(InlayHint {
                     position: Position::new(line, character),
-                    label: InlayHintLabel::String(crate::features::card::short_title(&paper.title)),
+                    label: InlayHintLabel::String(crate::features::card::short_title(paper.title)),
                     kind: None,
                     text_edits: None,
                     tooltip: None,
@@ -483,7 +482,7 @@ impl LanguageServer for Backend {
         let Some((doc, loaded, citation)) = self.citation_at(&params).await else {
             return Ok(None);
         };
-        let key = citation.key.clone();
+        let key = citation.key.to_string();
         let range = convert::range(&doc, &citation.range, self.state.encoding());
         let corpus = loaded.corpus.clone();
         let checked = tokio::task::spawn_blocking(move || prepare_rename(&corpus, &key))
@@ -492,7 +491,7 @@ impl LanguageServer for Backend {
         match checked {
             Ok(()) => Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
                 range,
-                placeholder: citation.key.clone(),
+                placeholder: citation.key.to_string(),
             })),
             Err(refusal) => Err(Error::invalid_params(refusal.message)),
         }
@@ -503,7 +502,7 @@ impl LanguageServer for Backend {
         else {
             return Ok(None);
         };
-        let (old, new) = (citation.key.clone(), params.new_name);
+        let (old, new) = (citation.key.to_string(), params.new_name);
         let notes = self.state.scanned_notes(NOTES_SCAN_PATIENCE).await;
         let (open, enc) = (self.state.open_notes(), self.state.encoding());
         let edits = tokio::task::spawn_blocking(move || {

@@ -24,7 +24,7 @@ fn fixture() -> &'static (Corpus, Arc<TitleMatcher>) {
             "Introduction",
             "Attention: A Survey of Mechanisms",
         ];
-        let titles = corpus.papers.iter().map(|p| p.title.as_str()).chain(extra);
+        let titles = corpus.papers.iter().map(|p| p.title).chain(extra);
         let matcher = TitleMatcher::build(titles, &is_english_word);
         (corpus, Arc::new(matcher))
     })
@@ -48,7 +48,7 @@ fn mentions(text: &str, lang: Language) -> Vec<(&str, Vec<String>, bool)> {
                     corpus
                         .papers
                         .get(p)
-                        .map_or("(extra)".into(), |p| p.title.clone())
+                        .map_or("(extra)".into(), |p| p.title.to_string())
                 })
                 .collect();
             (&text[m.range], titles, m.short_name)

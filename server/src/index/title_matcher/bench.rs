@@ -39,8 +39,8 @@ fn title_matcher_figures() {
     let real: Vec<&str> = arxiv
         .papers
         .iter()
-        .chain(&acl.papers)
-        .map(|p| p.title.as_str())
+        .chain(acl.papers.iter())
+        .map(|p| p.title)
         .collect();
     println!(
         "loaded {} arXiv + {} ACL titles in {:.1?}",
@@ -54,12 +54,13 @@ fn title_matcher_figures() {
         .copied()
         .chain(synthetic.iter().map(String::as_str))
         .collect();
-    let prose: Vec<&str> = arxiv
+    let abstracts: Vec<String> = arxiv
         .papers
         .iter()
-        .filter_map(|p| p.abstract_text.as_deref())
+        .filter_map(|p| p.abstract_text().map(|a| a.into_owned()))
         .take(5_000)
         .collect();
+    let prose: Vec<&str> = abstracts.iter().map(String::as_str).collect();
     for n in [100_000, 1_000_000] {
         figures_for(&all[..n.min(all.len())], &real, &prose);
     }

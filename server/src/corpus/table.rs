@@ -1,0 +1,624 @@
+//! The papers of a loaded corpus, stored by column rather than as one
+//! struct of owned strings per paper.
+//!
+//! At a million papers a `Paper` of owned strings costs ~860 bytes besides
+//! its abstract: the struct, a `Vec` of people, and ten small heap strings
+//! each with its allocator overhead. Here every paper's short strings (key,
+//! type, title, people, venue, identifiers, categories) sit one after the
+//! other in a single text, and a fixed-size row says where each one ends.
+//! Abstracts, two thirds of the bytes and read only when a card is shown or
+//! related papers are weighed, sit in a second text that is either in
+//! memory (a corpus just parsed) or left in the corpus snapshot on disk and
+//! read by position when asked for. Reading rather than memory-mapping
+//! keeps them out of the server's resident memory altogether: mapped pages
+//! touched by hovers and completions (and the kernel's fault-around
+//! neighbours) would stay counted against the server until evicted.
+//!
+//! Loaders still produce `Paper`s (the easiest shape to build and test);
+//! `PaperTable::from_papers` packs them. Readers get a `PaperRef`, a view
+//! with borrowed fields, by ordinal. Nothing here panics on a damaged row:
+//! rows read back from disk are checked once (`is_sound`), and every slice
+//! is taken with a fallback.
+
+use super::paper::{Identifiers, KeyColumns, KeyOrigin, Origin, Paper, Person};
+use std::borrow::Cow;
+
+/// The short string fields of a row, in the order they are stored.
+const KEY: usize = 0;
+const ENTRY_TYPE: usize = 1;
+const TITLE: usize = 2;
+const AUTHORS: usize = 3;
+const VENUE: usize = 4;
+const DOI: usize = 5;
+const ARXIV: usize = 6;
+const URL: usize = 7;
+const CATEGORIES: usize = 8;
+pub(super) const FIELDS: usize = 9;
+
+const HAS_VENUE: u16 = 1;
+const HAS_DOI: u16 = 1 << 1;
+const HAS_ARXIV: u16 = 1 << 2;
+const HAS_URL: u16 = 1 << 3;
+const HAS_YEAR: u16 = 1 << 4;
+const GENERATED_KEY: u16 = 1 << 5;
+const HAS_KEY_SPAN: u16 = 1 << 6;
+const HAS_KEY_COLUMNS: u16 = 1 << 7;
+const HAS_ABSTRACT: u16 = 1 << 8;
+
+/// Between two people of a list, and between a person's given and family
+/// names. Control characters never occur in a name we display; any found
+/// in a source are replaced by spaces when the paper is packed.
+const PERSON_SEPARATOR: char = '\u{1e}';
+const NAME_SEPARATOR: char = '\u{1f}';
+
+/// One paper's fixed-size part. `ends` are offsets relative to `start` in
+/// the table's text, one per string field, each where that field ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Row {
+    pub(super) start: u64,
+    pub(super) ends: [u32; FIELDS],
+    pub(super) flags: u16,
+    pub(super) year: i32,
+    pub(super) file: u32,
+    pub(super) line: u32,
+    pub(super) span: (u64, u64),
+    pub(super) key_span: (u64, u64),
+    /// Key line, then its UTF-8 and UTF-16 column ranges.
+    pub(super) key_columns: [u32; 5],
+}
+
+/// Where a table's abstracts are: in memory, or `len` bytes at `offset`
+/// in an open file (the snapshot the table was read from).
+pub(super) enum Abstracts {
+    InMemory(Vec<u8>),
+    OnDisk {
+        file: std::fs::File,
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl Abstracts {
+    pub(super) fn len(&self) -> u64 {
+        match self {
+            Abstracts::InMemory(bytes) => bytes.len() as u64,
+            Abstracts::OnDisk { len, .. } => *len,
+        }
+    }
+
+    /// The bytes in `range`, which must lie within `len()`.
+    fn read(&self, range: std::ops::Range<u64>) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Abstracts::InMemory(bytes) => bytes
+                .get(usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?)
+                .map(Cow::Borrowed),
+            Abstracts::OnDisk { file, offset, .. } => {
+                use std::os::unix::fs::FileExt;
+                let mut out = vec![0; usize::try_from(range.end - range.start).ok()?];
+                file.read_exact_at(&mut out, offset.checked_add(range.start)?)
+                    .ok()?;
+                Some(Cow::Owned(out))
+            }
+        }
+    }
+
+    /// Copies every abstract to `out` (when a snapshot is written).
+    pub(super) fn copy_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        const CHUNK: u64 = 1 << 20;
+        let mut at = 0;
+        while at < self.len() {
+            let end = (at + CHUNK).min(self.len());
+            let bytes = self.read(at..end).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "abstracts cut short")
+            })?;
+            out.write_all(&bytes)?;
+            at = end;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Abstracts {
+    fn default() -> Self {
+        Abstracts::InMemory(Vec::new())
+    }
+}
+
+/// Every paper of a corpus; see the module documentation.
+#[derive(Default)]
+pub struct PaperTable {
+    pub(super) rows: Vec<Row>,
+    pub(super) text: String,
+    /// Where each paper's abstract ends in `abstracts`; the first starts at 0.
+    pub(super) abstract_ends: Vec<u64>,
+    pub(super) abstracts: Abstracts,
+}
+
+impl std::fmt::Debug for PaperTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PaperTable({} papers)", self.rows.len())
+    }
+}
+
+impl PaperTable {
+    /// Packs loaded papers, freeing each as it goes.
+    pub fn from_papers(papers: Vec<Paper>) -> PaperTable {
+        let mut table = PaperTable {
+            rows: Vec::with_capacity(papers.len()),
+            ..PaperTable::default()
+        };
+        let mut abstracts = Vec::new();
+        for paper in papers {
+            table.push(paper, &mut abstracts);
+        }
+        table.text.shrink_to_fit();
+        abstracts.shrink_to_fit();
+        table.abstracts = Abstracts::InMemory(abstracts);
+        table
+    }
+
+    fn push(&mut self, paper: Paper, abstracts: &mut Vec<u8>) {
+        let start = self.text.len();
+        let mut ends = [0u32; FIELDS];
+        let mut flags = 0;
+        let mut field = |table: &mut PaperTable, index: usize, value: Option<&str>, flag: u16| {
+            if let Some(value) = value {
+                table.text.push_str(value);
+                flags |= flag;
+            }
+            ends[index] = (table.text.len() - start).min(u32::MAX as usize) as u32;
+        };
+        field(self, KEY, Some(&paper.key), 0);
+        field(self, ENTRY_TYPE, Some(&paper.entry_type), 0);
+        field(self, TITLE, Some(&paper.title), 0);
+        let mut people = String::new();
+        for (i, person) in paper.authors.iter().enumerate() {
+            if i > 0 {
+                people.push(PERSON_SEPARATOR);
+            }
+            push_clean(&mut people, &person.given);
+            people.push(NAME_SEPARATOR);
+            push_clean(&mut people, &person.family);
+        }
+        field(self, AUTHORS, Some(&people), 0);
+        field(self, VENUE, paper.venue.as_deref(), HAS_VENUE);
+        field(self, DOI, paper.ids.doi.as_deref(), HAS_DOI);
+        field(self, ARXIV, paper.ids.arxiv.as_deref(), HAS_ARXIV);
+        field(self, URL, paper.ids.url.as_deref(), HAS_URL);
+        let mut categories = String::new();
+        for (i, category) in paper.categories.iter().enumerate() {
+            if i > 0 {
+                categories.push(PERSON_SEPARATOR);
+            }
+            push_clean(&mut categories, category);
+        }
+        field(self, CATEGORIES, Some(&categories), 0);
+        if let Some(text) = &paper.abstract_text {
+            abstracts.extend_from_slice(text.as_bytes());
+            flags |= HAS_ABSTRACT;
+        }
+        self.abstract_ends.push(abstracts.len() as u64);
+        if paper.year.is_some() {
+            flags |= HAS_YEAR;
+        }
+        if paper.key_origin == KeyOrigin::Generated {
+            flags |= GENERATED_KEY;
+        }
+        let origin = &paper.origin;
+        let key_span = match &origin.key_span {
+            Some(span) => {
+                flags |= HAS_KEY_SPAN;
+                (span.start as u64, span.end as u64)
+            }
+            None => (0, 0),
+        };
+        let key_columns = match &origin.key_columns {
+            Some(c) => {
+                flags |= HAS_KEY_COLUMNS;
+                [c.line, c.utf8.start, c.utf8.end, c.utf16.start, c.utf16.end]
+            }
+            None => [0; 5],
+        };
+        self.rows.push(Row {
+            start: start as u64,
+            ends,
+            flags,
+            year: paper.year.unwrap_or(0),
+            file: origin.file.min(u32::MAX as usize) as u32,
+            line: origin.line,
+            span: (origin.span.start as u64, origin.span.end as u64),
+            key_span,
+            key_columns,
+        });
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The paper at `ordinal`, if there is one.
+    pub fn get(&self, ordinal: usize) -> Option<PaperRef<'_>> {
+        (ordinal < self.rows.len()).then(|| self.paper(ordinal))
+    }
+
+    /// The paper at `ordinal`, which must be below `len()`.
+    pub fn paper(&self, ordinal: usize) -> PaperRef<'_> {
+        let row = &self.rows[ordinal];
+        let optional = |index, flag| (row.flags & flag != 0).then(|| self.field(row, index));
+        PaperRef {
+            key: self.field(row, KEY),
+            key_origin: if row.flags & GENERATED_KEY != 0 {
+                KeyOrigin::Generated
+            } else {
+                KeyOrigin::Source
+            },
+            entry_type: self.field(row, ENTRY_TYPE),
+            title: self.field(row, TITLE),
+            authors: Authors(self.field(row, AUTHORS)),
+            year: (row.flags & HAS_YEAR != 0).then_some(row.year),
+            venue: optional(VENUE, HAS_VENUE),
+            ids: Ids {
+                doi: optional(DOI, HAS_DOI),
+                arxiv: optional(ARXIV, HAS_ARXIV),
+                url: optional(URL, HAS_URL),
+            },
+            categories: Categories(self.field(row, CATEGORIES)),
+            origin: Origin {
+                file: row.file as usize,
+                line: row.line,
+                span: row.span.0 as usize..row.span.1 as usize,
+                key_span: (row.flags & HAS_KEY_SPAN != 0)
+                    .then_some(row.key_span.0 as usize..row.key_span.1 as usize),
+                key_columns: (row.flags & HAS_KEY_COLUMNS != 0).then(|| {
+                    let [line, a, b, c, d] = row.key_columns;
+                    KeyColumns {
+                        line,
+                        utf8: a..b,
+                        utf16: c..d,
+                    }
+                }),
+            },
+            table: self,
+            ordinal,
+        }
+    }
+
+    /// Just the key of the paper at `ordinal` (key lookups compare many).
+    pub fn key(&self, ordinal: usize) -> &str {
+        self.field(&self.rows[ordinal], KEY)
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = PaperRef<'_>> + Clone + '_ {
+        (0..self.rows.len()).map(move |i| self.paper(i))
+    }
+
+    /// How many papers have an abstract, without reading any.
+    pub fn with_abstract(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.flags & HAS_ABSTRACT != 0)
+            .count()
+    }
+
+    fn field(&self, row: &Row, index: usize) -> &str {
+        let from = if index == 0 { 0 } else { row.ends[index - 1] };
+        let start = row.start as usize;
+        self.text
+            .get(
+                start.saturating_add(from as usize)..start.saturating_add(row.ends[index] as usize),
+            )
+            .unwrap_or_default()
+    }
+
+    fn abstract_of(&self, ordinal: usize) -> Option<Cow<'_, str>> {
+        if self.rows.get(ordinal)?.flags & HAS_ABSTRACT == 0 {
+            return None;
+        }
+        let start = match ordinal {
+            0 => 0,
+            i => *self.abstract_ends.get(i - 1)?,
+        };
+        let end = *self.abstract_ends.get(ordinal)?;
+        // Abstracts on disk are not covered by the snapshot's hash (checking
+        // them would read them all); a damaged one is simply absent.
+        match self.abstracts.read(start..end)? {
+            Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+            Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
+        }
+    }
+
+    /// Whether rows read back from disk describe this table's text and
+    /// abstracts: every field on character boundaries, in order, inside
+    /// the text, and abstract offsets ascending within the abstracts.
+    pub(super) fn is_sound(&self, files: usize) -> bool {
+        let text = &self.text;
+        let rows_sound = self.rows.iter().all(|row| {
+            let start = row.start as usize;
+            let mut previous = 0;
+            (row.file as usize) < files
+                && row.ends.iter().all(|&end| {
+                    let ok = end >= previous
+                        && start
+                            .checked_add(end as usize)
+                            .is_some_and(|e| text.is_char_boundary(e));
+                    previous = end;
+                    ok
+                })
+                && text.is_char_boundary(start)
+        });
+        let abstracts_len = self.abstracts.len();
+        let mut previous = 0;
+        rows_sound
+            && self.abstract_ends.len() == self.rows.len()
+            && self.abstract_ends.iter().all(|&end| {
+                let ok = end >= previous && end <= abstracts_len;
+                previous = end;
+                ok
+            })
+    }
+}
+
+impl<'t> IntoIterator for &'t PaperTable {
+    type Item = PaperRef<'t>;
+    type IntoIter = Box<dyn ExactSizeIterator<Item = PaperRef<'t>> + 't>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// Appends `value` with the separators' control characters made spaces.
+fn push_clean(out: &mut String, value: &str) {
+    out.extend(value.chars().map(|c| {
+        if c == PERSON_SEPARATOR || c == NAME_SEPARATOR {
+            ' '
+        } else {
+            c
+        }
+    }));
+}
+
+/// One paper of a table, its fields borrowed; see `Paper` for their meaning.
+#[derive(Clone, Debug)]
+pub struct PaperRef<'t> {
+    pub key: &'t str,
+    pub key_origin: KeyOrigin,
+    pub entry_type: &'t str,
+    pub title: &'t str,
+    pub authors: Authors<'t>,
+    pub year: Option<i32>,
+    pub venue: Option<&'t str>,
+    pub ids: Ids<'t>,
+    pub categories: Categories<'t>,
+    pub origin: Origin,
+    table: &'t PaperTable,
+    ordinal: usize,
+}
+
+impl<'t> PaperRef<'t> {
+    /// The abstract, read from where the table keeps it (possibly the
+    /// snapshot on disk, so only papers actually shown are ever read).
+    pub fn abstract_text(&self) -> Option<Cow<'t, str>> {
+        self.table.abstract_of(self.ordinal)
+    }
+
+    /// The paper's position in its corpus.
+    pub fn ordinal(&self) -> usize {
+        self.ordinal
+    }
+
+    /// "A. Author, B. Author and C. Author" (all names, for cards and search).
+    pub fn authors_display(&self) -> String {
+        let names: Vec<String> = self.authors.iter().map(|p| p.display()).collect();
+        match names.len() {
+            0 => String::new(),
+            1 => names[0].clone(),
+            n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+        }
+    }
+
+    /// An owned copy, for exports and tests.
+    pub fn to_paper(&self) -> Paper {
+        Paper {
+            key: self.key.to_string(),
+            key_origin: self.key_origin,
+            entry_type: self.entry_type.to_string(),
+            title: self.title.to_string(),
+            authors: self.authors.to_people(),
+            year: self.year,
+            venue: self.venue.map(str::to_string),
+            abstract_text: self.abstract_text().map(Cow::into_owned),
+            ids: Identifiers {
+                doi: self.ids.doi.map(str::to_string),
+                arxiv: self.ids.arxiv.map(str::to_string),
+                url: self.ids.url.map(str::to_string),
+            },
+            categories: self.categories.iter().map(str::to_string).collect(),
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// Identifiers that lead to the paper outside the corpus.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ids<'t> {
+    pub doi: Option<&'t str>,
+    pub arxiv: Option<&'t str>,
+    pub url: Option<&'t str>,
+}
+
+/// A person's name as stored: see `Person`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonRef<'t> {
+    pub given: &'t str,
+    pub family: &'t str,
+}
+
+impl PersonRef<'_> {
+    /// "Given Family", or just the family name.
+    pub fn display(&self) -> String {
+        if self.given.is_empty() {
+            self.family.to_string()
+        } else {
+            format!("{} {}", self.given, self.family)
+        }
+    }
+}
+
+/// A paper's people, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Authors<'t>(&'t str);
+
+impl<'t> Authors<'t> {
+    pub fn iter(&self) -> impl Iterator<Item = PersonRef<'t>> + Clone + 't {
+        let joined = self.0;
+        joined
+            .split(PERSON_SEPARATOR)
+            .filter(move |_| !joined.is_empty())
+            .map(|person| match person.split_once(NAME_SEPARATOR) {
+                Some((given, family)) => PersonRef { given, family },
+                None => PersonRef {
+                    given: "",
+                    family: person,
+                },
+            })
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn first(&self) -> Option<PersonRef<'t>> {
+        self.iter().next()
+    }
+
+    pub fn to_people(&self) -> Vec<Person> {
+        self.iter()
+            .map(|p| Person {
+                given: p.given.to_string(),
+                family: p.family.to_string(),
+            })
+            .collect()
+    }
+}
+
+impl<'t> IntoIterator for Authors<'t> {
+    type Item = PersonRef<'t>;
+    type IntoIter = Box<dyn Iterator<Item = PersonRef<'t>> + 't>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// A paper's subject categories, in order.
+#[derive(Clone, Copy, Debug)]
+pub struct Categories<'t>(&'t str);
+
+impl<'t> Categories<'t> {
+    pub fn iter(&self) -> impl Iterator<Item = &'t str> + Clone + 't {
+        let joined = self.0;
+        joined
+            .split(PERSON_SEPARATOR)
+            .filter(move |_| !joined.is_empty())
+    }
+
+    pub fn first(&self) -> Option<&'t str> {
+        self.iter().next()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paper(key: &str) -> Paper {
+        let mut p = Paper::titled(format!("Title of {key}"), "article");
+        p.key = key.to_string();
+        p
+    }
+
+    #[test]
+    fn packed_papers_read_back_the_same() {
+        let mut full = paper("Full2020");
+        full.authors = vec![
+            Person {
+                given: "Ada".into(),
+                family: "Lovelace".into(),
+            },
+            Person {
+                given: String::new(),
+                family: "The \u{1e}Consortium".into(),
+            },
+        ];
+        full.year = Some(-44);
+        full.venue = Some(String::new());
+        full.abstract_text = Some("We show ü.".into());
+        full.ids.doi = Some("10.1/x".into());
+        full.ids.url = Some("https://x.org".into());
+        full.categories = vec!["cs.CL".into(), "cs.AI".into()];
+        full.key_origin = KeyOrigin::Generated;
+        full.origin = Origin {
+            file: 1,
+            line: 7,
+            span: 10..90,
+            key_span: Some(19..27),
+            key_columns: Some(KeyColumns {
+                line: 7,
+                utf8: 9..17,
+                utf16: 9..17,
+            }),
+        };
+        let bare = paper("");
+        let table = PaperTable::from_papers(vec![full.clone(), bare.clone(), paper("Ω")]);
+        assert_eq!(table.len(), 3);
+        let mut expected = full;
+        expected.authors[1].family = "The  Consortium".into();
+        assert_eq!(table.paper(0).to_paper(), expected);
+        assert_eq!(table.paper(1).to_paper(), bare);
+        assert_eq!(table.paper(2).key, "Ω");
+        assert_eq!(table.key(2), "Ω");
+        assert_eq!(table.paper(0).authors.len(), 2);
+        assert!(table.paper(1).authors.is_empty());
+        assert_eq!(table.paper(1).authors.iter().count(), 0);
+        assert_eq!(table.paper(0).categories.first(), Some("cs.CL"));
+        assert_eq!(table.paper(0).venue, Some(""));
+        assert_eq!(table.paper(1).venue, None);
+        assert_eq!(table.paper(1).abstract_text(), None);
+        assert_eq!(
+            table.paper(0).abstract_text().as_deref(),
+            Some("We show ü.")
+        );
+        assert_eq!(table.with_abstract(), 1);
+        assert!(table.is_sound(2));
+        assert!(!table.is_sound(1), "a row naming a file that is not there");
+    }
+
+    #[test]
+    fn rows_that_leave_the_text_are_not_sound() {
+        let mut table = PaperTable::from_papers(vec![paper("Ωmega")]);
+        assert!(table.is_sound(1));
+        table.rows[0].ends[KEY] = 1; // inside the two bytes of `Ω`
+        assert!(!table.is_sound(1));
+        table.rows[0].ends[KEY] = 0;
+        table.rows[0].start = u64::MAX;
+        assert!(!table.is_sound(1));
+        table.rows[0].start = 0;
+        table.abstract_ends[0] = 5;
+        assert!(!table.is_sound(1));
+    }
+}
