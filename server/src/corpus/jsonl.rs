@@ -12,18 +12,71 @@ use super::paper::{Identifiers, Origin, Paper, Person, Problem, Severity};
 use serde_json::{Map, Value};
 use std::path::Path;
 
+/// Lines are independent, so a large file is cut at line breaks into one
+/// piece per core and the pieces are read at the same time (a dump of 75k
+/// arXiv papers is ~100 MB of JSON).
 pub fn load_json_lines(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec<Problem>) {
+    const PIECE_MIN_BYTES: usize = 4 << 20;
+    let pieces = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(text.len() / PIECE_MIN_BYTES)
+        .max(1);
+    let mut bounds = vec![0];
+    for k in 1..pieces {
+        let cut = text.len() / pieces * k;
+        let start = text[cut..].find('\n').map_or(text.len(), |nl| cut + nl + 1);
+        if bounds.last().is_some_and(|&last| start > last) && start < text.len() {
+            bounds.push(start);
+        }
+    }
+    bounds.push(text.len());
+    let read = |w: &[usize]| {
+        let first_line = text[..w[0]].bytes().filter(|&b| b == b'\n').count();
+        read_lines(file, path, text, w[0]..w[1], first_line)
+    };
+    let results: Vec<_> = if bounds.len() == 2 {
+        vec![read(&bounds)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| scope.spawn(move || read(w)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
     let mut papers = Vec::new();
     let mut problems = Vec::new();
-    let mut offset = 0;
-    for (index, raw_line) in text.split_inclusive('\n').enumerate() {
+    for (mut p, mut q) in results {
+        papers.append(&mut p);
+        problems.append(&mut q);
+    }
+    (papers, problems)
+}
+
+/// The papers of the lines in `range` of `text`, the first of which is
+/// line `first_line + 1` of the file.
+fn read_lines(
+    file: usize,
+    path: &Path,
+    text: &str,
+    range: std::ops::Range<usize>,
+    first_line: usize,
+) -> (Vec<Paper>, Vec<Problem>) {
+    let mut papers = Vec::new();
+    let mut problems = Vec::new();
+    let mut offset = range.start;
+    for (index, raw_line) in text[range].split_inclusive('\n').enumerate() {
         let start = offset;
         offset += raw_line.len();
         let line = raw_line.trim_end();
         if line.trim().is_empty() {
             continue;
         }
-        let line_no = index as u32 + 1;
+        let line_no = (first_line + index) as u32 + 1;
         let mut paper = match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(item)) if is_arxiv_shape(&item) => paper_from_arxiv(&item),
             Ok(Value::Object(item)) => paper_from_csl(&item),
@@ -162,6 +215,34 @@ fn year_from_arxiv_id(id: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_file_read_in_pieces_reads_as_one() {
+        let mut text = String::new();
+        for i in 0..40_000 {
+            if i % 9_999 == 0 {
+                text.push_str("{broken\n\n");
+            }
+            text.push_str(&format!(
+                r#"{{"id": "2501.{i:05}", "title": "Paper number {i} about {}", "authors": "A. Author and B. Writer", "abstract": "{}", "categories": "cs.CL"}}"#,
+                "x".repeat(i % 50),
+                "Words of an abstract. ".repeat(10)
+            ));
+            text.push('\n');
+        }
+        assert!(text.len() > 8 << 20, "big enough to be cut: {}", text.len());
+        let path = Path::new("big.jsonl");
+        let whole = read_lines(0, path, &text, 0..text.len(), 0);
+        let pieces = load_json_lines(0, path, &text);
+        assert_eq!(pieces.0.len(), 40_000);
+        assert_eq!(pieces, whole);
+        let last = pieces.0.last().unwrap();
+        assert_eq!(
+            &text[last.origin.span.clone()],
+            text.trim_end().lines().last().unwrap()
+        );
+        assert_eq!(last.origin.line as usize, text.trim_end().lines().count());
+    }
 
     const DUMP: &str = concat!(
         r#"{"id": "2503.11731", "title": "Sensor  Simulation\n via Splatting", "authors": "Xianming Zeng, Sicong Du and Qiang Li", "abstract": "Sensor simulation is\npivotal.", "categories": "cs.CV cs.RO", "update_date": "2025-06-01"}"#,

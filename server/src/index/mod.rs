@@ -12,6 +12,7 @@
 pub mod query;
 pub mod related;
 pub mod schema;
+pub mod stem_memo;
 pub mod title_matcher;
 
 use crate::corpus::Corpus;
