@@ -11,7 +11,11 @@ fn main() {
     init_logging(if serving { "info" } else { "warn" });
     let code = match cli.command {
         None | Some(Command::Serve) => paper_ls::lsp::serve(),
-        Some(command) => cli::run(command),
+        Some(command) => {
+            let code = cli::run(command);
+            paper_ls::corpus::snapshot::finish_writes();
+            code
+        }
     };
     std::process::exit(code);
 }

@@ -25,6 +25,8 @@ use super::table::{Abstracts, PaperTable, Row, FIELDS};
 use super::{Corpus, SourceFile};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
@@ -89,23 +91,83 @@ fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
     decode_body(body, abstracts)
 }
 
+/// A freshly parsed corpus with at least this many bytes of abstracts is
+/// replaced by its snapshot read back (`Corpus::load_cached`).
+pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
+
+static PENDING_WRITES: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+
+/// [`write`] on another thread, so that a load does not wait for it. The
+/// snapshot's body is encoded here (it borrows the corpus); only the file
+/// is written beside. [`finish_writes`] waits for such writes.
+pub fn write_in_background(cache_dir: &Path, corpus: &Corpus) {
+    let fingerprint = corpus.content_fingerprint();
+    let path = snapshot_path(cache_dir, fingerprint);
+    let parts = encode_parts(corpus, fingerprint);
+    let mut abstracts = Vec::new();
+    if corpus.papers.abstracts.copy_to(&mut abstracts).is_err() {
+        return;
+    }
+    let cache_dir = cache_dir.to_path_buf();
+    let writing = std::thread::Builder::new()
+        .name("snapshot".into())
+        .spawn(move || {
+            write_file(&cache_dir, &path, fingerprint, &parts, |out| {
+                out.write_all(&abstracts)
+            })
+        });
+    match writing {
+        Ok(handle) => PENDING_WRITES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handle),
+        Err(e) => tracing::warn!("cannot start a thread to write the corpus snapshot: {e}"),
+    }
+}
+
+/// Waits for snapshots still being written (a command about to exit).
+pub fn finish_writes() {
+    let pending = std::mem::take(&mut *PENDING_WRITES.lock().unwrap_or_else(|e| e.into_inner()));
+    for handle in pending {
+        let _ = handle.join();
+    }
+}
+
 /// Writes the corpus's snapshot; failures (a read-only cache) are logged
 /// and otherwise harmless: the next start parses again.
 pub fn write(cache_dir: &Path, corpus: &Corpus) {
     let fingerprint = corpus.content_fingerprint();
     let path = snapshot_path(cache_dir, fingerprint);
+    let parts = encode_parts(corpus, fingerprint);
+    write_file(cache_dir, &path, fingerprint, &parts, |out| {
+        corpus.papers.abstracts.copy_to(out)
+    });
+}
+
+fn write_file(
+    cache_dir: &Path,
+    path: &Path,
+    fingerprint: u64,
+    (head, body): &(Vec<u8>, Vec<u8>),
+    write_abstracts: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) {
     let written = (|| -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(cache_dir);
         std::fs::create_dir_all(dir)?;
         remove_unused(dir);
-        let temporary = dir.join(format!(".{fingerprint:016x}.{}.tmp", std::process::id()));
+        // Unique per write: two writes of one corpus may overlap (a reload).
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temporary = dir.join(format!(
+            ".{fingerprint:016x}.{}.{write}.tmp",
+            std::process::id()
+        ));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-        let (head, body) = encode_parts(corpus, fingerprint);
-        file.write_all(&head)?;
-        file.write_all(&body)?;
-        corpus.papers.abstracts.copy_to(&mut file)?;
+        file.write_all(head)?;
+        file.write_all(body)?;
+        write_abstracts(&mut file)?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&temporary, &path)
+        std::fs::rename(&temporary, path)
     })();
     if let Err(e) = written {
         tracing::warn!("cannot write the corpus snapshot {}: {e}", path.display());

@@ -141,23 +141,25 @@ impl std::fmt::Debug for PaperTable {
 }
 
 impl PaperTable {
-    /// Packs loaded papers, freeing each as it goes.
+    /// Packs loaded papers. Freeing them (millions of small strings) is
+    /// left to a background thread rather than to the load's caller.
     pub fn from_papers(papers: Vec<Paper>) -> PaperTable {
         let mut table = PaperTable {
             rows: Vec::with_capacity(papers.len()),
             ..PaperTable::default()
         };
         let mut abstracts = Vec::new();
-        for paper in papers {
+        for paper in &papers {
             table.push(paper, &mut abstracts);
         }
+        super::release_in_background(papers);
         table.text.shrink_to_fit();
         abstracts.shrink_to_fit();
         table.abstracts = Abstracts::InMemory(abstracts);
         table
     }
 
-    fn push(&mut self, paper: Paper, abstracts: &mut Vec<u8>) {
+    fn push(&mut self, paper: &Paper, abstracts: &mut Vec<u8>) {
         let start = self.text.len();
         let mut ends = [0u32; FIELDS];
         let mut flags = 0;

@@ -15,6 +15,7 @@ use super::{
 use super::{KeyOrigin, Origin, Paper};
 use std::borrow::Cow;
 use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// How many `crossref` levels are followed (biblatex allows chains).
 const MAX_CROSSREF_DEPTH: usize = 4;
@@ -104,7 +105,7 @@ pub(super) fn papers<'p>(
         sources,
         parsed,
         macros,
-        by_key: HashMap::new(),
+        by_key: HashMap::default(),
     };
     let kept = converter.first_of_each_key(sink);
     let converter = &converter;
@@ -145,7 +146,7 @@ struct Converter<'p> {
     macros: &'p Macros<'p>,
     /// Lower-cased key → first entry with it; filled only when some entry
     /// has a parent to look up.
-    by_key: HashMap<Cow<'p, str>, EntryRef>,
+    by_key: HashMap<Cow<'p, str>, EntryRef, Xxh3DefaultBuilder>,
 }
 
 impl<'p> Converter<'p> {
@@ -160,7 +161,8 @@ impl<'p> Converter<'p> {
     /// Entries in load order without later duplicates of a key (warned).
     fn first_of_each_key(&mut self, sink: &mut ProblemSink<'p>) -> Vec<EntryRef> {
         let total = self.parsed.iter().map(|p| p.entries.len()).sum();
-        let mut first: HashMap<&'p str, EntryRef> = HashMap::with_capacity(total);
+        let mut first: HashMap<&'p str, EntryRef, Xxh3DefaultBuilder> =
+            HashMap::with_capacity_and_hasher(total, Xxh3DefaultBuilder);
         let mut kept = Vec::with_capacity(total);
         let mut has_parents = false;
         for (file, parsed_file) in self.parsed.iter().enumerate() {

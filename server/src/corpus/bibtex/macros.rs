@@ -9,6 +9,7 @@
 
 use super::{lower, BibSource, ParsedFile, ProblemSink, Severity, StringDef, ValuePart};
 use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// How deep macro definitions may nest before we assume something is wrong.
 const MAX_DEPTH: usize = 64;
@@ -30,7 +31,7 @@ const MONTHS: [(&str, &str); 12] = [
 
 pub(super) struct Macros<'p> {
     /// Lower-cased name → index into `defs` of the definition in force.
-    by_name: HashMap<&'p str, usize>,
+    by_name: HashMap<&'p str, usize, Xxh3DefaultBuilder>,
     /// Every definition, with the index of its source.
     defs: Vec<(usize, &'p StringDef<'p>)>,
     /// Resolved raw TeX of each definition in force (empty for overridden ones).
@@ -51,7 +52,7 @@ impl<'p> Macros<'p> {
         sink: &mut ProblemSink<'_>,
     ) -> Self {
         let mut macros = Macros {
-            by_name: HashMap::new(),
+            by_name: HashMap::default(),
             defs: Vec::new(),
             values: Vec::new(),
         };
