@@ -14,6 +14,7 @@
 use super::paper::{KeyOrigin, Paper, Problem, Severity};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// Words that never make a key readable.
 const STOP_WORDS: &[&str] = &[
@@ -25,12 +26,15 @@ const STOP_WORDS: &[&str] = &[
 /// Fills in keys for papers that have none and warns about duplicate source
 /// keys across files (the first occurrence wins; later ones are renamed).
 pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mut Vec<Problem>) {
-    let mut taken: HashSet<String> = HashSet::new();
+    // Source keys are looked up where they are (no copies: a corpus is
+    // mostly source keys); generated ones are remembered on the side.
+    let mut source_keys: HashSet<&str, Xxh3DefaultBuilder> =
+        HashSet::with_capacity_and_hasher(papers.len(), Xxh3DefaultBuilder);
     let mut needs_key = Vec::new();
-    for (i, paper) in papers.iter_mut().enumerate() {
+    for (i, paper) in papers.iter().enumerate() {
         if paper.key.is_empty() {
             needs_key.push(i);
-        } else if taken.contains(&paper.key) {
+        } else if source_keys.contains(paper.key.as_str()) {
             problems.push(Problem {
                 file: source_paths.get(paper.origin.file).cloned().unwrap_or_default(),
                 line: paper.origin.line,
@@ -39,7 +43,7 @@ pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mu
             });
             needs_key.push(i);
         } else {
-            taken.insert(paper.key.clone());
+            source_keys.insert(&paper.key);
         }
     }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
@@ -48,6 +52,8 @@ pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mu
     }
     let mut bases: Vec<_> = groups.into_iter().collect();
     bases.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut generated: HashSet<String, Xxh3DefaultBuilder> = HashSet::default();
+    let mut new_keys = Vec::with_capacity(needs_key.len());
     for (base, mut members) in bases {
         members.sort_by_cached_key(|&i| identity(&papers[i]));
         let mut n = 1;
@@ -57,15 +63,19 @@ pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mu
             } else {
                 format!("{base}-{n}")
             };
-            while taken.contains(&key) {
+            while source_keys.contains(key.as_str()) || generated.contains(&key) {
                 n += 1;
                 key = format!("{base}-{n}");
             }
             n += 1;
-            taken.insert(key.clone());
-            papers[i].key = key;
-            papers[i].key_origin = KeyOrigin::Generated;
+            generated.insert(key.clone());
+            new_keys.push((i, key));
         }
+    }
+    drop(source_keys);
+    for (i, key) in new_keys {
+        papers[i].key = key;
+        papers[i].key_origin = KeyOrigin::Generated;
     }
 }
 

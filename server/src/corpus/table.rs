@@ -173,28 +173,26 @@ impl PaperTable {
         field(self, KEY, Some(&paper.key), 0);
         field(self, ENTRY_TYPE, Some(&paper.entry_type), 0);
         field(self, TITLE, Some(&paper.title), 0);
-        let mut people = String::new();
         for (i, person) in paper.authors.iter().enumerate() {
             if i > 0 {
-                people.push(PERSON_SEPARATOR);
+                self.text.push(PERSON_SEPARATOR);
             }
-            push_clean(&mut people, &person.given);
-            people.push(NAME_SEPARATOR);
-            push_clean(&mut people, &person.family);
+            push_clean(&mut self.text, &person.given);
+            self.text.push(NAME_SEPARATOR);
+            push_clean(&mut self.text, &person.family);
         }
-        field(self, AUTHORS, Some(&people), 0);
+        field(self, AUTHORS, Some(""), 0);
         field(self, VENUE, paper.venue.as_deref(), HAS_VENUE);
         field(self, DOI, paper.ids.doi.as_deref(), HAS_DOI);
         field(self, ARXIV, paper.ids.arxiv.as_deref(), HAS_ARXIV);
         field(self, URL, paper.ids.url.as_deref(), HAS_URL);
-        let mut categories = String::new();
         for (i, category) in paper.categories.iter().enumerate() {
             if i > 0 {
-                categories.push(PERSON_SEPARATOR);
+                self.text.push(PERSON_SEPARATOR);
             }
-            push_clean(&mut categories, category);
+            push_clean(&mut self.text, category);
         }
-        field(self, CATEGORIES, Some(&categories), 0);
+        field(self, CATEGORIES, Some(""), 0);
         if let Some(text) = &paper.abstract_text {
             abstracts.extend_from_slice(text.as_bytes());
             flags |= HAS_ABSTRACT;
@@ -374,6 +372,10 @@ impl<'t> IntoIterator for &'t PaperTable {
 
 /// Appends `value` with the separators' control characters made spaces.
 fn push_clean(out: &mut String, value: &str) {
+    if !value.contains([PERSON_SEPARATOR, NAME_SEPARATOR]) {
+        out.push_str(value);
+        return;
+    }
     out.extend(value.chars().map(|c| {
         if c == PERSON_SEPARATOR || c == NAME_SEPARATOR {
             ' '
