@@ -74,6 +74,10 @@ struct Figures {
     /// the rest being pages of mapped files (the persisted index, the
     /// binary): clean pages the kernel can take back at any time.
     rss_anon_mb: f64,
+    /// Building the full-text index alone, from papers already parsed
+    /// (`paper-ls index` with the corpus snapshot in the cache), for
+    /// corpora large enough to have a persisted index.
+    index_alone_ms: Option<f64>,
     reload: Option<ReloadFigures>,
 }
 
@@ -114,6 +118,24 @@ fn main() {
         )
         .expect("write results.json");
     }
+}
+
+/// Times `paper-ls index` on the corpus after removing its persisted index
+/// (the parsed-corpus snapshot stays): reading the snapshot back and
+/// building the index, nothing else running.
+fn index_alone(corpus: &Corpus, cache: &Path) -> Option<f64> {
+    let index_dir = cache.join("index");
+    let _ = std::fs::remove_dir_all(&index_dir);
+    let mut command = std::process::Command::new(support::binary());
+    command.arg("index").env("PAPER_LS_CACHE_DIR", cache);
+    for path in &corpus.paths {
+        command.arg("--corpus").arg(path);
+    }
+    let started = Instant::now();
+    let output = command.output().expect("run paper-ls index");
+    let took = ms(started.elapsed());
+    let persisted = std::fs::read_dir(&index_dir).is_ok_and(|mut d| d.next().is_some());
+    (output.status.success() && persisted).then_some(took)
 }
 
 /// `RssAnon` of /proc/PID/status in MB: resident memory not backed by a file.
@@ -288,6 +310,7 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
     let edits = (corpus.name == "cryptobib").then(|| many_edits(&mut client, &note_path, &note));
     client.shutdown_and_exit();
     drop(client);
+    let index_alone_ms = index_alone(corpus, cache.path());
     let reload = (corpus.paths.len() == 2 && corpus.paths[1].ends_with("crypto.bib"))
         .then(|| reload_while_typing(corpus, &keys));
     Figures {
@@ -306,6 +329,7 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
         rss_mb,
         peak_rss_mb,
         rss_anon_mb,
+        index_alone_ms,
         reload,
     }
 }
@@ -647,10 +671,13 @@ fn markdown(results: &[Figures], side_by_side: &[SideBySide], requests: usize) -
             percentile(s, 99.0)
         )
     };
-    out.push_str("| corpus | papers | open→first hover cold | warm | cold open→full-text ready (papers/s) | RSS / peak MB | of the RSS, own memory / mapped files MB |\n|---|---|---|---|---|---|---|\n");
+    out.push_str("| corpus | papers | open→first hover cold | warm | cold open→full-text ready (papers/s) | index alone (papers/s) | RSS / peak MB | of the RSS, own memory / mapped files MB |\n|---|---|---|---|---|---|---|---|\n");
     for f in results {
+        let index_alone = f.index_alone_ms.map_or("–".to_string(), |ms| {
+            format!("{ms:.0} ({:.0})", f.papers as f64 / (ms / 1000.0))
+        });
         out.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} ({:.0}) | {:.0} / {:.0} | {:.0} / {:.0} |\n",
+            "| {} | {} | {:.0} | {:.0} | {:.0} ({:.0}) | {index_alone} | {:.0} / {:.0} | {:.0} / {:.0} |\n",
             f.name,
             f.papers,
             f.cold_open_ms,
@@ -790,17 +817,32 @@ fn targets(results: &[Figures]) -> String {
             hover_p99 <= 5.0,
         );
     }
-    let slowest_indexing = results
+    // SPEC measures its targets on CryptoBib and on the million papers.
+    for f in results
         .iter()
-        .filter(|f| f.papers >= 50_000)
-        .map(|f| f.papers as f64 / (f.cold_indexed_ms / 1000.0))
-        .fold(f64::INFINITY, f64::min);
-    if slowest_indexing.is_finite() {
+        .filter(|f| f.name == "cryptobib" || f.name == "generated-1m")
+    {
+        if let Some(alone) = f.index_alone_ms {
+            let rate = f.papers as f64 / (alone / 1000.0);
+            row(
+                &format!(
+                    "indexing, {} (papers/s; snapshot read + index build)",
+                    f.name
+                ),
+                "≥ 15,000",
+                rate,
+                rate >= 15_000.0,
+            );
+        }
+        let end_to_end = f.papers as f64 / (f.cold_indexed_ms / 1000.0);
         row(
-            "papers/s from a cold open to full-text ready, slowest large corpus (parsing included)",
+            &format!(
+                "cold open to full-text ready, {} (papers/s; reading and parsing included)",
+                f.name
+            ),
             "≥ 15,000",
-            slowest_indexing,
-            slowest_indexing >= 15_000.0,
+            end_to_end,
+            end_to_end >= 15_000.0,
         );
     }
     let mut out = String::from("\nTargets (SPEC \"Responsiveness and scale\"):\n\n| target | SPEC | measured | |\n|---|---|---|---|\n");
@@ -823,7 +865,7 @@ fn json_of(results: &[Figures], side_by_side: &[SideBySide]) -> Value {
                    "completion_ms": pct(&f.completion), "hover_ms": pct(&f.hover), "definition_ms": pct(&f.definition),
                    "title_hover_ms": pct(&f.title_hover), "title_hover_answered": f.title_hover_answered,
                    "implementation_ms": pct(&f.implementation),
-                   "rss_mb": f.rss_mb, "peak_rss_mb": f.peak_rss_mb, "rss_anon_mb": f.rss_anon_mb, "machine": cpu_model(),
+                   "rss_mb": f.rss_mb, "peak_rss_mb": f.peak_rss_mb, "rss_anon_mb": f.rss_anon_mb, "index_alone_ms": f.index_alone_ms, "machine": cpu_model(),
                    "edits": f.edits.as_ref().map(|e| json!({"edits": e.edits, "rss_before_mb": e.rss_before_mb, "rss_halfway_mb": e.rss_halfway_mb, "rss_after_mb": e.rss_after_mb})),
                    "reload": f.reload.as_ref().map(|r| json!({"swap_ms": r.swap_ms, "completion_during_ms": pct(&r.completion_during),
                                                               "completion_during_max_ms": percentile(&r.completion_during, 100.0)}))})

@@ -274,11 +274,27 @@ fn index_is_persisted_reopened_and_rebuilt_when_corrupt() {
         }
     }
     std::fs::write(dir.join("meta.json"), b"{not json").unwrap();
+    // Half-built indexes: one left by a process that is gone (removed when
+    // an index is next built), one by a process still running (this test).
+    let dead_pid = (4_000_000..4_100_000)
+        .find(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+        .unwrap();
+    let abandoned = index_root.join(format!("v1-0123.building-{dead_pid}"));
+    let in_progress = index_root.join(format!("v1-0123.building-{}", std::process::id()));
+    for half_built in [&abandoned, &in_progress] {
+        std::fs::create_dir_all(half_built).unwrap();
+        std::fs::write(half_built.join("meta.json"), b"{}").unwrap();
+    }
     let third = paper_ls(cache.path(), &["index", "--corpus", corpus_arg]);
     assert!(
         String::from_utf8_lossy(&third.stderr).contains("Built"),
         "corrupt index is rebuilt: {}",
         String::from_utf8_lossy(&third.stderr)
+    );
+    assert!(!abandoned.exists(), "an abandoned build is removed");
+    assert!(
+        in_progress.exists(),
+        "a build still in progress is left alone"
     );
     let hits = json(&paper_ls(
         cache.path(),

@@ -162,6 +162,7 @@ impl PaperIndex {
         }
         let tmp = dir.with_extension(format!("building-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
+        remove_abandoned_builds(dir.parent().unwrap_or(cache_dir));
         std::fs::create_dir_all(&tmp)?;
         let (schema, fields) = build_schema();
         let index = Index::create(MmapDirectory::open(&tmp)?, schema, Default::default())?;
@@ -248,6 +249,35 @@ impl PaperIndex {
 }
 
 const META_FILE: &str = "paper-ls-index.json";
+
+/// Removes half-built indexes left by servers that were killed while
+/// building (at a million papers each is a gigabyte): `*.building-<pid>`
+/// folders whose process is gone. Only where `/proc` tells which are.
+fn remove_abandoned_builds(index_root: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(index_root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.rsplit_once(".building-"))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::info!(
+                "removing an abandoned index build {}",
+                entry.path().display()
+            );
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
 
 fn meta_text(corpus: &Corpus) -> String {
     serde_json::json!({
