@@ -115,6 +115,14 @@ fn main() {
     // Only a full run replaces the committed results.
     if !smoke && only.is_none() && flag(&args, "--requests").is_none() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench");
+        // What bounds each missed target is written by hand (bench/MISSES.md)
+        // and kept with the figures it explains.
+        let misses = std::fs::read_to_string(dir.join("MISSES.md")).unwrap_or_default();
+        let report = if misses.is_empty() {
+            report
+        } else {
+            format!("{report}\n{misses}")
+        };
         std::fs::write(dir.join("RESULTS.md"), &report).expect("write RESULTS.md");
         std::fs::write(
             dir.join("results.json"),

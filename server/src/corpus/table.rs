@@ -93,10 +93,8 @@ impl Abstracts {
                 .get(usize::try_from(range.start).ok()?..usize::try_from(range.end).ok()?)
                 .map(Cow::Borrowed),
             Abstracts::OnDisk { file, offset, .. } => {
-                use std::os::unix::fs::FileExt;
                 let mut out = vec![0; usize::try_from(range.end - range.start).ok()?];
-                file.read_exact_at(&mut out, offset.checked_add(range.start)?)
-                    .ok()?;
+                read_at(file, &mut out, offset.checked_add(range.start)?)?;
                 Some(Cow::Owned(out))
             }
         }
@@ -116,6 +114,30 @@ impl Abstracts {
         }
         Ok(())
     }
+}
+
+/// Fills `out` from `file` at `position`, without moving a shared cursor
+/// (several requests may read abstracts at once).
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, out: &mut [u8], position: u64) -> Option<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(out, position).ok()
+}
+
+#[cfg(windows)]
+fn read_at(file: &std::fs::File, out: &mut [u8], position: u64) -> Option<()> {
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < out.len() {
+        match file
+            .seek_read(&mut out[done..], position + done as u64)
+            .ok()?
+        {
+            0 => return None,
+            n => done += n,
+        }
+    }
+    Some(())
 }
 
 impl Default for Abstracts {
