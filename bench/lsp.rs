@@ -150,17 +150,6 @@ fn index_alone(corpus: &Corpus, cache: &Path) -> Option<f64> {
     (output.status.success() && persisted).then_some(took)
 }
 
-/// `RssAnon` of /proc/PID/status in MB: resident memory not backed by a file.
-fn anonymous_memory_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("RssAnon:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -337,7 +326,7 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
     let (title_hover, title_hover_answered) =
         title_hovers(&mut client, &note_path, lines + 1, titles.len(), requests);
     let (rss_mb, peak_rss_mb) = memory_mb(client.pid());
-    let rss_anon_mb = anonymous_memory_mb(client.pid());
+    let rss_anon_mb = support::status_mb(client.pid(), "RssAnon:");
     let edits = (corpus.name == "cryptobib").then(|| many_edits(&mut client, &note_path, &note));
     client.shutdown_and_exit();
     drop(client);

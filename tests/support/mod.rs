@@ -282,15 +282,16 @@ pub fn read_message(reader: &mut impl BufRead) -> Option<Value> {
 /// Resident and peak resident memory of a process in MB, from
 /// `/proc/<pid>/status` (`VmRSS`, `VmHWM`); NaN where that is not available.
 pub fn memory_mb(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    (status_mb(pid, "VmRSS:"), status_mb(pid, "VmHWM:"))
+}
+
+/// One memory field of /proc/PID/status (`VmRSS:`, `RssAnon:`, …) in MB.
+pub fn status_mb(pid: u32, field: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }

@@ -163,18 +163,16 @@ impl std::fmt::Debug for PaperTable {
 }
 
 impl PaperTable {
-    /// Packs loaded papers. Freeing them (millions of small strings) is
-    /// left to a background thread rather than to the load's caller.
-    pub fn from_papers(papers: Vec<Paper>) -> PaperTable {
+    /// Packs loaded papers.
+    pub fn from_papers(papers: &[Paper]) -> PaperTable {
         let mut table = PaperTable {
             rows: Vec::with_capacity(papers.len()),
             ..PaperTable::default()
         };
         let mut abstracts = Vec::new();
-        for paper in &papers {
+        for paper in papers {
             table.push(paper, &mut abstracts);
         }
-        super::release_in_background(papers);
         table.text.shrink_to_fit();
         abstracts.shrink_to_fit();
         table.abstracts = Abstracts::InMemory(abstracts);
@@ -535,14 +533,6 @@ impl<'t> Authors<'t> {
     }
 }
 
-impl<'t> IntoIterator for Authors<'t> {
-    type Item = PersonRef<'t>;
-    type IntoIter = Box<dyn Iterator<Item = PersonRef<'t>> + 't>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// A paper's subject categories, in order.
 #[derive(Clone, Copy, Debug)]
 pub struct Categories<'t>(&'t str);
@@ -561,10 +551,6 @@ impl<'t> Categories<'t> {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.iter().count()
     }
 }
 
@@ -610,7 +596,7 @@ mod tests {
             }),
         };
         let bare = paper("");
-        let table = PaperTable::from_papers(vec![full.clone(), bare.clone(), paper("Ω")]);
+        let table = PaperTable::from_papers(&[full.clone(), bare.clone(), paper("Ω")]);
         assert_eq!(table.len(), 3);
         let mut expected = full;
         expected.authors[1].family = "The  Consortium".into();
@@ -636,7 +622,7 @@ mod tests {
 
     #[test]
     fn rows_that_leave_the_text_are_not_sound() {
-        let mut table = PaperTable::from_papers(vec![paper("Ωmega")]);
+        let mut table = PaperTable::from_papers(&[paper("Ωmega")]);
         assert!(table.is_sound(1));
         table.rows[0].ends[KEY] = 1; // inside the two bytes of `Ω`
         assert!(!table.is_sound(1));

@@ -247,23 +247,6 @@ pub(super) fn parse(selection: &CorpusSelection) -> LoadedCorpus {
     }
 }
 
-/// Hands memory freed after a load back to the system. Parsing a large
-/// corpus allocates several times its final size in short-lived buffers;
-/// glibc keeps freed memory in its arenas, which would stay resident.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
-        // SAFETY: malloc_trim only returns free heap pages to the kernel; it
-        // touches no live allocation and is safe to call from any thread.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
 /// Builds the index (reporting progress for large corpora) and title matcher (blocking).
 fn build_search(corpus: &Corpus, label: &str, hooks: &LoadHooks) -> (PaperIndex, TitleMatcher) {
     let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
@@ -299,7 +282,7 @@ fn build_search(corpus: &Corpus, label: &str, hooks: &LoadHooks) -> (PaperIndex,
         index.num_docs(),
         index.origin
     );
-    release_freed_memory();
+    crate::corpus::release_freed_memory();
     (index, titles)
 }
 
