@@ -225,7 +225,7 @@ fn prose_titles(corpus: &Corpus, n: usize) -> Vec<String> {
 
 fn load(corpus: &Corpus) -> paper_ls::corpus::Corpus {
     if corpus.paths.is_empty() {
-        paper_ls::corpus::bundled::load_bundled()
+        paper_ls::corpus::bundled::load_bundled(paper_ls::corpus::Cache::from_environment().dir())
     } else {
         paper_ls::corpus::Corpus::load(&corpus.paths)
     }

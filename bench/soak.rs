@@ -174,7 +174,8 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 
 /// (title, abstract) pairs: the bundled papers, recombined into `PAPERS`.
 fn papers_from_the_bundled_corpus() -> Vec<(String, String)> {
-    let bundled = paper_ls::corpus::bundled::load_bundled();
+    let bundled =
+        paper_ls::corpus::bundled::load_bundled(paper_ls::corpus::Cache::from_environment().dir());
     let n = bundled.papers.len();
     (0..PAPERS)
         .map(|i| {

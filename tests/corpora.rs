@@ -55,8 +55,7 @@ fn distinctive_words(corpus: &Corpus) -> Vec<Vec<String>> {
 #[test]
 fn every_bundled_paper_is_found_by_its_most_distinctive_title_words() {
     let cache = tempfile::tempdir().unwrap();
-    std::env::set_var("PAPER_LS_CACHE_DIR", cache.path());
-    let corpus = bundled::load_bundled();
+    let corpus = bundled::load_bundled(cache.path());
     assert_eq!(corpus.papers.len(), 114);
     let index = PaperIndex::in_memory(&corpus, &mut |_, _| {}).unwrap();
     let mut misses = Vec::new();

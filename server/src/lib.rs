@@ -11,8 +11,11 @@
 pub mod cli;
 pub mod corpus;
 pub mod features;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod index;
 pub mod lsp;
 pub mod notes;
+pub mod text;
+pub mod workspace;

@@ -4,16 +4,20 @@
 
 use clap::Parser;
 use paper_ls::cli::{self, Cli, Command};
+use paper_ls::corpus::Cache;
+use std::sync::Arc;
 
 fn main() {
     let cli = Cli::parse();
     let serving = matches!(cli.command, None | Some(Command::Serve));
     init_logging(if serving { "info" } else { "warn" });
+    // The one place the cache directory is read from the environment.
+    let cache = Arc::new(Cache::from_environment());
     let code = match cli.command {
-        None | Some(Command::Serve) => paper_ls::lsp::serve(),
+        None | Some(Command::Serve) => paper_ls::lsp::serve(cache),
         Some(command) => {
-            let code = cli::run(command);
-            paper_ls::corpus::snapshot::finish_writes();
+            let code = cli::run(command, &cache);
+            cache.finish_writes();
             code
         }
     };

@@ -2,29 +2,21 @@
 
 use super::output::{card_text, paper_json, problem_json, search_line};
 use super::CorpusArgs;
-use crate::corpus::{bundled, export, selection, Corpus, Severity};
+use crate::corpus::{export, Cache, Corpus, Severity};
 use crate::index::{PaperIndex, PaperSearch, SearchRequest};
+use crate::workspace::corpora::read_selection;
+use crate::workspace::selection::CorpusPolicy;
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 /// The corpus the user asked for: `--corpus` paths, else the nearest
-/// `paper-ls.toml`, else the bundled corpus.
-pub(super) fn load_corpus(args: &CorpusArgs) -> anyhow::Result<Corpus> {
-    if !args.paths.is_empty() {
-        return Ok(Corpus::load_cached(&args.paths, &bundled::cache_dir()));
-    }
+/// `paper-ls.toml`, else the bundled corpus (the workspace's policy).
+pub(super) fn load_corpus(args: &CorpusArgs, cache: &Cache) -> anyhow::Result<Corpus> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    if let Some(file) = selection::find_config_file(&cwd) {
-        let config = selection::read_config_file(&file).map_err(anyhow::Error::msg)?;
-        if !config.corpus.is_empty() {
-            let root = file.parent().unwrap_or(&cwd);
-            let paths = selection::resolve_entries(root, &config.corpus);
-            return Ok(Corpus::load_cached(&paths, &bundled::cache_dir()));
-        }
-    }
-    Ok(bundled::load_bundled())
+    let policy = CorpusPolicy::for_command_line(&args.paths, &cwd).map_err(anyhow::Error::msg)?;
+    Ok(read_selection(&policy.workspace_selection(), cache).0)
 }
 
 fn warn_about_errors(corpus: &Corpus) {
@@ -40,18 +32,24 @@ fn warn_about_errors(corpus: &Corpus) {
     }
 }
 
-pub(super) fn open_index(corpus: &Corpus) -> PaperIndex {
-    let (index, warning) = PaperIndex::for_corpus(corpus, &bundled::cache_dir(), &mut |_, _| {});
+pub(super) fn open_index(corpus: &Corpus, cache: &Cache) -> PaperIndex {
+    let (index, warning) = PaperIndex::for_corpus(corpus, cache.dir(), &mut |_, _| {});
     if let Some(w) = warning {
         eprintln!("paper-ls: {w}");
     }
     index
 }
 
-pub fn search(args: &CorpusArgs, query: &str, limit: usize, json: bool) -> anyhow::Result<i32> {
-    let corpus = load_corpus(args)?;
+pub fn search(
+    args: &CorpusArgs,
+    cache: &Cache,
+    query: &str,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args, cache)?;
     warn_about_errors(&corpus);
-    let index = open_index(&corpus);
+    let index = open_index(&corpus, cache);
     let hits = index.search(&SearchRequest {
         text: query,
         limit,
@@ -84,24 +82,30 @@ fn print_papers(corpus: &Corpus, hits: &[crate::index::Hit], json: bool) -> anyh
     Ok(())
 }
 
-pub fn related(args: &CorpusArgs, key: &str, limit: usize, json: bool) -> anyhow::Result<i32> {
-    let corpus = load_corpus(args)?;
+pub fn related(
+    args: &CorpusArgs,
+    cache: &Cache,
+    key: &str,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args, cache)?;
     let Some(ordinal) = corpus.index_of(key) else {
         bail!(
             "no paper has the key `{key}` among {} papers",
             corpus.papers.len()
         );
     };
-    let index = open_index(&corpus);
+    let index = open_index(&corpus, cache);
     let hits = index.related(&corpus, ordinal, limit);
     print_papers(&corpus, &hits, json)?;
     Ok(0)
 }
 
-pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
-    let corpus = load_corpus(args)?;
+pub fn show(args: &CorpusArgs, cache: &Cache, key: &str, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args, cache)?;
     let Some(paper) = corpus.get(key) else {
-        let index = open_index(&corpus);
+        let index = open_index(&corpus, cache);
         let near: Vec<String> = index
             .search(&SearchRequest {
                 text: key,
@@ -134,8 +138,8 @@ pub fn show(args: &CorpusArgs, key: &str, json: bool) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn stats(args: &CorpusArgs, json: bool) -> anyhow::Result<i32> {
-    let corpus = load_corpus(args)?;
+pub fn stats(args: &CorpusArgs, cache: &Cache, json: bool) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args, cache)?;
     let mut out = std::io::stdout().lock();
     if json {
         let sources: Vec<_> = corpus
@@ -203,9 +207,9 @@ pub fn import(file: &Path, output: Option<&Path>) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
+pub fn index(args: &CorpusArgs, cache: &Cache) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let corpus = load_corpus(args)?;
+    let corpus = load_corpus(args, cache)?;
     warn_about_errors(&corpus);
     let loaded = started.elapsed();
     let bar = indicatif::ProgressBar::new(corpus.papers.len() as u64);
@@ -216,7 +220,7 @@ pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let indexing = Instant::now();
-    let index = PaperIndex::persisted(&corpus, &bundled::cache_dir(), &mut |done, _| {
+    let index = PaperIndex::persisted(&corpus, cache.dir(), &mut |done, _| {
         bar.set_position(done as u64)
     })
     .context("cannot build the persisted index")?;
@@ -233,7 +237,11 @@ pub fn index(args: &CorpusArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn check(corpus: &[String], paths: &[std::path::PathBuf]) -> anyhow::Result<i32> {
+pub fn check(
+    corpus: &[String],
+    paths: &[std::path::PathBuf],
+    cache: &Cache,
+) -> anyhow::Result<i32> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     // Corpus paths given here are relative to where the command runs.
     let configured: Vec<String> = corpus
@@ -246,7 +254,7 @@ pub fn check(corpus: &[String], paths: &[std::path::PathBuf]) -> anyhow::Result<
             }
         })
         .collect();
-    let report = crate::features::check::check_paths(paths, &configured, None);
+    let report = crate::features::check::check_paths(paths, &configured, None, cache);
     for w in &report.warnings {
         eprintln!("paper-ls: {w}");
     }

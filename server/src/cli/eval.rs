@@ -12,15 +12,20 @@ use std::time::Instant;
 
 const TOP: usize = 5;
 
-pub fn eval_related(args: &CorpusArgs, sample: usize, out: Option<&Path>) -> anyhow::Result<i32> {
-    let corpus = load_corpus(args)?;
+pub fn eval_related(
+    args: &CorpusArgs,
+    cache: &crate::corpus::Cache,
+    sample: usize,
+    out: Option<&Path>,
+) -> anyhow::Result<i32> {
+    let corpus = load_corpus(args, cache)?;
     let candidates: Vec<usize> = (0..corpus.papers.len())
         .filter(|&i| !corpus.paper(i).categories.is_empty())
         .collect();
     if candidates.len() < 2 {
         bail!("the corpus has no papers with categories (an arXiv JSON Lines dump has them)");
     }
-    let index = open_index(&corpus);
+    let index = open_index(&corpus, cache);
     let picked = deterministic_sample(&candidates, sample);
     let mut shares = Vec::with_capacity(picked.len());
     let mut latencies_ms = Vec::with_capacity(picked.len());

@@ -132,8 +132,8 @@ pub struct CorpusArgs {
     pub paths: Vec<PathBuf>,
 }
 
-/// Runs a shell command; the exit code is the process's.
-pub fn run(command: Command) -> i32 {
+/// Runs a shell command with its cache; the exit code is the process's.
+pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
     let result = match command {
         Command::Serve => unreachable!("serve is dispatched by main"),
         Command::Search {
@@ -141,23 +141,23 @@ pub fn run(command: Command) -> i32 {
             json,
             limit,
             query,
-        } => commands::search(&corpus, &query.join(" "), limit, json),
-        Command::Show { corpus, json, key } => commands::show(&corpus, &key, json),
-        Command::Stats { corpus, json } => commands::stats(&corpus, json),
+        } => commands::search(&corpus, cache, &query.join(" "), limit, json),
+        Command::Show { corpus, json, key } => commands::show(&corpus, cache, &key, json),
+        Command::Stats { corpus, json } => commands::stats(&corpus, cache, json),
         Command::Related {
             corpus,
             json,
             limit,
             key,
-        } => commands::related(&corpus, &key, limit, json),
+        } => commands::related(&corpus, cache, &key, limit, json),
         Command::EvalRelated {
             corpus,
             sample,
             out,
-        } => eval::eval_related(&corpus, sample, out.as_deref()),
+        } => eval::eval_related(&corpus, cache, sample, out.as_deref()),
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
-        Command::Index { corpus } => commands::index(&corpus),
-        Command::Check { corpus, paths } => commands::check(&corpus, &paths),
+        Command::Index { corpus } => commands::index(&corpus, cache),
+        Command::Check { corpus, paths } => commands::check(&corpus, &paths, cache),
         Command::Generate {
             from,
             papers,

@@ -2,23 +2,8 @@
 //! `show`, and the JSON shape of `--json`.
 
 use crate::corpus::{Corpus, PaperRef, Problem};
+pub use crate::features::card::paper_json;
 use serde_json::{json, Value};
-
-pub fn paper_json(corpus: &Corpus, p: &PaperRef<'_>) -> Value {
-    let source = corpus.source_of(p);
-    json!({
-        "key": p.key,
-        "key_origin": p.key_origin,
-        "type": p.entry_type,
-        "title": p.title,
-        "authors": p.authors.iter().map(|a| a.display()).collect::<Vec<_>>(),
-        "year": p.year,
-        "venue": p.venue,
-        "abstract": p.abstract_text(),
-        "ids": {"doi": p.ids.doi, "arxiv": p.ids.arxiv, "url": p.ids.url},
-        "source": {"path": source.path, "line": p.origin.line},
-    })
-}
 
 pub fn problem_json(p: &Problem) -> Value {
     json!({"file": p.file, "line": p.line, "severity": p.severity, "message": p.message})

@@ -8,17 +8,6 @@ use std::path::{Path, PathBuf};
 
 pub const BUNDLED_BIBTEX: &str = include_str!("../../../corpus/papers.bib");
 
-/// Where paper-ls keeps what it can rebuild: `$PAPER_LS_CACHE_DIR`, else the
-/// platform cache directory (`~/.cache/paper-ls`), else the temp directory.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PAPER_LS_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
-    dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("paper-ls")
-}
-
 /// Whether files can be written in the cache directory (made if missing).
 pub fn check_cache_dir_writable(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -28,9 +17,9 @@ pub fn check_cache_dir_writable(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The bundled `.bib` on disk, written there (atomically) if it is not yet.
-pub fn bundled_bib_path() -> std::io::Result<PathBuf> {
+pub fn bundled_bib_path(cache_dir: &Path) -> std::io::Result<PathBuf> {
     let hash = xxhash_rust::xxh3::xxh3_64(BUNDLED_BIBTEX.as_bytes());
-    let dir = cache_dir().join("bundled");
+    let dir = cache_dir.join("bundled");
     let path = dir.join(format!("papers-{hash:016x}.bib"));
     if std::fs::read(&path).is_ok_and(|b| b == BUNDLED_BIBTEX.as_bytes()) {
         return Ok(path);
@@ -49,13 +38,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// The bundled corpus, loaded from its file in the cache directory; when that
 /// cannot be written it is read from memory and says so.
-pub fn load_bundled() -> Corpus {
-    match bundled_bib_path() {
+pub fn load_bundled(cache_dir: &Path) -> Corpus {
+    match bundled_bib_path(cache_dir) {
         Ok(path) => Corpus::load(&[path]),
         Err(e) => {
             let path = PathBuf::from("<bundled>/papers.bib");
             let problem = Problem {
-                file: cache_dir(),
+                file: cache_dir.to_path_buf(),
                 line: 0,
                 severity: Severity::Warning,
                 message: format!("cannot write the bundled corpus to the cache directory ({e}); go-to-paper will show cards instead"),

@@ -8,6 +8,7 @@
 
 pub mod bibtex;
 pub mod bundled;
+mod cache;
 pub mod csl_json;
 pub mod digest;
 pub mod export;
@@ -16,11 +17,12 @@ pub mod keys;
 pub mod latex_text;
 pub mod names;
 pub mod paper;
+pub mod parsed_cache;
 pub mod selection;
-pub mod snapshot;
 pub mod source;
 pub mod table;
 
+pub use cache::Cache;
 pub use paper::{
     Identifiers, KeyColumns, KeyOrigin, LineStarts, Origin, Paper, Person, Problem, Severity,
 };
@@ -77,9 +79,10 @@ impl Corpus {
     }
 
     /// Like [`Corpus::load`], but a corpus parsed before with the same
-    /// content is read back from its snapshot in `cache_dir` (see
-    /// `snapshot`), and a large corpus parsed now leaves one there.
-    pub fn load_cached(paths: &[PathBuf], cache_dir: &Path) -> Corpus {
+    /// content is read back from the cache (see `parsed_cache`), and a
+    /// large corpus parsed now leaves one there.
+    pub fn load_cached(paths: &[PathBuf], cache: &Cache) -> Corpus {
+        let cache_dir = cache.dir();
         let files = expand_paths(paths);
         // Snapshots name files by their UTF-8 paths; an unreadable file is
         // reported afresh each time rather than remembered.
@@ -95,7 +98,7 @@ impl Corpus {
                     .zip(hashes.iter().copied()),
             )
         });
-        if let Some(corpus) = fingerprint.and_then(|f| snapshot::read(cache_dir, f)) {
+        if let Some(corpus) = fingerprint.and_then(|f| parsed_cache::read(cache_dir, f)) {
             tracing::info!(
                 "read {} papers from the corpus snapshot (sources unchanged)",
                 corpus.papers.len()
@@ -107,17 +110,17 @@ impl Corpus {
         // source changed or failed in between).
         if fingerprint == Some(corpus.content_fingerprint())
             && corpus.sources.len() == files.len()
-            && corpus.papers.len() >= snapshot::SNAPSHOT_MIN_PAPERS
+            && corpus.papers.len() >= parsed_cache::SNAPSHOT_MIN_PAPERS
         {
-            if corpus.papers.abstracts.len() < snapshot::READ_BACK_ABSTRACT_BYTES {
+            if corpus.papers.abstracts.len() < parsed_cache::READ_BACK_ABSTRACT_BYTES {
                 // Nothing to gain from reading it back: write it beside.
-                snapshot::write_in_background(cache_dir, &corpus);
+                parsed_cache::write_in_background(cache, &corpus);
                 return corpus;
             }
-            snapshot::write(cache_dir, &corpus);
+            parsed_cache::write(cache_dir, &corpus);
             // Read back, the corpus leaves its abstracts on disk instead of
             // holding them all (two thirds of its bytes) for as long as it runs.
-            if let Some(compact) = fingerprint.and_then(|f| snapshot::read(cache_dir, f)) {
+            if let Some(compact) = fingerprint.and_then(|f| parsed_cache::read(cache_dir, f)) {
                 release_in_background(corpus);
                 return compact;
             }

@@ -2,6 +2,7 @@
 //! documentation, and paper-card files are made of.
 
 use crate::corpus::{Corpus, PaperRef};
+use serde_json::{json, Value};
 
 /// Hover/completion card: title, authors, year, venue, abstract, links, key and source.
 pub fn paper_card(corpus: &Corpus, paper: &PaperRef<'_>) -> String {
@@ -90,4 +91,22 @@ pub fn md_escape(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A paper as JSON, for `--json` output and the editor commands: its
+/// fields, identifiers and where its entry is.
+pub fn paper_json(corpus: &Corpus, p: &PaperRef<'_>) -> Value {
+    let source = corpus.source_of(p);
+    json!({
+        "key": p.key,
+        "key_origin": p.key_origin,
+        "type": p.entry_type,
+        "title": p.title,
+        "authors": p.authors.iter().map(|a| a.display()).collect::<Vec<_>>(),
+        "year": p.year,
+        "venue": p.venue,
+        "abstract": p.abstract_text(),
+        "ids": {"doi": p.ids.doi, "arxiv": p.ids.arxiv, "url": p.ids.url},
+        "source": {"path": source.path, "line": p.origin.line},
+    })
 }

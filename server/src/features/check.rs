@@ -1,26 +1,25 @@
 //! `paper-ls check PATH…`: every citation in the notes under the given files
 //! and folders that names no paper, as `file:line:col: message` lines for a
 //! thesis repository's CI. Folders are walked by the workspace rules
-//! (`workspace_notes`: hidden and ignored files skipped, notes over 5 MB
+//! (`workspace::note_files`: hidden and ignored files skipped, notes over 5 MB
 //! left out); a file named on the command line is checked whatever it is
 //! called or wherever it sits, as long as it is a note.
 //!
 //! Each note is checked against the corpus it would see in the editor
-//! (`features::discovery::corpus_selection`: the configured corpus plus the
+//! (`workspace::selection::CorpusPolicy`: the configured corpus plus the
 //! bibliographies the note names), each distinct corpus loaded once; the
 //! bundled corpus when a note sees none. A Markdown note whose front matter
 //! holds its own `references:` list is counted as checked but never
 //! reported: the keys defined there are not in any corpus.
 
 use super::diagnostics::unknown_keys;
-use super::workspace_notes::{note_paths_under, NoteFile};
 use super::PaperContext;
-use crate::corpus::bundled::{cache_dir, load_bundled};
-use crate::corpus::selection::{read_config_file, CONFIG_FILE};
-use crate::corpus::{Corpus, LineStarts, Severity};
-use crate::features::discovery::corpus_selection;
+use crate::corpus::{Cache, Corpus, LineStarts, Severity};
 use crate::index::{PaperIndex, PaperSearch};
 use crate::notes::{bibliographies_named, Language};
+use crate::workspace::corpora::read_selection;
+use crate::workspace::note_files::{note_paths_under, NoteFile};
+use crate::workspace::selection::{workspace_root, CorpusPolicy};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -66,13 +65,18 @@ pub struct CheckReport {
 /// for entries given relative to the working directory); when empty, the
 /// root's `paper-ls.toml` supplies them. `root` defaults to
 /// [`workspace_root`] of the first path.
-pub fn check_paths(paths: &[PathBuf], configured: &[String], root: Option<&Path>) -> CheckReport {
+pub fn check_paths(
+    paths: &[PathBuf],
+    configured: &[String],
+    root: Option<&Path>,
+    cache: &Cache,
+) -> CheckReport {
     let root = root.map_or_else(
         || workspace_root(paths.first().map(PathBuf::as_path)),
         Path::to_path_buf,
     );
     let mut report = CheckReport::default();
-    let configured = configured_corpus(&root, configured, &mut report.warnings);
+    let policy = CorpusPolicy::for_root(&root, configured, &mut report.warnings);
     let mut corpora: HashMap<Vec<PathBuf>, CheckCorpus> = HashMap::new();
     for path in notes_to_check(paths, &root, &mut report.warnings) {
         let Some(note) = NoteFile::read(&path) else {
@@ -88,18 +92,12 @@ pub fn check_paths(paths: &[PathBuf], configured: &[String], root: Option<&Path>
             continue;
         }
         let document = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-        let selection = corpus_selection(
-            Some(&root),
-            &configured,
-            Some(&document),
-            &note.text,
-            note.language,
-        );
+        let selection = policy.document_selection(Some(&document), &note.text, note.language);
         let warnings = &mut report.warnings;
         let corpus = corpora
             .entry(selection)
-            .or_insert_with_key(|files| CheckCorpus::load(files, warnings));
-        report.problems.extend(corpus.problems_in(&note));
+            .or_insert_with_key(|files| CheckCorpus::load(files, cache, warnings));
+        report.problems.extend(corpus.problems_in(&note, cache));
     }
     report
         .problems
@@ -107,40 +105,6 @@ pub fn check_paths(paths: &[PathBuf], configured: &[String], root: Option<&Path>
     let mut seen = HashSet::new();
     report.warnings.retain(|w| seen.insert(w.clone()));
     report
-}
-
-/// The nearest folder at or above `first` (a file's folder, if a file)
-/// holding `paper-ls.toml` or `.git`; that folder itself when none does; the
-/// working directory when there is no path.
-pub fn workspace_root(first: Option<&Path>) -> PathBuf {
-    let start = first.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let start = std::path::absolute(&start).unwrap_or(start);
-    let dir = match start.parent() {
-        Some(parent) if !start.is_dir() => parent.to_path_buf(),
-        _ => start,
-    };
-    dir.ancestors()
-        .find(|d| d.join(CONFIG_FILE).is_file() || d.join(".git").exists())
-        .map_or_else(|| dir.clone(), Path::to_path_buf)
-}
-
-/// `configured`, or else the `corpus` entries of the root's `paper-ls.toml`.
-fn configured_corpus(
-    root: &Path,
-    configured: &[String],
-    warnings: &mut Vec<String>,
-) -> Vec<String> {
-    let config = root.join(CONFIG_FILE);
-    if !configured.is_empty() || !config.is_file() {
-        return configured.to_vec();
-    }
-    read_config_file(&config).map_or_else(
-        |e| {
-            warnings.push(format!("{e}; using no configured corpus"));
-            Vec::new()
-        },
-        |c| c.corpus,
-    )
 }
 
 /// Every note to check, each once, in the order the paths were given.
@@ -180,12 +144,8 @@ struct CheckCorpus {
 impl CheckCorpus {
     /// Loads the files (the bundled corpus for none); files that could not
     /// be read become warnings.
-    fn load(files: &[PathBuf], warnings: &mut Vec<String>) -> CheckCorpus {
-        let corpus = if files.is_empty() {
-            load_bundled()
-        } else {
-            Corpus::load(files)
-        };
+    fn load(files: &[PathBuf], cache: &Cache, warnings: &mut Vec<String>) -> CheckCorpus {
+        let (corpus, _) = read_selection(&files.to_vec(), cache);
         for problem in corpus
             .problems
             .iter()
@@ -203,7 +163,7 @@ impl CheckCorpus {
         }
     }
 
-    fn problems_in(&mut self, note: &NoteFile) -> Vec<CheckProblem> {
+    fn problems_in(&mut self, note: &NoteFile, cache: &Cache) -> Vec<CheckProblem> {
         if note
             .citations
             .iter()
@@ -214,7 +174,7 @@ impl CheckCorpus {
         let corpus = &self.corpus;
         let index = self
             .index
-            .get_or_insert_with(|| PaperIndex::for_corpus(corpus, &cache_dir(), &mut |_, _| {}).0);
+            .get_or_insert_with(|| PaperIndex::for_corpus(corpus, cache.dir(), &mut |_, _| {}).0);
         let ctx = PaperContext {
             corpus,
             search: Some(&*index as &dyn PaperSearch),
@@ -241,10 +201,14 @@ impl CheckCorpus {
 mod tests {
     use super::*;
 
+    fn test_cache() -> Cache {
+        Cache::at(std::env::temp_dir().join("paper-ls-unit-tests"))
+    }
+
     const BIB: &str = "@article{known2020, title = {A Known Paper}, year = 2020}\n\
                        @article{another2021, title = {Another Paper}, year = 2021}\n";
 
-    use crate::features::workspace_notes::test_workspace as workspace;
+    use crate::workspace::note_files::test_workspace as workspace;
 
     /// (path relative to `root`, line, column, key) of each problem.
     fn found(report: &CheckReport, root: &Path) -> Vec<(String, u32, u32, String)> {
@@ -291,7 +255,7 @@ mod tests {
             ("build/out.md", "[@ignored-unknown]"),
             (".hidden/h.md", "[@hidden-unknown]"),
         ]);
-        let report = check_paths(&[dir.path().to_path_buf()], &[], None);
+        let report = check_paths(&[dir.path().to_path_buf()], &[], None, &test_cache());
         assert_eq!(
             found(&report, dir.path()),
             [
@@ -329,7 +293,7 @@ mod tests {
         ]);
         let chapter = dir.path().join("thesis/chapters/one.tex");
         assert_eq!(workspace_root(Some(&chapter)), dir.path());
-        let report = check_paths(std::slice::from_ref(&chapter), &[], None);
+        let report = check_paths(std::slice::from_ref(&chapter), &[], None, &test_cache());
         assert_eq!(
             found(&report, dir.path()),
             [problem("thesis/chapters/one.tex", 1, 26, "nowhere")]
@@ -340,7 +304,7 @@ mod tests {
             .join("other.bib")
             .to_string_lossy()
             .into_owned()];
-        let report = check_paths(&[chapter], &configured, None);
+        let report = check_paths(&[chapter], &configured, None, &test_cache());
         assert_eq!(
             found(&report, dir.path()),
             [problem("thesis/chapters/one.tex", 1, 8, "known2020")]
@@ -358,7 +322,7 @@ mod tests {
         ]);
         let notes = dir.path().join("notes");
         assert_eq!(workspace_root(Some(&notes)), dir.path());
-        let report = check_paths(&[notes], &[], None);
+        let report = check_paths(&[notes], &[], None, &test_cache());
         assert_eq!(
             found(&report, dir.path()),
             [problem("notes/a.md", 1, 36, "grokfast-accelerated-grokin")]
@@ -381,7 +345,7 @@ mod tests {
             dir.path().join("a.md"),
             dir.path().join("a.md"),
         ];
-        let report = check_paths(&paths, &[], None);
+        let report = check_paths(&paths, &[], None, &test_cache());
         assert_eq!(report.notes_checked, 1);
         let warnings = report.warnings.join("\n");
         assert!(
@@ -394,7 +358,12 @@ mod tests {
         );
         assert!(warnings.contains("paper-ls.toml"), "{warnings}");
         let missing = ["gone.bib".to_string()];
-        let report = check_paths(&[dir.path().join("a.md")], &missing, Some(dir.path()));
+        let report = check_paths(
+            &[dir.path().join("a.md")],
+            &missing,
+            Some(dir.path()),
+            &test_cache(),
+        );
         assert!(
             report.warnings.join("\n").contains("gone.bib"),
             "{:?}",
@@ -404,7 +373,7 @@ mod tests {
             found(&report, dir.path()),
             [problem("a.md", 1, 3, "known2020")]
         );
-        let nothing = check_paths(&[], &[], Some(dir.path()));
+        let nothing = check_paths(&[], &[], Some(dir.path()), &test_cache());
         assert_eq!((nothing.problems.len(), nothing.notes_checked), (0, 0));
     }
 }

@@ -32,6 +32,33 @@ pub struct KeyCompletions {
     pub incomplete: bool,
 }
 
+/// What completion answers at a cursor: the key being typed and the papers
+/// it may become.
+#[derive(Clone, Debug, Default)]
+pub struct Completion {
+    /// The bytes a chosen key replaces.
+    pub range: std::ops::Range<usize>,
+    pub found: KeyCompletions,
+}
+
+/// Completion at `offset` of the snapshot's document: `None` where no key
+/// is being typed.
+pub fn completion(snap: &crate::workspace::Snapshot, offset: usize) -> Option<Completion> {
+    let doc = snap.document.as_ref()?;
+    let context = crate::notes::key_context_at(&doc.text, doc.language, offset)?;
+    let cited: Vec<String> = doc.citations.iter().map(|c| c.key.to_string()).collect();
+    let found = complete_keys(
+        snap.corpus.context(),
+        &context.typed,
+        snap.settings.max_completions,
+        &cited,
+    );
+    Some(Completion {
+        range: context.range,
+        found,
+    })
+}
+
 /// Completions for the partial key `typed`. `cited_here` (keys the document
 /// already cites) lead the list when nothing is typed yet.
 pub fn complete_keys(

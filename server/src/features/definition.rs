@@ -4,8 +4,10 @@
 //! written on demand into the cache directory.
 
 use super::card::{byline, links};
-use crate::corpus::{bundled::write_atomically, Corpus, KeyColumns, PaperRef};
-use std::path::{Path, PathBuf};
+use crate::corpus::{Corpus, KeyColumns, PaperRef};
+use crate::workspace::files::FileSystem;
+use crate::workspace::Snapshot;
+use std::path::PathBuf;
 
 /// A place in a file: the editor opens `path` and selects the key (its
 /// columns in both encodings), or goes to the start of `line`.
@@ -17,14 +19,46 @@ pub struct PaperLocation {
     pub key: Option<KeyColumns>,
 }
 
-/// The location go-to-definition should open for `paper`.
+/// Go to paper: where the paper(s) at `offset` are.
+pub fn definition(snap: &Snapshot, offset: usize) -> Vec<PaperLocation> {
+    match super::hover::paper_at(snap, offset) {
+        Some(target) => paper_locations(snap, &target.papers),
+        None => Vec::new(),
+    }
+}
+
+/// Go to implementation: where the papers related to the one at `offset`
+/// are (found now if they were not found before); `None` on no paper.
+pub fn implementation(snap: &Snapshot, offset: usize) -> Option<Vec<PaperLocation>> {
+    let target = super::hover::paper_at(snap, offset)?;
+    let related: Vec<usize> = snap
+        .corpus
+        .related(target.papers[0])
+        .iter()
+        .copied()
+        .filter(|i| !target.papers.contains(i))
+        .collect();
+    Some(paper_locations(snap, &related))
+}
+
+/// Where each of `papers` is, in order (a paper whose card cannot be
+/// written is left out).
+pub fn paper_locations(snap: &Snapshot, papers: &[usize]) -> Vec<PaperLocation> {
+    let corpus = snap.corpus.corpus();
+    papers
+        .iter()
+        .filter_map(|&p| paper_location(corpus, &corpus.paper(p), &*snap.files).ok())
+        .collect()
+}
+
+/// The location go to paper opens for `paper`.
 pub fn paper_location(
     corpus: &Corpus,
     paper: &PaperRef<'_>,
-    cache_dir: &Path,
+    files: &dyn FileSystem,
 ) -> std::io::Result<PaperLocation> {
     let source = corpus.source_of(paper);
-    if source.is_readable_in_editor() && source.path.is_file() {
+    if source.is_readable_in_editor() && files.is_file(&source.path) {
         let key = paper.origin.key_columns.clone();
         let line = key.as_ref().map_or(paper.origin.line, |k| k.line);
         return Ok(PaperLocation {
@@ -33,7 +67,11 @@ pub fn paper_location(
             key,
         });
     }
-    let path = write_paper_card(corpus, paper, cache_dir)?;
+    let path = files.write_generated(
+        "cards",
+        &card_file_name(paper.key),
+        &card_file_text(corpus, paper),
+    )?;
     Ok(PaperLocation {
         path,
         line: 1,
@@ -41,17 +79,10 @@ pub fn paper_location(
     })
 }
 
-/// Writes (or refreshes) the paper's card file and returns its path.
-pub fn write_paper_card(
-    corpus: &Corpus,
-    paper: &PaperRef<'_>,
-    cache_dir: &Path,
-) -> std::io::Result<PathBuf> {
-    let dir = cache_dir.join("cards");
-    std::fs::create_dir_all(&dir)?;
-    let text = card_file_text(corpus, paper);
-    let safe_key: String = paper
-        .key
+/// The card's file name: the key, with anything but letters, digits, `-`
+/// and `_` replaced.
+fn card_file_name(key: &str) -> String {
+    let safe_key: String = key
         .chars()
         .map(|c| {
             if c.is_alphanumeric() || c == '-' || c == '_' {
@@ -61,11 +92,7 @@ pub fn write_paper_card(
             }
         })
         .collect();
-    let path = dir.join(format!("{safe_key}.md"));
-    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-        write_atomically(&path, text.as_bytes())?;
-    }
-    Ok(path)
+    format!("{safe_key}.md")
 }
 
 /// The card file: a Markdown note with the paper's metadata, abstract and source.

@@ -11,6 +11,14 @@ use crate::notes::Citation;
 use std::collections::HashSet;
 use std::ops::Range;
 
+/// The unknown keys of the snapshot's document.
+pub fn unknown_keys_in(snap: &crate::workspace::Snapshot) -> Vec<UnknownKey> {
+    match snap.document.as_ref() {
+        Some(doc) => unknown_keys(snap.corpus.context(), &doc.citations),
+        None => Vec::new(),
+    }
+}
+
 /// Below this many papers every key is compared; above it only search candidates.
 const SCAN_ALL_KEYS_BELOW: usize = 20_000;
 

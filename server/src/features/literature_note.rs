@@ -3,7 +3,6 @@
 //! links, and the related papers as citations, so the note leads on.
 
 use super::card::links;
-use super::related::related_papers;
 use super::PaperContext;
 
 /// How many related papers a literature note lists.
@@ -17,7 +16,8 @@ pub const DEFAULT_TEMPLATE: &str = "---\ntitle: \"{{title}}\"\ncitekey: {{key}}\
 /// The note for the paper at `ordinal`, from `template` (or the built-in one).
 pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&str>) -> String {
     let paper = &ctx.corpus.paper(ordinal);
-    let related: Vec<String> = related_papers(ctx, ordinal, RELATED_IN_NOTE)
+    let related: Vec<String> = ctx
+        .related_papers(ordinal, RELATED_IN_NOTE)
         .into_iter()
         .map(|i| {
             let p = &ctx.corpus.paper(i);
@@ -49,6 +49,34 @@ pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&
         note = note.replace(&format!("{{{{{name}}}}}"), &value);
     }
     note
+}
+
+/// The paper's literature note: created from the template under the
+/// configured folder of the workspace (of the temp directory without one)
+/// unless it exists. Returns its path and whether it was created now.
+pub fn open_literature_note(
+    snap: &crate::workspace::Snapshot,
+    key: &str,
+) -> Result<(std::path::PathBuf, bool), String> {
+    let ctx = snap.corpus.context();
+    let Some(ordinal) = ctx.corpus.index_of(key) else {
+        return Err(format!("no paper has the key `{key}`"));
+    };
+    let root = snap
+        .root
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("paper-ls-notes"));
+    let path = root
+        .join(&snap.settings.literature_folder)
+        .join(note_file_name(ctx.corpus.paper(ordinal).key));
+    if snap.files.is_file(&path) {
+        return Ok((path, false));
+    }
+    let text = literature_note(ctx, ordinal, snap.settings.literature_template.as_deref());
+    snap.files
+        .write_new(&path, &text)
+        .map(|created| (path.clone(), created))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 /// A file name for the paper's note: the key with unsafe characters replaced.

@@ -1,30 +1,23 @@
-//! What the editor gets, as plain functions over a corpus, its index and a
-//! note's text: completion, hover cards, go-to-paper and unknown-key
-//! diagnostics. Nothing here knows LSP; byte offsets in, plain data out, so
-//! each feature is testable without a server (the `lsp` layer converts).
+//! What the editor gets, as plain functions over a workspace `Snapshot` and
+//! byte offsets, returning plain data: hover cards, completion, go to paper,
+//! related papers, references, rename, diagnostics, code actions, inlay
+//! hints, search. Nothing here knows LSP or touches the disk (files are read
+//! through the workspace), so each feature is testable without a server;
+//! the `lsp` layer converts in both directions.
 
 pub mod card;
 pub mod check;
 pub mod cite_action;
+pub mod code_actions;
 pub mod completion;
 pub mod definition;
 pub mod diagnostics;
-pub mod discovery;
+pub mod hover;
+pub mod inlay_hints;
 pub mod literature_note;
 pub mod references;
 pub mod related;
 pub mod rename;
-pub mod title_index;
-pub mod title_mentions;
-pub mod workspace_notes;
+pub mod search;
 
-use crate::corpus::Corpus;
-use crate::index::PaperSearch;
-
-/// What every feature reads: one immutable corpus and, once it is built, its
-/// search index (features degrade to a scan of the papers without one).
-#[derive(Clone, Copy)]
-pub struct PaperContext<'a> {
-    pub corpus: &'a Corpus,
-    pub search: Option<&'a dyn PaperSearch>,
-}
+pub use crate::index::PaperContext;

@@ -8,10 +8,10 @@
 //! document sees. Byte ranges out, each with the text it indexes, so the
 //! protocol layer can convert them to positions without reading files.
 
-use super::title_mentions::title_mentions;
-use super::workspace_notes::{notes_seen, OpenNote, WorkspaceNotes};
 use crate::corpus::Corpus;
 use crate::index::title_matcher::TitleMatcher;
+use crate::notes::title_mentions::title_mentions;
+use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,12 +69,28 @@ pub fn references(
     found
 }
 
+/// References of the paper(s) at `offset` of the snapshot's document, in
+/// every note; `None` when the cursor is on no paper.
+pub fn references_at(
+    snap: &crate::workspace::Snapshot,
+    offset: usize,
+) -> Option<Vec<NoteLocation>> {
+    let target = super::hover::paper_at(snap, offset)?;
+    Some(references(
+        snap.corpus.corpus(),
+        &target.papers,
+        &snap.notes,
+        &snap.open_notes,
+        snap.corpus.titles().map(|t| &**t),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::title_index::title_matcher_for;
-    use crate::features::workspace_notes::test_workspace;
+
     use crate::notes::Language;
+    use crate::workspace::note_files::test_workspace;
     use std::path::Path;
 
     const BIB: &str = "@article{power2022grokking,\n  title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},\n  author = {Power, Alethea},\n  year = {2022}\n}\n\n@article{other2021,\n  title = {Something Else Entirely About Sparse Transformers},\n  year = {2021}\n}\n";
@@ -168,7 +184,7 @@ mod tests {
              Datasets [@power2022grokking] yesterday.",
         )]);
         let notes = WorkspaceNotes::scan(dir.path());
-        let matcher = title_matcher_for(&corpus);
+        let matcher = TitleMatcher::for_corpus(&corpus);
         let paper = corpus.index_of("power2022grokking").unwrap();
         let got = references(&corpus, &[paper], &notes, &[], Some(&matcher));
         assert_eq!(

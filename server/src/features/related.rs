@@ -7,18 +7,6 @@ use super::PaperContext;
 /// How many related titles a hover card ends with.
 pub const IN_CARD: usize = 3;
 
-/// Up to `limit` papers most like the one at `ordinal`, best first, never itself.
-pub fn related_papers(ctx: PaperContext<'_>, ordinal: usize, limit: usize) -> Vec<usize> {
-    match ctx.search {
-        Some(search) => search
-            .related(ctx.corpus, ordinal, limit)
-            .into_iter()
-            .map(|h| h.paper)
-            .collect(),
-        None => Vec::new(),
-    }
-}
-
 /// The card's closing section: the titles of the given related papers
 /// (best first, at most `IN_CARD`), with their keys.
 pub fn related_section(ctx: PaperContext<'_>, related: &[usize]) -> String {
@@ -35,4 +23,42 @@ pub fn related_section(ctx: PaperContext<'_>, related: &[usize]) -> String {
         ));
     }
     out
+}
+/// How many of a document's cited papers get their related papers found
+/// ahead of a hover.
+pub const RELATED_WARMED: usize = 300;
+
+/// The papers whose related papers are worth finding before anyone hovers
+/// them: what the document cites, then the titles it mentions (scanning
+/// the note for them: call it off the async executor).
+pub fn papers_to_warm(snap: &crate::workspace::Snapshot) -> Vec<usize> {
+    let Some(doc) = snap.document.as_ref() else {
+        return Vec::new();
+    };
+    if !snap.corpus.is_indexed() {
+        return Vec::new();
+    }
+    let corpus = snap.corpus.corpus();
+    let mut papers: Vec<usize> = doc
+        .citations
+        .iter()
+        .filter_map(|c| corpus.index_of(&c.key))
+        .collect();
+    papers.sort_unstable();
+    papers.dedup();
+    papers.truncate(RELATED_WARMED);
+    let cited = papers.len();
+    for paper in snap
+        .title_mentions()
+        .iter()
+        .filter_map(|m| m.papers.first())
+    {
+        if papers.len() >= RELATED_WARMED {
+            break;
+        }
+        if !papers[..cited].contains(paper) {
+            papers.push(*paper);
+        }
+    }
+    papers
 }

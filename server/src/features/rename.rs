@@ -13,10 +13,11 @@
 //! the paper is not UTF-8 and not open. Nothing here writes a file: the
 //! edits are plain data for the protocol layer's workspace edit.
 
-use super::workspace_notes::{notes_seen, OpenNote, WorkspaceNotes};
 use crate::corpus::bibtex::{parse_file, ValuePart};
-use crate::corpus::{bundled, Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind};
+use crate::corpus::{Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind};
 use crate::notes::{citations_in, Language};
+use crate::workspace::files::FileSystem;
+use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -60,9 +61,13 @@ pub struct FileEdit {
 
 /// Whether `key` can be renamed at all, before the user types a new key:
 /// every check that does not need the new key, the `.bib` re-read included.
-pub fn prepare_rename(corpus: &Corpus, key: &str) -> Result<(), RenameRefusal> {
-    let paper = &corpus.paper(editable_paper(corpus, key)?);
-    current_bib_text(corpus.source_of(paper), paper).map(|_| ())
+pub fn prepare_rename(
+    corpus: &Corpus,
+    key: &str,
+    files: &dyn FileSystem,
+) -> Result<(), RenameRefusal> {
+    let paper = &corpus.paper(editable_paper(corpus, key, files)?);
+    current_bib_text(corpus.source_of(paper), paper, files).map(|_| ())
 }
 
 /// The edits that rename `old_key` to `new_key`, sorted by path then offset;
@@ -73,8 +78,9 @@ pub fn rename_key(
     new_key: &str,
     notes: &WorkspaceNotes,
     open: &[OpenNote],
+    files: &dyn FileSystem,
 ) -> Result<Vec<FileEdit>, RenameRefusal> {
-    let index = editable_paper(corpus, old_key)?;
+    let index = editable_paper(corpus, old_key, files)?;
     let paper = &corpus.paper(index);
     check_new_key(new_key)?;
     if new_key == paper.key {
@@ -89,7 +95,7 @@ pub fn rename_key(
         ));
     }
     let source = corpus.source_of(paper);
-    let (bib, key_span) = current_bib_text(source, paper)?;
+    let (bib, key_span) = current_bib_text(source, paper, files)?;
     let bib_edit = |range| FileEdit {
         path: source.path.clone(),
         range,
@@ -105,7 +111,11 @@ pub fn rename_key(
 }
 
 /// The paper with `key`, if its key can be edited in its source.
-fn editable_paper(corpus: &Corpus, key: &str) -> Result<usize, RenameRefusal> {
+fn editable_paper(
+    corpus: &Corpus,
+    key: &str,
+    files: &dyn FileSystem,
+) -> Result<usize, RenameRefusal> {
     let Some(index) = corpus.index_of(key) else {
         return refuse(format!(
             "cannot rename `{key}`: no paper in the corpus has this key"
@@ -113,7 +123,7 @@ fn editable_paper(corpus: &Corpus, key: &str) -> Result<usize, RenameRefusal> {
     };
     let paper = &corpus.paper(index);
     let source = corpus.source_of(paper);
-    if let Some(why) = read_only_reason(source) {
+    if let Some(why) = read_only_reason(source, files) {
         return refuse(format!("cannot rename `{}`: {why}", paper.key));
     }
     if paper.key_origin == KeyOrigin::Generated || paper.origin.key_span.is_none() {
@@ -128,10 +138,10 @@ fn editable_paper(corpus: &Corpus, key: &str) -> Result<usize, RenameRefusal> {
 }
 
 /// Why keys in `source` cannot be edited, if they cannot.
-fn read_only_reason(source: &SourceFile) -> Option<String> {
+fn read_only_reason(source: &SourceFile, files: &dyn FileSystem) -> Option<String> {
     let path = source.path.display();
-    let bundled =
-        source.path.starts_with(bundled::cache_dir()) || source.path.starts_with("<bundled>");
+    let bundled = source.path.starts_with(files.cache_dir().join("bundled"))
+        || source.path.starts_with("<bundled>");
     if bundled {
         return Some(
             "it belongs to the bundled corpus, which paper-ls ships read-only; copy the entry \
@@ -199,9 +209,10 @@ fn check_new_key(key: &str) -> Result<(), RenameRefusal> {
 fn current_bib_text(
     source: &SourceFile,
     paper: &PaperRef<'_>,
+    files: &dyn FileSystem,
 ) -> Result<(Arc<str>, Range<usize>), RenameRefusal> {
     let path = source.path.display();
-    let raw = std::fs::read(&source.path).or_else(|e| {
+    let raw = files.read(&source.path).or_else(|e| {
         refuse(format!(
             "cannot rename `{}`: cannot read {path}: {e}",
             paper.key
@@ -296,10 +307,52 @@ fn citation_edits(
     Ok(edits)
 }
 
+/// The citation at `offset` and the key to show for editing, if it can be
+/// renamed; `Ok(None)` off a citation.
+pub fn prepare_rename_at(
+    snap: &crate::workspace::Snapshot,
+    offset: usize,
+) -> Result<Option<(Range<usize>, String)>, RenameRefusal> {
+    let Some(citation) = citation_under(snap, offset) else {
+        return Ok(None);
+    };
+    prepare_rename(snap.corpus.corpus(), &citation.key, &*snap.files)?;
+    Ok(Some((citation.range.clone(), citation.key.to_string())))
+}
+
+/// The edits renaming the key at `offset` to `new_key`; `Ok(None)` off a
+/// citation.
+pub fn rename_at(
+    snap: &crate::workspace::Snapshot,
+    offset: usize,
+    new_key: &str,
+) -> Result<Option<Vec<FileEdit>>, RenameRefusal> {
+    let Some(citation) = citation_under(snap, offset) else {
+        return Ok(None);
+    };
+    rename_key(
+        snap.corpus.corpus(),
+        &citation.key,
+        new_key,
+        &snap.notes,
+        &snap.open_notes,
+        &*snap.files,
+    )
+    .map(Some)
+}
+
+fn citation_under(
+    snap: &crate::workspace::Snapshot,
+    offset: usize,
+) -> Option<&crate::notes::Citation> {
+    crate::notes::citation_at(&snap.document.as_ref()?.citations, offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::features::workspace_notes::test_workspace;
+    use crate::workspace::files::InMemory;
+    use crate::workspace::note_files::test_workspace;
     use std::collections::BTreeMap;
     use std::path::Path;
 
@@ -312,6 +365,11 @@ mod tests {
         let corpus = Corpus::load(&[dir.path().join("refs.bib")]);
         let notes = WorkspaceNotes::scan(dir.path());
         (dir, corpus, notes)
+    }
+
+    /// The disk, with a cache directory of its own.
+    fn disk() -> InMemory {
+        InMemory::new(std::env::temp_dir().join("paper-ls-unit-tests"))
     }
 
     /// Applies the edits to their texts: the new text of each file.
@@ -331,6 +389,14 @@ mod tests {
                 (path, text)
             })
             .collect()
+    }
+
+    /// `other2021` renamed to `x2021`, nothing open.
+    fn rename_other(
+        corpus: &Corpus,
+        notes: &WorkspaceNotes,
+    ) -> Result<Vec<FileEdit>, RenameRefusal> {
+        rename_key(corpus, "other2021", "x2021", notes, &[], &disk())
     }
 
     fn refusal(result: Result<Vec<FileEdit>, RenameRefusal>) -> String {
@@ -359,6 +425,7 @@ mod tests {
             "power-grok_2022",
             &notes,
             &open,
+            &disk(),
         )
         .unwrap();
         let files = apply(&edits);
@@ -387,13 +454,17 @@ mod tests {
     #[test]
     fn same_key_and_case_changes() {
         let (_dir, corpus, notes) = workspace(&[("a.md", b"[@power2022grokking]")]);
-        assert_eq!(prepare_rename(&corpus, "Power2022Grokking"), Ok(()));
+        assert_eq!(
+            prepare_rename(&corpus, "Power2022Grokking", &disk()),
+            Ok(())
+        );
         let same = rename_key(
             &corpus,
             "power2022grokking",
             "power2022grokking",
             &notes,
             &[],
+            &disk(),
         );
         assert_eq!(same, Ok(Vec::new()));
         let edits = rename_key(
@@ -402,6 +473,7 @@ mod tests {
             "Power2022Grokking",
             &notes,
             &[],
+            &disk(),
         );
         assert_eq!(edits.unwrap().len(), 4);
     }
@@ -409,9 +481,19 @@ mod tests {
     #[test]
     fn refuses_unknown_keys_and_bad_or_taken_new_keys() {
         let (_dir, corpus, notes) = workspace(&[]);
-        let rename =
-            |new: &str| refusal(rename_key(&corpus, "power2022grokking", new, &notes, &[]));
-        let unknown = prepare_rename(&corpus, "nope").unwrap_err().message;
+        let rename = |new: &str| {
+            refusal(rename_key(
+                &corpus,
+                "power2022grokking",
+                new,
+                &notes,
+                &[],
+                &disk(),
+            ))
+        };
+        let unknown = prepare_rename(&corpus, "nope", &disk())
+            .unwrap_err()
+            .message;
         assert!(
             unknown.contains("no paper in the corpus has this key"),
             "{unknown}"
@@ -435,7 +517,15 @@ mod tests {
             taken.contains("`other2021` (“Something Else”) already has that key"),
             "{taken}"
         );
-        assert!(rename_key(&corpus, "power2022grokking", "ünï_2022", &notes, &[]).is_ok());
+        assert!(rename_key(
+            &corpus,
+            "power2022grokking",
+            "ünï_2022",
+            &notes,
+            &[],
+            &disk()
+        )
+        .is_ok());
     }
 
     #[test]
@@ -461,15 +551,17 @@ mod tests {
         let corpus = Corpus::load(&[jsonl, csl, gz, first, keyless]);
         let why = |title: &str| {
             let paper = corpus.papers.iter().find(|p| p.title == title).unwrap();
-            prepare_rename(&corpus, paper.key).unwrap_err().message
+            prepare_rename(&corpus, paper.key, &disk())
+                .unwrap_err()
+                .message
         };
         assert!(why("From JSON Lines").contains("a JSON Lines dump"));
         assert!(why("From CSL").contains("a CSL-JSON export"));
         assert!(why("Gzipped").contains("gzipped file"));
         assert!(why("Keyless").contains("made this key up"));
-        assert_eq!(prepare_rename(&corpus, "dup"), Ok(()));
-        let bundled = crate::corpus::bundled::load_bundled();
-        let message = prepare_rename(&bundled, bundled.paper(0).key)
+        assert_eq!(prepare_rename(&corpus, "dup", &disk()), Ok(()));
+        let bundled = crate::corpus::bundled::load_bundled(disk().cache_dir());
+        let message = prepare_rename(&bundled, bundled.paper(0).key, &disk())
             .unwrap_err()
             .message;
         assert!(message.contains("bundled corpus"), "{message}");
@@ -480,23 +572,27 @@ mod tests {
         let (dir, corpus, notes) = workspace(&[]);
         let bib = dir.path().join("refs.bib");
         std::fs::write(&bib, BIB.replace("% refs", "% edited")).unwrap();
-        let message = refusal(rename_key(&corpus, "other2021", "x2021", &notes, &[]));
+        let message = refusal(rename_other(&corpus, &notes));
         assert!(message.contains("changed on disk"), "{message}");
-        let early = prepare_rename(&corpus, "other2021").unwrap_err().message;
+        let early = prepare_rename(&corpus, "other2021", &disk())
+            .unwrap_err()
+            .message;
         assert_eq!(early, message);
         std::fs::remove_file(&bib).unwrap();
-        let message = refusal(rename_key(&corpus, "other2021", "x2021", &notes, &[]));
+        let message = refusal(rename_other(&corpus, &notes));
         assert!(message.contains("cannot read"), "{message}");
         std::fs::write(&bib, b"@misc{latin, author = {M\xfcller}, title = {L}}").unwrap();
         let corpus = Corpus::load(&[bib]);
-        let message = prepare_rename(&corpus, "latin").unwrap_err().message;
+        let message = prepare_rename(&corpus, "latin", &disk())
+            .unwrap_err()
+            .message;
         assert!(message.contains("is not UTF-8"), "{message}");
     }
 
     #[test]
     fn a_note_that_is_not_utf8_is_refused_unless_it_is_open() {
         let (dir, corpus, notes) = workspace(&[("old.md", b"M\xfcller [@other2021]")]);
-        let message = refusal(rename_key(&corpus, "other2021", "x2021", &notes, &[]));
+        let message = refusal(rename_other(&corpus, &notes));
         assert!(
             message.contains("old.md cites it but is not UTF-8"),
             "{message}"
@@ -506,7 +602,8 @@ mod tests {
             Arc::from("Müller [@other2021]"),
             Language::Markdown,
         )];
-        let files = apply(&rename_key(&corpus, "other2021", "x2021", &notes, &open).unwrap());
+        let files =
+            apply(&rename_key(&corpus, "other2021", "x2021", &notes, &open, &disk()).unwrap());
         assert_eq!(
             files[Path::new(&dir.path().join("old.md"))],
             "Müller [@x2021]"

@@ -6,7 +6,7 @@ use super::{assert_slices, assert_within};
 use crate::corpus::bibtex::{self, ParsedFile, Value, ValuePart};
 use crate::corpus::source::{decode_text, ReadSource};
 use crate::corpus::{Corpus, KeyOrigin, LineStarts, PaperRef, SourceKind};
-use crate::lsp::position::{LineIndex, PositionEncoding};
+use crate::text::{LineIndex, PositionEncoding};
 use std::collections::HashSet;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

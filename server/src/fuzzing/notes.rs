@@ -3,10 +3,11 @@
 //! an editor would send it: the bytes as UTF-8, invalid sequences replaced.
 
 use super::{assert_slices, assert_within, probe_offsets};
-use crate::features::title_mentions::title_mentions;
-use crate::index::title_matcher::{is_english_word, normalize_word, title_words, TitleMatcher};
+use crate::index::title_matcher::TitleMatcher;
 use crate::notes::prose_words::{prose_words, ProseWord};
+use crate::notes::title_mentions::title_mentions;
 use crate::notes::{self, citation_at, citations_in, key_context_at, Language};
+use crate::text::words::{is_english_word, normalize_word, title_words};
 
 pub fn markdown(data: &[u8]) {
     check_note(&String::from_utf8_lossy(data), Language::Markdown);

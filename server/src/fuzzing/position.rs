@@ -3,9 +3,9 @@
 //! the rest, as UTF-8 with invalid sequences replaced, is the text.
 
 use super::probe_offsets;
-use crate::lsp::documents::{Edit, OpenDocument};
-use crate::lsp::position::{LineIndex, PositionEncoding};
 use crate::notes::Language;
+use crate::text::{LineIndex, PositionEncoding};
+use crate::workspace::documents::{Edit, OpenDocument};
 
 const ENCODINGS: [PositionEncoding; 2] = [PositionEncoding::Utf8, PositionEncoding::Utf16];
 

@@ -226,14 +226,15 @@ fn notification(method: &str, params: Value) -> Vec<u8> {
 }
 
 /// A private cache folder for every run of this process.
-fn private_cache() {
-    static CACHE: OnceLock<std::path::PathBuf> = OnceLock::new();
-    CACHE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("paper-ls-fuzz-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(&dir);
-        std::env::set_var("PAPER_LS_CACHE_DIR", &dir);
-        dir
-    });
+fn private_cache() -> std::sync::Arc<crate::corpus::Cache> {
+    static CACHE: OnceLock<std::sync::Arc<crate::corpus::Cache>> = OnceLock::new();
+    CACHE
+        .get_or_init(|| {
+            let dir = std::env::temp_dir().join(format!("paper-ls-fuzz-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            std::sync::Arc::new(crate::corpus::Cache::at(dir))
+        })
+        .clone()
 }
 
 /// Plays `data` as a client script against the server (see the module doc).
@@ -243,7 +244,7 @@ pub fn server(data: &[u8]) {
 
 /// [`server`], returning how many responses the client read.
 fn play(data: &[u8]) -> usize {
-    private_cache();
+    let cache = private_cache();
     let script = messages(data);
     let Ok(runtime) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -255,7 +256,7 @@ fn play(data: &[u8]) -> usize {
     let responses = runtime.block_on(async move {
         let (client_end, server_end) = tokio::io::duplex(1 << 16);
         let (server_reads, server_writes) = tokio::io::split(server_end);
-        let server = tokio::spawn(crate::lsp::serve_on(server_reads, server_writes));
+        let server = tokio::spawn(crate::lsp::serve_on(server_reads, server_writes, cache));
         let (mut client_reads, mut client_writes) = tokio::io::split(client_end);
         let (answers, mut to_answer) = mpsc::unbounded_channel::<Vec<u8>>();
         // The script, with the answers to the server's requests slipped in

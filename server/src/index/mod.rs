@@ -48,6 +48,29 @@ pub trait PaperSearch: Send + Sync {
     fn related(&self, corpus: &Corpus, ordinal: usize, limit: usize) -> Vec<Hit>;
 }
 
+/// What every feature reads: one immutable corpus and, once it is built, its
+/// search index (features degrade to a scan of the papers without one).
+#[derive(Clone, Copy)]
+pub struct PaperContext<'a> {
+    pub corpus: &'a Corpus,
+    pub search: Option<&'a dyn PaperSearch>,
+}
+
+impl PaperContext<'_> {
+    /// Up to `limit` papers most like the one at `ordinal`, best first, never
+    /// itself; none while the index is still being built.
+    pub fn related_papers(&self, ordinal: usize, limit: usize) -> Vec<usize> {
+        match self.search {
+            Some(search) => search
+                .related(self.corpus, ordinal, limit)
+                .into_iter()
+                .map(|h| h.paper)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
 /// Where an index lives and whether it had to be built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IndexOrigin {

@@ -22,10 +22,7 @@
 //! or LaTeX (the notes layer's job) nor of what a match is used for.
 
 mod build;
-mod words;
 
-#[cfg(test)]
-mod bench;
 #[cfg(test)]
 mod tests;
 
@@ -33,24 +30,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
-pub(crate) use words::normal_word_of_folded;
-pub use words::{
-    char_role, english_word_list, fold_into, folded, is_english_word, normalize_word, title_words,
-    CharRole, NormalWord,
-};
-
-/// A word of a note's prose, as the matcher reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProseWord {
-    pub norm: NormalWord,
-    /// The word's bytes in the note, markup inside it included
-    /// (`Gr{\"o}bner` is one word).
-    pub range: Range<usize>,
-    /// No title runs from the previous word into this one: it starts a
-    /// paragraph, heading, list item or footnote, or follows something
-    /// that is not prose (code, a citation, a URL, math).
-    pub starts_block: bool,
-}
+use crate::text::words::{NormalWord, ProseWord};
 
 /// A run of prose words that is a title, or a title's short name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,6 +155,17 @@ pub struct TitleMatcher {
 }
 
 impl TitleMatcher {
+    /// The matcher of a corpus's titles. Which words count as ordinary (never
+    /// a coined short name) is English (the embedded word list); the matcher
+    /// itself adds the terms of the field (words in many of the corpus's
+    /// titles), so "Transformers: …" in an ML corpus names no paper.
+    pub fn for_corpus(corpus: &crate::corpus::Corpus) -> TitleMatcher {
+        TitleMatcher::build(
+            corpus.papers.iter().map(|p| p.title),
+            &crate::text::words::is_english_word,
+        )
+    }
+
     /// Every title and short name in `words`, in order, none overlapping.
     /// At each word the longest whole title starting there is a candidate;
     /// where candidates overlap the longer one wins (so a title is not lost

@@ -1,25 +1,24 @@
-//! The language server: tower-lsp-server on stdio, behind our own message
-//! framing (`transport`). This is the only layer that knows the protocol — it
-//! keeps documents and settings, picks the corpus a document sees, runs the
-//! `features` off the async executor and converts their plain answers to LSP
-//! types (positions in the negotiated encoding).
+//! The protocol layer: tower-lsp-server on stdio, behind our own message
+//! framing (`transport`). The only layer that knows LSP types. Each request
+//! is one handler in `server`: it turns the protocol's params into a
+//! workspace snapshot and byte offsets (`from_proto`), runs a feature off
+//! the async executor, and turns the plain answer back into protocol types
+//! (`to_proto`), positions in the negotiated encoding. Text changes are
+//! applied to the workspace by `text_sync` as the transport reads them, in
+//! the order the client sent them. `client_reports` tells the client about
+//! corpus loads; `commands` runs `workspace/executeCommand`.
 
-mod actions;
-mod backend;
+mod capabilities;
+mod client_reports;
 mod commands;
-pub mod config;
-mod convert;
-mod corpora;
-pub mod documents;
-mod last_good;
-mod loading;
-pub mod position;
-mod reload;
+mod from_proto;
 mod server;
-mod state;
+mod text_sync;
+mod to_proto;
 pub mod transport;
 
-use std::sync::atomic::Ordering;
+use crate::corpus::Cache;
+use crate::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -32,7 +31,7 @@ const OUTPUT_DRAIN_GRACE: Duration = Duration::from_secs(1);
 
 /// Runs the server on stdin/stdout until `exit` or end of input. The exit
 /// code follows LSP: 0 after `shutdown` then `exit`, 1 otherwise.
-pub fn serve() -> i32 {
+pub fn serve(cache: Arc<Cache>) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -43,7 +42,8 @@ pub fn serve() -> i32 {
             return 1;
         }
     };
-    let shutdown_requested = runtime.block_on(serve_on(tokio::io::stdin(), tokio::io::stdout()));
+    let shutdown_requested =
+        runtime.block_on(serve_on(tokio::io::stdin(), tokio::io::stdout(), cache));
     // Blocking tasks (a corpus still being indexed) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     if shutdown_requested {
@@ -59,16 +59,22 @@ pub fn serve() -> i32 {
 pub async fn serve_on(
     client_input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     client_output: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+    cache: Arc<Cache>,
 ) -> bool {
-    let state = Arc::new(state::ServerState::default());
-    let shared = state.clone();
-    let (service, socket) =
-        tower_lsp_server::LspService::build(move |client| server::Backend::new(client, shared))
-            .custom_method("paper-ls/status", server::Backend::status)
-            .finish();
+    let (hooks, notices) = client_reports::load_hooks();
+    let workspace = Arc::new(Workspace::new(cache, hooks));
+    let for_server = workspace.clone();
+    let (service, socket) = tower_lsp_server::LspService::build(move |client| {
+        server::Server::new(client, for_server, notices)
+    })
+    .custom_method("paper-ls/status", server::Server::status)
+    .custom_method("paper-ls/documentText", server::Server::document_text)
+    .finish();
     let input_closed = Arc::new(Notify::new());
-    // tower-lsp only ever sees well-formed messages: see `transport`.
-    let pipes = transport::start(client_input, client_output, input_closed.clone());
+    // tower-lsp only ever sees well-formed messages: see `transport`. Text
+    // changes are applied as they are read, before any later message.
+    let in_order = text_sync::in_order(workspace.clone());
+    let pipes = transport::start(client_input, client_output, input_closed.clone(), in_order);
     let mut serve =
         Box::pin(tower_lsp_server::Server::new(pipes.input, pipes.output, socket).serve(service));
     // Once the client is gone, a handler still waiting for its answer
@@ -82,5 +88,5 @@ pub async fn serve_on(
     // Ending tower-lsp closes its output; let the last of it reach the client.
     drop(serve);
     let _ = tokio::time::timeout(OUTPUT_DRAIN_GRACE, pipes.written).await;
-    state.shutdown_requested.load(Ordering::SeqCst)
+    workspace.is_shutting_down()
 }

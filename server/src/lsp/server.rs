@@ -1,39 +1,283 @@
-//! The `LanguageServer` implementation: thin handlers that take a snapshot,
-//! run a feature off the executor, and convert its answer.
+//! The `LanguageServer` implementation: one handler per request, each
+//! `from_proto` → snapshot → feature (off the async executor) → `to_proto`.
+//! A feature that panics is logged and answered with a JSON-RPC internal
+//! error that says so ([`run_feature`]). Besides the handlers: publishing
+//! diagnostics after the user pauses, settings, file watchers, and the
+//! status request for clients and benchmarks.
 
-use super::actions;
-use super::backend::{
-    capabilities, language_of, negotiate_encoding, workspace_root, CARDS_IN_HOVER,
-    NOTES_SCAN_PATIENCE,
-};
+use super::capabilities::{capabilities, file_watchers};
+use super::client_reports::{self, ClientFlags, Notice};
 use super::commands;
-use super::config::{Settings, SECTION};
-use super::convert;
-use super::corpora::LoadHooks;
-use super::documents::{Edit, EditOutcome, OpenDocument};
-use super::reload::follow_sources;
-use super::state::ServerState;
-use crate::corpus::{bundled, selection};
-use crate::features::references::references;
-use crate::features::rename::{prepare_rename, rename_key};
-use crate::features::{completion, definition, related};
-use crate::notes::{self, Language};
+use super::from_proto;
+use super::to_proto;
+use crate::features::{
+    code_actions, completion, definition, diagnostics, hover, inlay_hints, references, related,
+    rename, search,
+};
+use crate::workspace::settings::{Settings, SECTION};
+use crate::workspace::{follow_sources, Change, DocumentId, Setup, Snapshot, Workspace};
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use tower_lsp_server::jsonrpc::{Error, Result};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-pub struct Backend {
-    pub(super) client: Client,
-    pub(super) state: Arc<ServerState>,
-    pub(super) hooks: Arc<LoadHooks>,
+/// How long references and rename wait for the first scan of the notes.
+const NOTES_SCAN_PATIENCE: Duration = Duration::from_secs(30);
+
+/// How long to wait for the client to answer one of our requests.
+pub const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs a feature on a blocking thread. A panic in it becomes a JSON-RPC
+/// internal error (-32603) naming the feature, and a line in the log.
+pub async fn run_feature<T: Send + 'static>(
+    name: &str,
+    feature: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(feature).await.map_err(|e| {
+        let why = match e.try_into_panic() {
+            Ok(payload) => payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into()),
+            Err(e) => e.to_string(),
+        };
+        tracing::error!("the {name} feature failed: {why}");
+        Error {
+            code: ErrorCode::InternalError,
+            message: format!(
+                "paper-ls: the {name} feature failed (a bug; please report it): {why}"
+            )
+            .into(),
+            data: None,
+        }
+    })
 }
 
-impl LanguageServer for Backend {
+#[derive(Clone)]
+pub struct Server {
+    client: Client,
+    workspace: Arc<Workspace>,
+    flags: Arc<ClientFlags>,
+    /// Bumped on every change of a document, so a delayed diagnostics run
+    /// can tell that a newer one superseded it.
+    diagnostics_generation: Arc<Mutex<HashMap<DocumentId, u64>>>,
+}
+
+impl Server {
+    pub fn new(
+        client: Client,
+        workspace: Arc<Workspace>,
+        notices: UnboundedReceiver<Notice>,
+    ) -> Server {
+        let flags = Arc::new(ClientFlags::default());
+        tokio::spawn(client_reports::forward(
+            client.clone(),
+            flags.clone(),
+            notices,
+        ));
+        Server {
+            client,
+            workspace,
+            flags,
+            diagnostics_generation: Arc::default(),
+        }
+    }
+
+    /// The snapshot of a request's document and the byte offset of its position.
+    async fn snapshot_at(&self, at: &TextDocumentPositionParams) -> Option<(Snapshot, usize)> {
+        let snap = self
+            .workspace
+            .snapshot(at.text_document.uri.as_str())
+            .await?;
+        let offset = from_proto::offset(&snap, at.position)?;
+        Some((snap, offset))
+    }
+
+    /// Publishes unknown-key warnings after the user pauses typing.
+    fn schedule_diagnostics(&self, id: DocumentId) {
+        let generation = {
+            let mut gens = crate::workspace::unpoisoned(&self.diagnostics_generation);
+            let g = gens.entry(id.clone()).or_insert(0);
+            *g += 1;
+            *g
+        };
+        let delay = Duration::from_millis(self.workspace.settings().diagnostics_delay_ms);
+        let server = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let current = crate::workspace::unpoisoned(&server.diagnostics_generation)
+                .get(&id)
+                .copied();
+            if current == Some(generation) {
+                server.publish_diagnostics(id).await;
+            }
+        });
+    }
+
+    async fn publish_diagnostics(&self, id: DocumentId) {
+        let Some(snap) = self.workspace.snapshot(&id).await else {
+            return;
+        };
+        let for_diagnostics = snap.clone();
+        let Ok(found) = run_feature("diagnostics", move || {
+            diagnostics::unknown_keys_in(&for_diagnostics)
+        })
+        .await
+        else {
+            return;
+        };
+        warm_related(&snap);
+        let Some(doc) = snap.document.as_ref() else {
+            return;
+        };
+        if self
+            .workspace
+            .document(&id)
+            .is_none_or(|now| now.version != doc.version)
+        {
+            return;
+        }
+        let Ok(uri) = id.parse::<Uri>() else {
+            return;
+        };
+        let diags = found
+            .iter()
+            .map(|u| to_proto::diagnostic(doc, u, snap.encoding))
+            .collect();
+        self.client
+            .publish_diagnostics(uri, diags, Some(doc.version))
+            .await;
+    }
+
+    fn diagnose_open_documents(&self) {
+        for id in self.workspace.open_documents() {
+            self.schedule_diagnostics(id);
+        }
+    }
+
+    /// Asks the client to tell us about corpus and note files changing on
+    /// disk, when it can register watchers dynamically.
+    async fn watch_files(&self) {
+        if !self.flags.watches_files.load(Ordering::SeqCst) {
+            return;
+        }
+        let asked = self.client.register_capability(vec![file_watchers()]);
+        if !matches!(
+            tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, asked).await,
+            Ok(Ok(()))
+        ) {
+            tracing::info!("the client did not register file watchers; corpus files are still followed by polling");
+        }
+    }
+
+    /// Says once, at start, when the cache directory cannot be written:
+    /// everything still works from memory, but slower at every start.
+    async fn check_cache_dir(&self) {
+        let dir = self.workspace.cache().dir().to_path_buf();
+        let for_check = dir.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            crate::corpus::bundled::check_cache_dir_writable(&for_check)
+        })
+        .await;
+        let Ok(Err(e)) = checked else {
+            return;
+        };
+        let message = format!(
+            "paper-ls cannot write its cache directory {} ({e}): indexes are kept in memory and built again at every start, and the bundled papers are read from memory. Set PAPER_LS_CACHE_DIR to a writable folder.",
+            dir.display()
+        );
+        tracing::warn!("{message}");
+        self.flags.cache_trouble_told.store(true, Ordering::SeqCst);
+        self.client
+            .show_message(MessageType::WARNING, message)
+            .await;
+    }
+
+    async fn pull_settings(&self) {
+        let item = ConfigurationItem {
+            scope_uri: None,
+            section: Some(SECTION.to_string()),
+        };
+        // Never wait on the client forever: a client that went away (or never
+        // answers) must not keep this handler, and so the server, alive.
+        let asked =
+            tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, self.client.configuration(vec![item]))
+                .await;
+        if let Ok(Ok(values)) = asked {
+            if let Some(value) = values.into_iter().next().filter(|v| !v.is_null()) {
+                self.apply_settings(Settings::from_json(&value));
+            }
+        }
+    }
+
+    fn apply_settings(&self, settings: Settings) {
+        self.workspace.apply(Change::Settings(settings));
+        self.diagnose_open_documents();
+        // Hints may have been switched on or off.
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, client.inlay_hint_refresh()).await;
+        });
+    }
+
+    /// `paper-ls/status`: the corpora loaded so far, their size and whether
+    /// full-text search is ready, for status lines and benchmarks.
+    pub async fn status(&self) -> Result<serde_json::Value> {
+        let corpora: Vec<serde_json::Value> = self
+            .workspace
+            .corpora()
+            .loaded()
+            .into_iter()
+            .map(|(selection, loaded)| {
+                serde_json::json!({
+                    "sources": if selection.is_empty() { vec!["<bundled>".to_string()] } else { selection.iter().map(|p| p.display().to_string()).collect() },
+                    "papers": loaded.corpus.papers.len(),
+                    "problems": loaded.corpus.problems.len(),
+                    "indexed": loaded.index().is_some(),
+                })
+            })
+            .collect();
+        let ready = !corpora.is_empty() && corpora.iter().all(|c| c["indexed"] == true);
+        Ok(serde_json::json!({ "corpora": corpora, "indexReady": ready }))
+    }
+
+    /// `paper-ls/documentText`: the server's copy of an open document (its
+    /// version and text), so a client or a test can check that the two agree.
+    pub async fn document_text(&self, params: TextDocumentIdentifier) -> Result<serde_json::Value> {
+        match self.workspace.document(params.uri.as_str()) {
+            Some(doc) => Ok(serde_json::json!({ "version": doc.version, "text": &*doc.text })),
+            None => Err(Error::invalid_params(format!(
+                "{} is not open",
+                params.uri.as_str()
+            ))),
+        }
+    }
+}
+
+/// Has the related papers of what the document cites and of the titles it
+/// mentions found in the background, so hovering them shows them at once.
+fn warm_related(snap: &Snapshot) {
+    if !snap.corpus.is_indexed() {
+        return;
+    }
+    let snap = snap.clone();
+    // Finding title mentions scans the note: off the async executor.
+    tokio::task::spawn_blocking(move || {
+        for paper in related::papers_to_warm(&snap) {
+            snap.corpus.find_related_later(paper);
+        }
+    });
+}
+
+impl LanguageServer for Server {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
-        let encoding = negotiate_encoding(&params);
+        let encoding = from_proto::encoding(&params);
         let caps = &params.capabilities;
         let shows_progress = caps
             .window
@@ -46,41 +290,20 @@ impl LanguageServer for Backend {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false);
-        self.state
-            .client_shows_progress
+        self.flags
+            .shows_progress
             .store(shows_progress, Ordering::SeqCst);
-        self.state
-            .client_watches_files
-            .store(watches, Ordering::SeqCst);
-        *self
-            .state
-            .encoding
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = encoding;
-        let root = workspace_root(&params);
-        if let Some(file) = root
-            .as_ref()
-            .map(|r| r.join(selection::CONFIG_FILE))
-            .filter(|f| f.is_file())
-        {
-            match selection::read_config_file(&file) {
-                Ok(config) => {
-                    *self
-                        .state
-                        .toml_corpus
-                        .write()
-                        .unwrap_or_else(|e| e.into_inner()) = config.corpus
-                }
-                Err(e) => tracing::warn!("ignoring {e}"),
-            }
-        }
-        *self.state.root.write().unwrap_or_else(|e| e.into_inner()) = root;
-        if let Some(options) = &params.initialization_options {
-            *self
-                .state
-                .settings
-                .write()
-                .unwrap_or_else(|e| e.into_inner()) = Settings::from_json(options);
+        self.flags.watches_files.store(watches, Ordering::SeqCst);
+        let warning = self.workspace.initialize(Setup {
+            root: from_proto::workspace_root(&params),
+            encoding,
+            settings: params
+                .initialization_options
+                .as_ref()
+                .map(Settings::from_json),
+        });
+        if let Some(warning) = warning {
+            tracing::warn!("{warning}");
         }
         Ok(InitializeResult {
             capabilities: capabilities(encoding),
@@ -93,122 +316,48 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let cache = bundled::cache_dir();
-        self.check_cache_dir(&cache).await;
-        self.client
-            .log_message(
-                MessageType::INFO,
-                format!(
-                    "paper-ls {} ready (cache: {})",
-                    env!("CARGO_PKG_VERSION"),
-                    cache.display()
-                ),
-            )
-            .await;
+        self.check_cache_dir().await;
+        let message = format!(
+            "paper-ls {} ready (cache: {})",
+            env!("CARGO_PKG_VERSION"),
+            self.workspace.cache().dir().display()
+        );
+        self.client.log_message(MessageType::INFO, message).await;
         self.pull_settings().await;
         self.watch_files().await;
-        let scanner = self.clone_handle();
-        tokio::spawn(async move { scanner.scan_notes().await });
-        let backend = self.clone_handle();
-        let after_swap: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            for uri in backend.state.open_uris() {
-                backend.schedule_diagnostics(uri);
-            }
-        });
-        tokio::spawn(follow_sources(
-            self.state.clone(),
-            self.hooks.clone(),
-            after_swap,
-        ));
+        let workspace = self.workspace.clone();
+        tokio::spawn(async move { workspace.scan_notes().await });
+        let server = self.clone();
+        let after_swap: Arc<dyn Fn() + Send + Sync> =
+            Arc::new(move || server.diagnose_open_documents());
+        tokio::spawn(follow_sources(self.workspace.clone(), after_swap));
     }
 
     async fn shutdown(&self) -> Result<()> {
-        self.state.shutdown_requested.store(true, Ordering::SeqCst);
+        self.workspace.shut_down();
         Ok(())
     }
 
+    // The text itself was applied as the message was read (`text_sync`).
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        let d = params.text_document;
-        let Some(language) = language_of(&d.uri, Some(&d.language_id)) else {
-            return;
-        };
-        let path = d.uri.to_file_path().map(|p| p.into_owned());
-        let doc = OpenDocument::open(path, language, d.version, &d.text);
-        self.state
-            .documents
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(d.uri.clone(), doc);
-        self.schedule_diagnostics(d.uri);
+        self.schedule_diagnostics(from_proto::document_id(&params.text_document.uri));
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        let uri = params.text_document.uri;
-        let edits: Vec<Edit<'_>> = params
-            .content_changes
-            .iter()
-            .map(|c| Edit {
-                range: c.range.map(|r| {
-                    (
-                        (r.start.line, r.start.character),
-                        (r.end.line, r.end.character),
-                    )
-                }),
-                text: &c.text,
-            })
-            .collect();
-        let outcome = {
-            let mut docs = self
-                .state
-                .documents
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            let Some(doc) = docs.get_mut(&uri) else {
-                return;
-            };
-            doc.apply(params.text_document.version, &edits, self.state.encoding())
-        };
-        match outcome {
-            EditOutcome::Stale => tracing::warn!(
-                "ignored a stale change (version {}) of {}",
-                params.text_document.version,
-                uri.as_str()
-            ),
-            EditOutcome::Clamped => tracing::warn!(
-                "a change of {} reached past the end of the document; clamped",
-                uri.as_str()
-            ),
-            EditOutcome::Applied => {}
-        }
-        self.schedule_diagnostics(uri);
+        self.schedule_diagnostics(from_proto::document_id(&params.text_document.uri));
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        if let Some(path) = params
-            .text_document
-            .uri
-            .to_file_path()
-            .map(|p| p.into_owned())
-        {
-            if Language::from_path(&path).is_some() {
-                self.update_notes(vec![(path, false)]).await;
-            }
+        let uri = params.text_document.uri;
+        if let Some(path) = from_proto::file_path(&uri) {
+            self.workspace.files_changed(vec![(path, false)]).await;
         }
-        self.schedule_diagnostics(params.text_document.uri);
+        self.schedule_diagnostics(from_proto::document_id(&uri));
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        self.state
-            .documents
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&uri);
-        self.state
-            .diagnostics_generation
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&uri);
+        crate::workspace::unpoisoned(&self.diagnostics_generation).remove(uri.as_str());
         self.client.publish_diagnostics(uri, Vec::new(), None).await;
     }
 
@@ -225,308 +374,202 @@ impl LanguageServer for Backend {
         }
     }
 
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let changed = params
+            .changes
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    from_proto::file_path(&c.uri)?,
+                    c.typ == FileChangeType::DELETED,
+                ))
+            })
+            .collect();
+        self.workspace.files_changed(changed).await;
+    }
+
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let at = params.text_document_position;
-        let Some((doc, loaded)) = self.document_and_corpus(&at.text_document.uri).await else {
+        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
             return Ok(None);
         };
-        let Some(offset) = self.offset_in(&doc, at.position) else {
-            return Ok(None);
-        };
-        let Some(context) = notes::key_context_at(&doc.text, doc.language, offset) else {
-            return Ok(None);
-        };
-        let limit = self.state.settings().max_completions;
-        let enc = self.state.encoding();
-        let cited: Vec<String> = doc.citations.iter().map(|c| c.key.to_string()).collect();
-        let typed = context.typed.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            loaded.with_context(|ctx| completion::complete_keys(ctx, &typed, limit, &cited))
+        run_feature("completion", move || {
+            let found = completion::completion(&snap, offset)?;
+            let doc = snap.document.as_ref()?;
+            Some(CompletionResponse::List(to_proto::completion_list(
+                doc,
+                found,
+                snap.encoding,
+            )))
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(CompletionResponse::List(convert::completion_list(
-            &doc,
-            &context.range,
-            found,
-            enc,
-        ))))
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let Some((doc, loaded, target)) =
-            self.paper_at(&params.text_document_position_params).await
+        let Some((snap, offset)) = self
+            .snapshot_at(&params.text_document_position_params)
+            .await
         else {
             return Ok(None);
         };
-        let papers = target.papers.clone();
-        // The card never waits for related papers: found ahead for what
-        // the notes cite and mention, they are usually there; otherwise (a
-        // paper never looked at, where finding them takes tens of
-        // milliseconds with abstracts) the card comes at once without
-        // them, and they are found for the next hover.
-        let related = loaded.cached_related(papers[0]).unwrap_or_else(|| {
-            loaded.find_related_later(papers[0]);
-            Arc::default()
-        });
-        let card = tokio::task::spawn_blocking(move || {
-            loaded.with_context(|ctx| {
-                let cards: Vec<String> = papers
-                    .iter()
-                    .take(CARDS_IN_HOVER)
-                    .map(|&p| crate::features::card::paper_card(ctx.corpus, &ctx.corpus.paper(p)))
-                    .collect();
-                cards.join("\n\n---\n\n") + &related::related_section(ctx, &related)
-            })
+        run_feature("hover", move || {
+            let card = hover::hover(&snap, offset)?;
+            Some(to_proto::hover(
+                snap.document.as_ref()?,
+                card,
+                snap.encoding,
+            ))
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(Hover {
-            contents: HoverContents::Markup(convert::markdown(card)),
-            range: Some(convert::range(&doc, &target.range, self.state.encoding())),
-        }))
     }
 
     async fn goto_definition(
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position_params).await
+        let Some((snap, offset)) = self
+            .snapshot_at(&params.text_document_position_params)
+            .await
         else {
             return Ok(None);
         };
-        let enc = self.state.encoding();
-        let mut locations = tokio::task::spawn_blocking(move || {
-            let cache = bundled::cache_dir();
-            target
-                .papers
-                .iter()
-                .filter_map(|&p| {
-                    definition::paper_location(&loaded.corpus, &loaded.corpus.paper(p), &cache).ok()
-                })
-                .filter_map(|t| convert::location(&t, enc))
-                .collect::<Vec<_>>()
+        run_feature("go to paper", move || {
+            to_proto::definition(&definition::definition(&snap, offset), snap.encoding)
         })
         .await
-        .unwrap_or_default();
-        Ok(match locations.len() {
-            0 => None,
-            1 => locations.pop().map(GotoDefinitionResponse::Scalar),
-            _ => Some(GotoDefinitionResponse::Array(locations)),
-        })
     }
 
     async fn goto_implementation(
         &self,
         params: GotoImplementationParams,
     ) -> Result<Option<GotoImplementationResponse>> {
-        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position_params).await
+        let Some((snap, offset)) = self
+            .snapshot_at(&params.text_document_position_params)
+            .await
         else {
             return Ok(None);
         };
-        let enc = self.state.encoding();
-        let locations = tokio::task::spawn_blocking(move || {
-            let cache = bundled::cache_dir();
-            let related = loaded.related(target.papers[0]);
-            loaded.with_context(|ctx| {
-                related
-                    .iter()
-                    .copied()
-                    .filter(|i| !target.papers.contains(i))
-                    .filter_map(|i| {
-                        definition::paper_location(ctx.corpus, &ctx.corpus.paper(i), &cache).ok()
-                    })
-                    .filter_map(|t| convert::location(&t, enc))
-                    .collect::<Vec<_>>()
-            })
+        run_feature("related papers", move || {
+            let found = definition::implementation(&snap, offset)?;
+            Some(GotoImplementationResponse::Array(to_proto::locations(
+                &found,
+                snap.encoding,
+            )))
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(GotoImplementationResponse::Array(locations)))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some((doc, loaded)) = self.document_and_corpus(&uri).await else {
+        let Some(snap) = self.workspace.snapshot(uri.as_str()).await else {
             return Ok(None);
         };
-        let enc = self.state.encoding();
-        let (Some(start), Some(end)) = (
-            self.offset_in(&doc, params.range.start),
-            self.offset_in(&doc, params.range.end),
-        ) else {
+        let Some(range) = from_proto::range(&snap, params.range) else {
             return Ok(None);
         };
-        let actions = tokio::task::spawn_blocking(move || {
-            actions::code_actions(&doc, &loaded, start..end, &uri, enc)
+        run_feature("code actions", move || {
+            let doc = snap.document.as_ref()?;
+            let actions = code_actions::code_actions(&snap, range)
+                .into_iter()
+                .map(|a| to_proto::code_action(doc, &uri, a, snap.encoding))
+                .collect();
+            Some(actions)
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(actions))
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let Some(snap) = self
+            .workspace
+            .snapshot(params.text_document.uri.as_str())
+            .await
+        else {
+            return Ok(None);
+        };
+        let start = from_proto::offset(&snap, params.range.start).unwrap_or(0);
+        let end = from_proto::offset(&snap, params.range.end).unwrap_or(usize::MAX);
+        run_feature("inlay hints", move || {
+            let doc = snap.document.as_ref()?;
+            let hints = inlay_hints::inlay_hints(&snap, start..end.min(doc.text.len()))
+                .into_iter()
+                .map(|h| to_proto::inlay_hint(doc, h, snap.encoding))
+                .collect();
+            Some(hints)
+        })
+        .await
     }
 
     async fn symbol(
         &self,
         params: WorkspaceSymbolParams,
     ) -> Result<Option<WorkspaceSymbolResponse>> {
-        let loaded = self.state.workspace_corpus(&self.hooks).await;
-        let enc = self.state.encoding();
-        let symbols = tokio::task::spawn_blocking(move || {
-            commands::paper_symbols(&loaded, &params.query, enc)
+        let snap = self.workspace.workspace_snapshot().await;
+        run_feature("paper search", move || {
+            let symbols = search::paper_symbols(&snap, &params.query)
+                .into_iter()
+                .filter_map(|s| to_proto::symbol(s, snap.encoding))
+                .collect();
+            Some(WorkspaceSymbolResponse::Flat(symbols))
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(WorkspaceSymbolResponse::Flat(symbols)))
     }
 
     async fn execute_command(
         &self,
         params: ExecuteCommandParams,
     ) -> Result<Option<serde_json::Value>> {
-        let loaded = self.state.workspace_corpus(&self.hooks).await;
-        let env = commands::CommandEnv {
-            state: self.state.clone(),
-            hooks: self.hooks.clone(),
-            client: self.client.clone(),
-        };
-        commands::execute(env, loaded, params).await.map(Some)
-    }
-
-    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        self.state.sources_touched.notify_one();
-        let changed: Vec<(std::path::PathBuf, bool)> = params
-            .changes
-            .iter()
-            .filter_map(|c| {
-                Some((
-                    c.uri.to_file_path()?.into_owned(),
-                    c.typ == FileChangeType::DELETED,
-                ))
-            })
-            .filter(|(p, _)| Language::from_path(p).is_some())
-            .collect();
-        if !changed.is_empty() {
-            self.update_notes(changed).await;
-        }
-    }
-
-    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        if !self.state.settings().inlay_hints {
-            return Ok(Some(Vec::new()));
-        }
-        let Some((doc, loaded)) = self.document_and_corpus(&params.text_document.uri).await else {
-            return Ok(None);
-        };
-        let enc = self.state.encoding();
-        let start = self.offset_in(&doc, params.range.start).unwrap_or(0);
-        let end = self
-            .offset_in(&doc, params.range.end)
-            .unwrap_or(doc.text.len());
-        let hints = doc
-            .citations
-            .iter()
-            .filter(|c| c.range.end >= start && c.range.start <= end)
-            .filter_map(|c| {
-                let paper = loaded.corpus.get(&c.key)?;
-                let (line, character) = doc.position(c.range.end, enc);
-                Some(InlayHint {
-                    position: Position::new(line, character),
-                    label: InlayHintLabel::String(crate::features::card::short_title(paper.title)),
-                    kind: None,
-                    text_edits: None,
-                    tooltip: None,
-                    padding_left: Some(true),
-                    padding_right: None,
-                    data: None,
-                })
-            })
-            .collect();
-        Ok(Some(hints))
+        commands::execute(&self.workspace, &self.client, params)
+            .await
+            .map(Some)
     }
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
-        let Some((_, loaded, target)) = self.paper_at(&params.text_document_position).await else {
+        self.workspace.notes_scanned(NOTES_SCAN_PATIENCE).await;
+        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
             return Ok(None);
         };
-        let notes = self.state.scanned_notes(NOTES_SCAN_PATIENCE).await;
-        let open = self.state.open_notes();
-        let enc = self.state.encoding();
-        let locations = tokio::task::spawn_blocking(move || {
-            let titles = loaded.titles();
-            let mut ranges = convert::NoteRanges::default();
-            references(
-                &loaded.corpus,
-                &target.papers,
-                &notes,
-                &open,
-                titles.as_deref(),
-            )
-            .iter()
-            .filter_map(|r| {
-                Some(Location {
-                    uri: Uri::from_file_path(&r.path)?,
-                    range: ranges.range(&r.text, &r.range, enc),
-                })
-            })
-            .collect::<Vec<_>>()
+        run_feature("references", move || {
+            let found = references::references_at(&snap, offset)?;
+            Some(to_proto::note_locations(&found, snap.encoding))
         })
         .await
-        .unwrap_or_default();
-        Ok(Some(locations))
     }
 
     async fn prepare_rename(
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        let Some((doc, loaded, citation)) = self.citation_at(&params).await else {
+        let Some((snap, offset)) = self.snapshot_at(&params).await else {
             return Ok(None);
         };
-        let key = citation.key.to_string();
-        let range = convert::range(&doc, &citation.range, self.state.encoding());
-        let corpus = loaded.corpus.clone();
-        let checked = tokio::task::spawn_blocking(move || prepare_rename(&corpus, &key))
-            .await
-            .map_err(|_| Error::internal_error())?;
+        let checked = run_feature("rename", move || {
+            let found = rename::prepare_rename_at(&snap, offset);
+            let doc = snap.document.clone();
+            (found, doc, snap.encoding)
+        })
+        .await?;
         match checked {
-            Ok(()) => Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
-                range,
-                placeholder: citation.key.to_string(),
-            })),
-            Err(refusal) => Err(Error::invalid_params(refusal.message)),
+            (Ok(Some((range, placeholder))), Some(doc), enc) => {
+                Ok(Some(PrepareRenameResponse::RangeWithPlaceholder {
+                    range: to_proto::range(&doc, &range, enc),
+                    placeholder,
+                }))
+            }
+            (Ok(_), _, _) => Ok(None),
+            (Err(refusal), _, _) => Err(Error::invalid_params(refusal.message)),
         }
     }
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
-        let Some((_, loaded, citation)) = self.citation_at(&params.text_document_position).await
-        else {
+        self.workspace.notes_scanned(NOTES_SCAN_PATIENCE).await;
+        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
             return Ok(None);
         };
-        let (old, new) = (citation.key.to_string(), params.new_name);
-        let notes = self.state.scanned_notes(NOTES_SCAN_PATIENCE).await;
-        let (open, enc) = (self.state.open_notes(), self.state.encoding());
-        let edits = tokio::task::spawn_blocking(move || {
-            rename_key(&loaded.corpus, &old, &new, &notes, &open)
+        let new_name = params.new_name;
+        run_feature("rename", move || {
+            rename::rename_at(&snap, offset, &new_name)
+                .map(|edits| edits.map(|e| to_proto::workspace_edit(&e, snap.encoding)))
         })
-        .await
-        .map_err(|_| Error::internal_error())?
-        .map_err(|refusal| Error::invalid_params(refusal.message))?;
-        let mut changes: std::collections::HashMap<Uri, Vec<TextEdit>> =
-            std::collections::HashMap::new();
-        let mut ranges = convert::NoteRanges::default();
-        for edit in &edits {
-            let Some(uri) = Uri::from_file_path(&edit.path) else {
-                continue;
-            };
-            let range = ranges.range(&edit.text, &edit.range, enc);
-            changes
-                .entry(uri)
-                .or_default()
-                .push(TextEdit::new(range, edit.new_text.clone()));
-        }
-        Ok(Some(WorkspaceEdit {
-            changes: Some(changes),
-            ..WorkspaceEdit::default()
-        }))
+        .await?
+        .map_err(|refusal| Error::invalid_params(refusal.message))
     }
 }

@@ -22,6 +22,13 @@
 //! of stdin — memory does not grow with what the client sends.
 //!
 //! This module does not know what any message means; tower-lsp routes them.
+//! The one exception is a hook the server hands in: it sees every message
+//! before it is forwarded, on this one reading task, so whatever it does
+//! happens in exactly the order the client sent the messages (the server
+//! applies text edits there: tower-lsp may run handlers concurrently).
+
+/// Sees each well-formed message body, in order, before tower-lsp does.
+pub type InOrder = Box<dyn FnMut(&[u8]) + Send>;
 
 mod framing;
 
@@ -75,6 +82,7 @@ pub fn start(
     client_input: impl AsyncRead + Unpin + Send + 'static,
     client_output: impl AsyncWrite + Unpin + Send + 'static,
     input_closed: Arc<Notify>,
+    in_order: InOrder,
 ) -> ServerPipes {
     let (to_server, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, from_server) = tokio::io::duplex(PIPE_BYTES);
@@ -84,6 +92,7 @@ pub fn start(
         to_server,
         replies,
         input_closed,
+        in_order,
     ));
     let written = tokio::spawn(write_client_output(
         from_server,
@@ -104,6 +113,7 @@ async fn forward_client_messages(
     mut to_server: DuplexStream,
     replies: mpsc::Sender<Vec<u8>>,
     input_closed: Arc<Notify>,
+    mut in_order: InOrder,
 ) {
     let mut frames = FrameReader::new(MAX_MESSAGE_BYTES);
     let mut chunk = vec![0; READ_CHUNK_BYTES];
@@ -125,6 +135,7 @@ async fn forward_client_messages(
                 Framed::Body(body) => match check_message(&body) {
                     Verdict::Forward => {
                         last_was_refused = false;
+                        in_order(&body);
                         // After `exit` tower-lsp stops reading; the rest is dropped.
                         if server_reading {
                             server_reading = to_server.write_all(&frame(&body)).await.is_ok();
@@ -249,7 +260,12 @@ mod tests {
         let (mut client, client_side) = tokio::io::duplex(1 << 16);
         let (client_reads, client_writes) = tokio::io::split(client_side);
         let closed = Arc::new(Notify::new());
-        let pipes = start(client_reads, client_writes, closed.clone());
+        let pipes = start(
+            client_reads,
+            client_writes,
+            closed.clone(),
+            Box::new(|_| {}),
+        );
         let mut input = Vec::new();
         input.extend(message("{not json"));
         input.extend(message(HOVER));

@@ -8,7 +8,7 @@
 //!
 //! Everything here speaks in byte offsets into UTF-8 text (`usize`,
 //! `Range<usize>`). It deliberately knows nothing of LSP positions (see
-//! `lsp::position`), of files on disk, or of the corpus: whether a key names a
+//! `text::line_index`), of files on disk, or of the corpus: whether a key names a
 //! known paper is for the features layer to decide. Parsing never fails: any
 //! text, however half-written, yields the citations that can be recognised.
 
@@ -16,6 +16,7 @@ pub mod bibliography;
 mod latex;
 mod markdown;
 pub mod prose_words;
+pub mod title_mentions;
 
 use std::ops::Range;
 use std::path::Path;

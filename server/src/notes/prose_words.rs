@@ -33,10 +33,10 @@ mod markdown;
 pub(crate) mod tests;
 
 use super::{citations_in, Citation, Language};
-use crate::index::title_matcher::{char_role, fold_into, normal_word_of_folded, CharRole};
+use crate::text::words::{char_role, fold_into, normal_word_of_folded, CharRole};
 use std::ops::Range;
 
-pub use crate::index::title_matcher::ProseWord;
+pub use crate::text::words::ProseWord;
 pub use chunks::{chunk_words, prose_chunks, ChunkEnd, ChunkWords, ProseChunks};
 
 /// The prose words of `text`, in order.

@@ -27,8 +27,10 @@
 //!   Lower-case "grokfast" does not match, since running text in lower case
 //!   is where an accidental coincidence would be.
 
-use super::words::{fold_into, fold_lower, key_of_folded, normal_word_of_folded, title_words};
 use super::{AnchorTable, MixMap, ShortName, TitleMatcher, TitleTable, UNKNOWN};
+use crate::text::words::{
+    fold_into, fold_lower, key_of_folded, normal_word_of_folded, title_words,
+};
 
 /// Characters a title with a coined word needs to match in full.
 const MIN_TITLE_CHARS: u32 = 8;

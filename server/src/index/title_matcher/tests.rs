@@ -1,7 +1,8 @@
 //! The matcher's rules over plain word streams (the notes layer's markup
-//! handling is tested there and in `features::title_mentions`).
+//! handling is tested there and in `notes::title_mentions`).
 
 use super::*;
+use crate::text::words::*;
 
 const TITLES: &[&str] = &[
     "Grokfast: Accelerated Grokking by Amplifying Slow Gradients",

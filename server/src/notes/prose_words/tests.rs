@@ -1,7 +1,7 @@
 //! Which words of a note are prose, their exact bytes, and block starts.
 
 use super::*;
-use crate::index::title_matcher::{folded, normalize_word};
+use crate::text::words::{folded, normalize_word};
 
 /// Each word as its text in the note, `|` before a word that starts a block.
 fn shown(text: &str, lang: Language) -> Vec<String> {

@@ -6,41 +6,35 @@
 //! titles, abstracts) while its full-text index is built beside it. A
 //! re-read (a source changed) happens entirely beside the corpus in use and
 //! is swapped in only when parsed *and* indexed, so requests never wait and
-//! never see half of a change.
+//! never see half of a change. A corpus whose reading failed outright (a
+//! panic in a reader) is an empty corpus whose one problem says so — never
+//! silently another corpus.
 
-use super::last_good::reason_to_keep;
-use crate::corpus::{bundled, Corpus};
-use crate::features::related::related_papers;
-use crate::features::title_index::title_matcher_for;
-use crate::features::PaperContext;
+use super::last_good::{reason_to_keep, Reading};
+use super::selection::CorpusSelection;
+use super::stamps::SourceStamps;
+use super::unpoisoned;
+use crate::corpus::{bundled, Cache, Corpus, Problem, Severity};
 use crate::index::title_matcher::TitleMatcher;
-use crate::index::{IndexOrigin, IndexWarning, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS};
+use crate::index::{
+    IndexOrigin, IndexWarning, PaperContext, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS,
+};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::SystemTime;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::OnceCell;
-
-pub use crate::features::discovery::CorpusSelection;
 
 /// How many related papers are kept per paper (go to implementation lists them all).
 pub const RELATED_KEPT: usize = 10;
 /// Past this many papers' related lists, the cache starts again.
 const RELATED_CACHE_LIMIT: usize = 50_000;
 
-/// What a source file looked like: modification time and length, `None` when missing.
-pub type Stamp = Option<(SystemTime, u64)>;
-
-pub fn stamp(path: &Path) -> Stamp {
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
-}
-
-/// A parsed corpus and, once built, its index and title matcher.
+/// A parsed corpus and, once built, its index and title matcher (each set
+/// once: a corpus read again is a new `LoadedCorpus`).
 pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
-    index: RwLock<Option<Arc<PaperIndex>>>,
-    titles: RwLock<Option<Arc<TitleMatcher>>>,
+    index: OnceLock<Arc<PaperIndex>>,
+    titles: OnceLock<Arc<TitleMatcher>>,
     /// Related papers found so far, by paper: computing them takes tens of
     /// milliseconds with abstracts, too slow for every hover.
     related: Mutex<HashMap<usize, Arc<Vec<usize>>>>,
@@ -49,44 +43,48 @@ pub struct LoadedCorpus {
     /// burst of threads competing with the requests.
     related_queue: Mutex<Option<std::sync::mpsc::Sender<usize>>>,
     /// The sources as they were when read.
-    pub stamps: Vec<(PathBuf, Stamp)>,
+    pub stamps: SourceStamps,
 }
 
 impl LoadedCorpus {
+    fn new(corpus: Corpus, stamps: SourceStamps) -> LoadedCorpus {
+        LoadedCorpus {
+            corpus: Arc::new(corpus),
+            index: OnceLock::new(),
+            titles: OnceLock::new(),
+            related: Mutex::default(),
+            related_queue: Mutex::default(),
+            stamps,
+        }
+    }
+
     pub fn index(&self) -> Option<Arc<PaperIndex>> {
-        self.index.read().ok().and_then(|i| i.clone())
+        self.index.get().cloned()
     }
 
     /// The title matcher, once built.
     pub fn titles(&self) -> Option<Arc<TitleMatcher>> {
-        self.titles.read().ok().and_then(|t| t.clone())
+        self.titles.get().cloned()
     }
 
-    /// Runs a feature over this corpus and whatever index it has right now.
-    pub fn with_context<R>(&self, feature: impl FnOnce(PaperContext<'_>) -> R) -> R {
-        let index = self.index();
-        let search = index.as_deref().map(|i| i as &dyn PaperSearch);
-        feature(PaperContext {
+    /// This corpus and whatever index it has right now.
+    pub fn context(&self) -> PaperContext<'_> {
+        PaperContext {
             corpus: &self.corpus,
-            search,
-        })
+            search: self.index.get().map(|i| &**i as &dyn PaperSearch),
+        }
     }
 
     /// The papers most related to the one at `ordinal` (up to
     /// `RELATED_KEPT`, best first), computed once per paper. Nothing is kept
     /// while the index is still being built.
     pub fn related(&self, ordinal: usize) -> Arc<Vec<usize>> {
-        if let Some(known) = self
-            .related
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ordinal)
-        {
-            return known.clone();
+        if let Some(known) = self.cached_related(ordinal) {
+            return known;
         }
-        let found = Arc::new(self.with_context(|ctx| related_papers(ctx, ordinal, RELATED_KEPT)));
+        let found = Arc::new(self.context().related_papers(ordinal, RELATED_KEPT));
         if self.index().is_some() {
-            let mut cache = self.related.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = unpoisoned(&self.related);
             if cache.len() >= RELATED_CACHE_LIMIT {
                 cache.clear();
             }
@@ -97,11 +95,7 @@ impl LoadedCorpus {
 
     /// The related papers of `ordinal` if they were found already.
     pub fn cached_related(&self, ordinal: usize) -> Option<Arc<Vec<usize>>> {
-        self.related
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&ordinal)
-            .cloned()
+        unpoisoned(&self.related).get(&ordinal).cloned()
     }
 
     /// Has the related papers of `ordinal` found in the background (once
@@ -112,7 +106,7 @@ impl LoadedCorpus {
         if self.index().is_none() || self.cached_related(ordinal).is_some() {
             return;
         }
-        let mut queue = self.related_queue.lock().unwrap_or_else(|e| e.into_inner());
+        let mut queue = unpoisoned(&self.related_queue);
         if queue.is_none() {
             let (sender, papers) = std::sync::mpsc::channel::<usize>();
             let corpus = Arc::downgrade(self);
@@ -137,11 +131,14 @@ impl LoadedCorpus {
     }
 
     fn set_search(&self, index: PaperIndex, titles: TitleMatcher) {
-        if let Ok(mut slot) = self.titles.write() {
-            *slot = Some(Arc::new(titles));
-        }
-        if let Ok(mut slot) = self.index.write() {
-            *slot = Some(Arc::new(index));
+        let _ = self.titles.set(Arc::new(titles));
+        let _ = self.index.set(Arc::new(index));
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        Reading {
+            corpus: &self.corpus,
+            stamps: &self.stamps,
         }
     }
 }
@@ -170,33 +167,115 @@ pub struct LoadHooks {
     pub progress: Box<dyn Fn(LoadEvent) + Send + Sync>,
 }
 
+/// What loading needs besides the files: the cache directory and who to
+/// tell about each load.
+pub struct Loader {
+    pub cache: Arc<Cache>,
+    pub hooks: LoadHooks,
+}
+
+impl Loader {
+    /// Reads the sources of `selection` (the bundled corpus for none) and
+    /// notes how they looked (blocking).
+    pub fn read(&self, selection: &CorpusSelection) -> (Corpus, SourceStamps) {
+        read_selection(selection, &self.cache)
+    }
+
+    /// [`Loader::read`], kept as a `LoadedCorpus` not yet indexed.
+    fn parse(&self, selection: &CorpusSelection) -> LoadedCorpus {
+        let (corpus, stamps) = self.read(selection);
+        LoadedCorpus::new(corpus, stamps)
+    }
+
+    /// Builds the index (reporting progress for large corpora) and title
+    /// matcher (blocking).
+    fn build_search(&self, corpus: &Corpus, label: &str) -> (PaperIndex, TitleMatcher) {
+        let hooks = &self.hooks;
+        let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
+        if large {
+            (hooks.progress)(LoadEvent::Begin {
+                label: label.to_string(),
+            });
+        }
+        let titles = TitleMatcher::for_corpus(corpus);
+        let mut last = 0;
+        let (index, warning) =
+            PaperIndex::for_corpus(corpus, self.cache.dir(), &mut |done, total| {
+                let percent = (done * 100 / total.max(1)) as u32;
+                if large && percent >= last + 5 {
+                    last = percent;
+                    (hooks.progress)(LoadEvent::Indexing {
+                        label: label.to_string(),
+                        percent,
+                    });
+                }
+            });
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+            (hooks.index_warning)(w);
+        }
+        if large {
+            (hooks.progress)(LoadEvent::End {
+                label: label.to_string(),
+            });
+        }
+        tracing::info!(
+            "index ready for {label}: {} papers ({:?})",
+            index.num_docs(),
+            index.origin
+        );
+        crate::corpus::release_freed_memory();
+        (index, titles)
+    }
+}
+
+/// The corpus a selection names — its files, or the bundled corpus for none
+/// — read through the parsed-corpus cache, with the files' stamps: what the
+/// server, `paper-ls check` and the shell commands all load.
+pub fn read_selection(selection: &CorpusSelection, cache: &Cache) -> (Corpus, SourceStamps) {
+    let stamps = SourceStamps::take(selection);
+    let corpus = if selection.is_empty() {
+        bundled::load_bundled(cache.dir())
+    } else {
+        Corpus::load_cached(selection, cache)
+    };
+    (corpus, stamps)
+}
+
 type Slot = Arc<OnceCell<Arc<LoadedCorpus>>>;
 
-#[derive(Default)]
+/// The corpora loaded so far, by the files they were read from.
 pub struct CorpusCache {
+    loader: Arc<Loader>,
     slots: Mutex<HashMap<CorpusSelection, Slot>>,
 }
 
 impl CorpusCache {
+    pub fn new(loader: Loader) -> CorpusCache {
+        CorpusCache {
+            loader: Arc::new(loader),
+            slots: Mutex::default(),
+        }
+    }
+
+    pub fn loader(&self) -> &Arc<Loader> {
+        &self.loader
+    }
+
     /// The corpus for `selection`, loading it on first use.
-    pub async fn get(
-        &self,
-        selection: &CorpusSelection,
-        hooks: &Arc<LoadHooks>,
-    ) -> Arc<LoadedCorpus> {
-        let slot = {
-            let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            slots.entry(selection.clone()).or_default().clone()
-        };
-        slot.get_or_init(|| first_load(selection.clone(), hooks.clone()))
+    pub async fn get(&self, selection: &CorpusSelection) -> Arc<LoadedCorpus> {
+        let slot = unpoisoned(&self.slots)
+            .entry(selection.clone())
+            .or_default()
+            .clone();
+        slot.get_or_init(|| first_load(selection.clone(), self.loader.clone()))
             .await
             .clone()
     }
 
     /// Every corpus loaded so far, with the files it came from.
     pub fn loaded(&self) -> Vec<(CorpusSelection, Arc<LoadedCorpus>)> {
-        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots
+        unpoisoned(&self.slots)
             .iter()
             .filter_map(|(selection, slot)| Some((selection.clone(), slot.get()?.clone())))
             .collect()
@@ -206,14 +285,12 @@ impl CorpusCache {
     /// running keep the old one until they finish.
     pub fn replace(&self, selection: &CorpusSelection, loaded: Arc<LoadedCorpus>) {
         let slot = Arc::new(OnceCell::new_with(Some(loaded)));
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots.insert(selection.clone(), slot);
+        unpoisoned(&self.slots).insert(selection.clone(), slot);
     }
 
     /// Forgets corpora no selection uses any more.
     pub fn retain(&self, in_use: &[CorpusSelection]) {
-        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        slots.retain(|k, _| in_use.contains(k));
+        unpoisoned(&self.slots).retain(|k, _| in_use.contains(k));
     }
 }
 
@@ -229,83 +306,61 @@ fn label_of(selection: &CorpusSelection) -> String {
     }
 }
 
-/// Parses the sources and notes how they looked (blocking).
-pub(super) fn parse(selection: &CorpusSelection) -> LoadedCorpus {
-    let stamps = selection.iter().map(|p| (p.clone(), stamp(p))).collect();
-    let corpus = if selection.is_empty() {
-        bundled::load_bundled()
-    } else {
-        Corpus::load_cached(selection, &bundled::cache_dir())
-    };
-    LoadedCorpus {
-        corpus: Arc::new(corpus),
-        index: RwLock::new(None),
-        titles: RwLock::new(None),
-        related: Mutex::default(),
-        related_queue: Mutex::default(),
-        stamps,
-    }
-}
-
-/// Builds the index (reporting progress for large corpora) and title matcher (blocking).
-fn build_search(corpus: &Corpus, label: &str, hooks: &LoadHooks) -> (PaperIndex, TitleMatcher) {
-    let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
-    if large {
-        (hooks.progress)(LoadEvent::Begin {
-            label: label.to_string(),
-        });
-    }
-    let titles = title_matcher_for(corpus);
-    let mut last = 0;
-    let (index, warning) =
-        PaperIndex::for_corpus(corpus, &bundled::cache_dir(), &mut |done, total| {
-            let percent = (done * 100 / total.max(1)) as u32;
-            if large && percent >= last + 5 {
-                last = percent;
-                (hooks.progress)(LoadEvent::Indexing {
-                    label: label.to_string(),
-                    percent,
-                });
-            }
-        });
-    if let Some(w) = warning {
-        tracing::warn!("{w}");
-        (hooks.index_warning)(w);
-    }
-    if large {
-        (hooks.progress)(LoadEvent::End {
-            label: label.to_string(),
-        });
-    }
-    tracing::info!(
-        "index ready for {label}: {} papers ({:?})",
-        index.num_docs(),
-        index.origin
+/// The corpus of a selection whose reading panicked: empty, with a problem
+/// that says so on each of its files, so the user is told rather than
+/// handed another corpus.
+fn failed_read(selection: &CorpusSelection, label: &str) -> LoadedCorpus {
+    let message = format!(
+        "paper-ls failed while reading {label} (a bug: please report it with this file); no papers from it are available until it changes"
     );
-    crate::corpus::release_freed_memory();
-    (index, titles)
+    let files: Vec<PathBuf> = if selection.is_empty() {
+        vec![PathBuf::from("<bundled>")]
+    } else {
+        selection.clone()
+    };
+    let problems = files
+        .into_iter()
+        .map(|file| Problem {
+            file,
+            line: 0,
+            severity: Severity::Error,
+            message: message.clone(),
+        })
+        .collect();
+    tracing::error!("{message}");
+    LoadedCorpus::new(
+        Corpus::from_sources(Vec::new(), problems),
+        SourceStamps::take(selection),
+    )
 }
 
 /// The first load of a selection: a small corpus comes back indexed; a large
 /// one comes back parsed and is indexed beside.
-async fn first_load(selection: CorpusSelection, hooks: Arc<LoadHooks>) -> Arc<LoadedCorpus> {
+async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<LoadedCorpus> {
     let label = label_of(&selection);
-    let (for_parse, parse_hooks, parse_label) = (selection.clone(), hooks.clone(), label.clone());
-    let loaded = tokio::task::spawn_blocking(move || {
-        let loaded = Arc::new(parse(&for_parse));
-        (parse_hooks.report)(&loaded.corpus, &parse_label);
+    let (for_parse, parse_loader, parse_label) = (selection.clone(), loader.clone(), label.clone());
+    let parsed = tokio::task::spawn_blocking(move || {
+        let loaded = Arc::new(parse_loader.parse(&for_parse));
+        (parse_loader.hooks.report)(&loaded.corpus, &parse_label);
         if loaded.corpus.papers.len() < PERSIST_MIN_PAPERS {
-            let (index, titles) = build_search(&loaded.corpus, &parse_label, &parse_hooks);
+            let (index, titles) = parse_loader.build_search(&loaded.corpus, &parse_label);
             loaded.set_search(index, titles);
         }
         loaded
     })
-    .await
-    .unwrap_or_else(|_| Arc::new(parse(&Vec::new())));
+    .await;
+    let loaded = match parsed {
+        Ok(loaded) => loaded,
+        Err(_) => {
+            let failed = Arc::new(failed_read(&selection, &label));
+            (loader.hooks.report)(&failed.corpus, &label);
+            return failed;
+        }
+    };
     if loaded.index().is_none() {
         let target = loaded.clone();
         tokio::task::spawn_blocking(move || {
-            let (index, titles) = build_search(&target.corpus, &label, &hooks);
+            let (index, titles) = loader.build_search(&target.corpus, &label);
             target.set_search(index, titles);
         });
     }
@@ -325,20 +380,20 @@ pub enum Reread {
 pub async fn reload(
     selection: CorpusSelection,
     last_good: Option<Arc<LoadedCorpus>>,
-    hooks: Arc<LoadHooks>,
+    loader: Arc<Loader>,
 ) -> Option<Reread> {
     tokio::task::spawn_blocking(move || {
         let label = label_of(&selection);
-        let loaded = parse(&selection);
+        let loaded = loader.parse(&selection);
         let damage = last_good
             .as_ref()
-            .and_then(|old| reason_to_keep(old, &loaded));
+            .and_then(|old| reason_to_keep(old.reading(), loaded.reading()));
         if let Some(why) = damage {
-            (hooks.kept)(&loaded.corpus, &why);
+            (loader.hooks.kept)(&loaded.corpus, &why);
             return Reread::Kept;
         }
-        (hooks.report)(&loaded.corpus, &label);
-        let (index, titles) = build_search(&loaded.corpus, &label, &hooks);
+        (loader.hooks.report)(&loaded.corpus, &label);
+        let (index, titles) = loader.build_search(&loaded.corpus, &label);
         loaded.set_search(index, titles);
         Reread::Fresh(Arc::new(loaded))
     })

@@ -8,10 +8,11 @@
 //! there but damaged (unreadable, or cut short) keeps the last good corpus
 //! until it changes again (`last_good`).
 
-use super::corpora::{discard_old_index, reload, stamp, CorpusSelection, LoadHooks, Reread, Stamp};
-use super::state::ServerState;
+use super::corpora::{discard_old_index, reload, Reread};
+use super::selection::CorpusSelection;
+use super::stamps::Stamp;
+use super::Workspace;
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,11 +24,7 @@ const HOLD_STILL_LOOKS: u32 = 2;
 const MISSING_GRACE_LOOKS: u32 = 15;
 
 /// Watches until shutdown; `after_swap` runs after each re-read corpus is in place.
-pub async fn follow_sources(
-    state: Arc<ServerState>,
-    hooks: Arc<LoadHooks>,
-    after_swap: Arc<dyn Fn() + Send + Sync>,
-) {
+pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() + Send + Sync>) {
     let mut pending: HashMap<CorpusSelection, (Vec<Stamp>, u32)> = HashMap::new();
     // Sources as they were when a re-read was refused: not read again (nor
     // the user told again) until they change once more.
@@ -35,17 +32,17 @@ pub async fn follow_sources(
     loop {
         tokio::select! {
             _ = tokio::time::sleep(LOOK_EVERY) => {}
-            _ = state.sources_touched.notified() => {}
+            _ = workspace.sources_touched().notified() => {}
         }
-        if state.shutdown_requested.load(Ordering::SeqCst) {
+        if workspace.is_shutting_down() {
             return;
         }
-        for (selection, loaded) in state.corpora.loaded() {
+        for (selection, loaded) in workspace.corpora().loaded() {
             if selection.is_empty() {
                 continue;
             }
-            let before: Vec<Stamp> = loaded.stamps.iter().map(|(_, s)| *s).collect();
-            let now: Vec<Stamp> = loaded.stamps.iter().map(|(p, _)| stamp(p)).collect();
+            let before = loaded.stamps.as_read();
+            let now = loaded.stamps.now();
             if refused.get(&selection) == Some(&now) {
                 continue;
             }
@@ -56,11 +53,12 @@ pub async fn follow_sources(
                 "a corpus file changed; reading {} source(s) again",
                 selection.len()
             );
-            match reload(selection.clone(), Some(loaded.clone()), hooks.clone()).await {
+            let loader = workspace.corpora().loader().clone();
+            match reload(selection.clone(), Some(loaded.clone()), loader).await {
                 Some(Reread::Fresh(fresh)) => {
                     refused.remove(&selection);
                     discard_old_index(&loaded, &fresh);
-                    state.corpora.replace(&selection, fresh);
+                    workspace.corpora().replace(&selection, fresh);
                     after_swap();
                 }
                 Some(Reread::Kept) => {

@@ -153,4 +153,6 @@ pub fn mention_at(mentions: &[TitleMention], offset: usize) -> Option<&TitleMent
 }
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;

@@ -2,21 +2,22 @@
 //! build time and memory with 100k and 1M titles, and detection time over a
 //! generated 10,000-line note: the whole note, and again after a
 //! one-character edit in its middle with the chunk cache an open note keeps
-//! (`features::title_mentions::MentionCache`). The titles are the real arXiv 2025 cs and
+//! (`MentionCache`). The titles are the real arXiv 2025 cs and
 //! ACL Anthology titles from `../shared/corpora` (178,916), recombined
 //! deterministically up to a million; the note is real abstract prose with
 //! about a hundred real titles sprinkled in. Run it in release:
 //!
-//! `cargo test --release --lib title_matcher::bench -- --ignored --nocapture`
+//! `cargo test --release --lib title_mentions::bench -- --ignored --nocapture`
 //!
 //! With `TITLE_BENCH_DETAILS=1` it also lists the short names matched most
 //! often and the inserted titles not found whole.
 
 use super::*;
 use crate::corpus::Corpus;
-use crate::features::title_mentions::{title_mentions, title_mentions_cached, MentionCache};
+use crate::index::title_matcher::{TitleMatch, TitleMatcher};
 use crate::notes::prose_words::prose_words;
 use crate::notes::{citations_in, Language};
+use crate::text::words::*;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,19 +1,21 @@
 //! Open documents: text kept in a rope and edited incrementally, and an
 //! immutable snapshot (text, line index, citations) handed to requests.
 //! The title mentions of successive snapshots are worked out with one
-//! chunk cache per document (`features::title_mentions::MentionCache`), so
+//! chunk cache per document (`notes::title_mentions::MentionCache`), so
 //! a new version reads only the paragraphs its edits touched.
 //!
-//! Edits are applied synchronously in the notification handler, before any
-//! `.await`, so they keep the order they arrived in; a change whose version is
-//! not newer than the document's is stale and dropped. Ranges past the end of
+//! Edits are applied synchronously, in the order the client sent them (the
+//! protocol layer hands text changes over as it reads them, before any later
+//! message); a change whose version is not newer than the document's is
+//! stale and dropped. Ranges past the end of
 //! the document are clamped (and logged) rather than trusted.
 
-use super::position::{LineIndex, PositionEncoding};
-use crate::features::discovery::CorpusSelection;
-use crate::features::title_mentions::{title_mentions_cached, MentionCache, TitleMention};
+use super::selection::{CorpusPolicy, CorpusSelection};
+use super::unpoisoned;
 use crate::index::title_matcher::TitleMatcher;
+use crate::notes::title_mentions::{title_mentions_cached, MentionCache, TitleMention};
 use crate::notes::{self, Citation, Language};
+use crate::text::{LineIndex, PositionEncoding};
 use ropey::Rope;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -36,10 +38,10 @@ pub struct DocumentSnapshot {
     mentions: Mutex<Option<MentionsFor>>,
     /// The document's chunk cache, shared with its other versions.
     mention_cache: Arc<Mutex<MentionCache>>,
-    /// The corpus files this version sees, with the configured entries it
-    /// was worked out for (finding a LaTeX chapter's main file reads the
-    /// disk, so it is done once per version, not once per request).
-    pub selection: Mutex<Option<(Vec<String>, CorpusSelection)>>,
+    /// The corpus files this version sees, with the policy it was worked
+    /// out for (finding a LaTeX chapter's main file reads the disk, so it is
+    /// done once per version, not once per request).
+    selection: Mutex<Option<(CorpusPolicy, CorpusSelection)>>,
 }
 
 impl DocumentSnapshot {
@@ -69,15 +71,29 @@ impl DocumentSnapshot {
         }
     }
 
+    /// The corpus files this version sees under `policy` (blocking: may
+    /// read the disk the first time).
+    pub fn selection(&self, policy: &CorpusPolicy) -> CorpusSelection {
+        let mut cached = unpoisoned(&self.selection);
+        if let Some((for_policy, selection)) = cached.as_ref() {
+            if for_policy == policy {
+                return selection.clone();
+            }
+        }
+        let selection = policy.document_selection(self.path.as_deref(), &self.text, self.language);
+        *cached = Some((policy.clone(), selection.clone()));
+        selection
+    }
+
     /// The paper titles written in this version of the text.
     pub fn title_mentions(&self, matcher: &Arc<TitleMatcher>) -> Arc<Vec<TitleMention>> {
-        let mut cached = self.mentions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cached = unpoisoned(&self.mentions);
         if let Some((for_matcher, mentions)) = cached.as_ref() {
             if Arc::ptr_eq(for_matcher, matcher) {
                 return mentions.clone();
             }
         }
-        let mut chunks = self.mention_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut chunks = unpoisoned(&self.mention_cache);
         let (mentions, _) = title_mentions_cached(
             matcher,
             &self.text,
@@ -122,6 +138,8 @@ pub enum EditOutcome {
     /// Applied, but a range reached past the end and was clamped.
     Clamped,
     Stale,
+    /// The document is not open.
+    NotOpen,
 }
 
 impl OpenDocument {
@@ -263,8 +281,8 @@ mod tests {
     /// chunk cache the document hands from version to version.
     #[test]
     fn title_mentions_follow_the_edits() {
-        use crate::features::title_mentions::title_mentions;
-        use crate::index::title_matcher::is_english_word;
+        use crate::notes::title_mentions::title_mentions;
+        use crate::text::words::is_english_word;
         let title = "Grokfast: Accelerated Grokking by Amplifying Slow Gradients";
         let matcher = Arc::new(TitleMatcher::build([title], &is_english_word));
         let mut d = doc(&format!("One.\n\nWe read {title}.\n\nThree."));

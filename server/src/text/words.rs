@@ -18,6 +18,7 @@
 use deunicode::deunicode_char;
 use std::collections::HashSet;
 use std::io::Read;
+use std::ops::Range;
 use std::sync::OnceLock;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use xxhash_rust::xxh3::xxh3_64;
@@ -34,6 +35,20 @@ pub struct NormalWord {
     pub cased: u64,
     /// Whether the word has an upper-case letter.
     pub has_upper: bool,
+}
+
+/// A word of a note's prose, as title matching reads it (the notes layer
+/// cuts a note into these, the title matcher looks them up).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProseWord {
+    pub norm: NormalWord,
+    /// The word's bytes in the note, markup inside it included
+    /// (`Gr{\"o}bner` is one word).
+    pub range: Range<usize>,
+    /// No title runs from the previous word into this one: it starts a
+    /// paragraph, heading, list item or footnote, or follows something
+    /// that is not prose (code, a citation, a URL, math).
+    pub starts_block: bool,
 }
 
 /// What a character does in a word.
@@ -202,7 +217,7 @@ pub(crate) fn key_of_folded(lower: &str) -> u64 {
 pub fn english_word_list() -> &'static HashSet<String> {
     static WORDS: OnceLock<HashSet<String>> = OnceLock::new();
     WORDS.get_or_init(|| {
-        const GZ: &[u8] = include_bytes!("../../../data/english-words.txt.gz");
+        const GZ: &[u8] = include_bytes!("../../data/english-words.txt.gz");
         let mut text = String::new();
         // The data is built into the binary; a read error would be a broken
         // build, and an empty list only makes more words count as coined.

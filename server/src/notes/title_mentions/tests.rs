@@ -4,9 +4,9 @@
 use super::*;
 use crate::corpus::bundled::load_bundled;
 use crate::corpus::Corpus;
-use crate::index::title_matcher::is_english_word;
 use crate::notes::citations_in;
 use crate::notes::prose_words::tests::{random_note, xorshift, CHUNK_PIECES, PIECES};
+use crate::text::words::is_english_word;
 use std::sync::OnceLock;
 
 const GROKFAST: &str = "Grokfast: Accelerated Grokking by Amplifying Slow Gradients";
@@ -18,7 +18,7 @@ const MESHCNN: &str = "MeshCNN: A Network with an Edge";
 fn fixture() -> &'static (Corpus, Arc<TitleMatcher>) {
     static FIXTURE: OnceLock<(Corpus, Arc<TitleMatcher>)> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let corpus = load_bundled();
+        let corpus = load_bundled(&std::env::temp_dir().join("paper-ls-unit-tests"));
         let extra = [
             "Translation",
             "Introduction",

@@ -15,14 +15,21 @@
 //! user removed them. Truncation exactly between two entries cannot be told
 //! from such a removal and goes through.
 
-use super::corpora::LoadedCorpus;
-use crate::corpus::Severity;
-use std::path::Path;
+use super::stamps::SourceStamps;
+use crate::corpus::{Corpus, Severity};
+
+/// One reading of a corpus's sources: what was parsed, and how the files
+/// looked when they were read.
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    pub corpus: &'a Corpus,
+    pub stamps: &'a SourceStamps,
+}
 
 /// Why `fresh` must not replace `last_good`, as a sentence for the user;
 /// `None` when it may.
-pub fn reason_to_keep(last_good: &LoadedCorpus, fresh: &LoadedCorpus) -> Option<String> {
-    let (before, after) = (&last_good.corpus, &fresh.corpus);
+pub fn reason_to_keep(last_good: Reading<'_>, fresh: Reading<'_>) -> Option<String> {
+    let (before, after) = (last_good.corpus, fresh.corpus);
     before
         .sources
         .iter()
@@ -47,7 +54,8 @@ pub fn reason_to_keep(last_good: &LoadedCorpus, fresh: &LoadedCorpus) -> Option<
                     old.papers
                 ));
             };
-            let (size_before, size_now) = (size_of(last_good, path)?, size_of(fresh, path)?);
+            let size_before = last_good.stamps.size_of(path)?;
+            let size_now = fresh.stamps.size_of(path)?;
             if size_now >= size_before {
                 return None;
             }
@@ -83,28 +91,37 @@ pub fn reason_to_keep(last_good: &LoadedCorpus, fresh: &LoadedCorpus) -> Option<
         })
 }
 
-/// The size of a source when `read` was read.
-fn size_of(read: &LoadedCorpus, path: &Path) -> Option<u64> {
-    read.stamps
-        .iter()
-        .find(|(p, _)| p == path)
-        .and_then(|(_, stamp)| stamp.map(|(_, size)| size))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::corpora::parse;
     use super::*;
+    use std::path::{Path, PathBuf};
 
     const WHOLE: &str = "@article{a, title={A}}\n@article{b, title={B}}\n@article{c, title={C}}\n";
 
-    fn load(path: &Path, text: &str) -> LoadedCorpus {
+    struct Read(Corpus, SourceStamps);
+
+    impl Read {
+        fn reading(&self) -> Reading<'_> {
+            Reading {
+                corpus: &self.0,
+                stamps: &self.1,
+            }
+        }
+    }
+
+    fn load(path: &Path, text: &str) -> Read {
         std::fs::write(path, text).unwrap();
         reread(path)
     }
 
-    fn reread(path: &Path) -> LoadedCorpus {
-        parse(&vec![path.to_path_buf()])
+    fn reread(path: &Path) -> Read {
+        let files: Vec<PathBuf> = vec![path.to_path_buf()];
+        let stamps = SourceStamps::take(&files);
+        Read(Corpus::load(&files), stamps)
+    }
+
+    fn reason_to_keep(before: &Read, after: &Read) -> Option<String> {
+        super::reason_to_keep(before.reading(), after.reading())
     }
 
     #[test]

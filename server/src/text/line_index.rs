@@ -7,6 +7,9 @@
 //! Lines end at `\n`, `\r\n` or `\r`, as LSP defines them; the terminator is
 //! not part of a line's characters.
 //!
+//! The same index gives the 1-based line numbers that corpus problems and
+//! `paper-ls check` report, and the key columns stored with each paper.
+//!
 //! This module deliberately depends on no LSP crate: the protocol layer
 //! turns `(line, character)` into its own `Position` type. Conversions never
 //! panic: offsets past the end or inside a character are clamped, and a
@@ -43,20 +46,44 @@ impl LineIndex {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => line_starts.push(i + 1),
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    i += 1;
-                    line_starts.push(i + 1);
-                }
-                b'\r' => line_starts.push(i + 1),
-                _ => {}
+        let mut after_cr = usize::MAX;
+        for i in memchr::memchr2_iter(b'\n', b'\r', bytes) {
+            if bytes[i] == b'\n' && after_cr == i {
+                // The `\n` of `\r\n`: the line already started after it.
+                *line_starts.last_mut().unwrap_or(&mut 0) = i + 1;
+                continue;
             }
-            i += 1;
+            line_starts.push(i + 1);
+            after_cr = if bytes[i] == b'\r' { i + 1 } else { usize::MAX };
         }
         LineIndex { line_starts }
+    }
+
+    /// The 0-based line that `offset` is on (an offset past the end is on
+    /// the last line).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// The 1-based line number of `offset`, as files report lines.
+    pub fn line_number(&self, offset: usize) -> u32 {
+        saturating_u32(self.line_of(offset) + 1)
+    }
+
+    /// Where the line with 1-based number `line` starts.
+    pub fn start_of_line_number(&self, line: u32) -> usize {
+        self.line_start(line.saturating_sub(1) as usize)
+    }
+
+    /// Where the 0-based `line` starts (the end of the last line past it).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .or(self.line_starts.last())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The number of lines; a text ending in a line break has an empty last
@@ -70,10 +97,7 @@ impl LineIndex {
     /// a line terminator as the end of that line.
     pub fn position(&self, text: &str, offset: usize, enc: PositionEncoding) -> (u32, u32) {
         let offset = floor_char_boundary(text, offset);
-        let line = self
-            .line_starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
+        let line = self.line_of(offset);
         let (start, end) = self.line_bounds(text, line);
         let upto = offset.clamp(start, end);
         let character: usize = text[start..upto].chars().map(|c| enc.width(c)).sum();

@@ -22,11 +22,9 @@
 use super::paper::{Problem, Severity};
 use super::source::SourceKind;
 use super::table::{Abstracts, PaperTable, Row, FIELDS};
-use super::{Corpus, SourceFile};
+use super::{Cache, Corpus, SourceFile};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
@@ -95,12 +93,11 @@ fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
 /// replaced by its snapshot read back (`Corpus::load_cached`).
 pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
 
-static PENDING_WRITES: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
-
 /// [`write`] on another thread, so that a load does not wait for it. The
 /// snapshot's body is encoded here (it borrows the corpus); only the file
-/// is written beside. [`finish_writes`] waits for such writes.
-pub fn write_in_background(cache_dir: &Path, corpus: &Corpus) {
+/// is written beside. [`Cache::finish_writes`] waits for such writes.
+pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
+    let cache_dir = cache.dir();
     let fingerprint = corpus.content_fingerprint();
     let path = snapshot_path(cache_dir, fingerprint);
     let parts = encode_parts(corpus, fingerprint);
@@ -117,19 +114,8 @@ pub fn write_in_background(cache_dir: &Path, corpus: &Corpus) {
             })
         });
     match writing {
-        Ok(handle) => PENDING_WRITES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(handle),
+        Ok(handle) => cache.write_started(handle),
         Err(e) => tracing::warn!("cannot start a thread to write the corpus snapshot: {e}"),
-    }
-}
-
-/// Waits for snapshots still being written (a command about to exit).
-pub fn finish_writes() {
-    let pending = std::mem::take(&mut *PENDING_WRITES.lock().unwrap_or_else(|e| e.into_inner()));
-    for handle in pending {
-        let _ = handle.join();
     }
 }
 

@@ -1,0 +1,65 @@
+//! The corpus searched from the editor: `workspace/symbol`, and the
+//! `paper-ls.search` / `paper-ls.related` commands behind the editor
+//! clients' own pickers.
+
+use super::definition::{paper_location, PaperLocation};
+use crate::index::SearchRequest;
+use crate::workspace::Snapshot;
+
+/// How many papers `workspace/symbol` lists.
+const SYMBOLS: usize = 50;
+
+/// Papers matching `query` as typed so far (the last word a prefix), best
+/// first; while the index is still being built, keys starting with it.
+pub fn search(snap: &Snapshot, query: &str, limit: usize) -> Vec<usize> {
+    let ctx = snap.corpus.context();
+    match ctx.search {
+        Some(s) => s
+            .search(&SearchRequest {
+                text: query,
+                limit,
+                as_you_type: true,
+            })
+            .into_iter()
+            .map(|h| h.paper)
+            .collect(),
+        None => ctx.corpus.keys_starting_with(query).take(limit).collect(),
+    }
+}
+
+/// Up to `limit` papers related to the one with `key`, best first.
+pub fn related_to_key(snap: &Snapshot, key: &str, limit: usize) -> Result<Vec<usize>, String> {
+    let ctx = snap.corpus.context();
+    match ctx.corpus.index_of(key) {
+        Some(i) => Ok(ctx.related_papers(i, limit)),
+        None => Err(format!("no paper has the key `{key}`")),
+    }
+}
+
+/// A paper as a workspace symbol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaperSymbol {
+    pub title: String,
+    pub key: String,
+    pub location: PaperLocation,
+}
+
+/// `workspace/symbol`: papers matching the query, each jumping to its entry.
+/// Nothing for an empty query or before the index is built.
+pub fn paper_symbols(snap: &Snapshot, query: &str) -> Vec<PaperSymbol> {
+    if query.trim().is_empty() || !snap.corpus.is_indexed() {
+        return Vec::new();
+    }
+    let corpus = snap.corpus.corpus();
+    search(snap, query, SYMBOLS)
+        .into_iter()
+        .filter_map(|i| {
+            let p = &corpus.paper(i);
+            Some(PaperSymbol {
+                title: p.title.to_string(),
+                key: p.key.to_string(),
+                location: paper_location(corpus, p, &*snap.files).ok()?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,226 @@
+//! What the client hears about corpus loads: a line in its log per load, the
+//! problems of each corpus file published as that file's diagnostics, a
+//! message when a re-read is refused to keep the last good corpus, and
+//! `$/progress` while a large corpus is indexed (when the client creates
+//! progress tokens for us).
+//!
+//! The workspace reports loads through `LoadHooks` on whatever thread loads;
+//! the hooks here turn each report into a [`Notice`] of plain data, and one
+//! task sends the notices to the client in order.
+
+use super::to_proto::{file_uri, source_diagnostic};
+use crate::corpus::{Corpus, Severity};
+use crate::index::IndexWarning;
+use crate::workspace::corpora::{LoadEvent, LoadHooks};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tower_lsp_server::ls_types::notification::Progress;
+use tower_lsp_server::ls_types::request::WorkDoneProgressCreate;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+/// Each corpus file with its diagnostics (an empty list clears what an
+/// earlier load published).
+type FileDiagnostics = Vec<(Uri, Vec<Diagnostic>)>;
+
+pub enum Notice {
+    Loaded {
+        message: String,
+        files: FileDiagnostics,
+    },
+    Kept {
+        why: String,
+        files: FileDiagnostics,
+    },
+    IndexWarning(IndexWarning),
+    Progress(LoadEvent),
+}
+
+/// What the client has told us it can do, and what it was told already.
+#[derive(Default)]
+pub struct ClientFlags {
+    /// The client shows `$/progress` for tokens it created on our request.
+    pub shows_progress: AtomicBool,
+    /// The client can register file watchers for us.
+    pub watches_files: AtomicBool,
+    /// The user was told the cache directory cannot be used.
+    pub cache_trouble_told: AtomicBool,
+}
+
+/// The hooks for the workspace, and the notices they send.
+pub fn load_hooks() -> (LoadHooks, UnboundedReceiver<Notice>) {
+    let (notices, receiver) = unbounded_channel();
+    let send = move |notice| {
+        let _ = notices.send(notice);
+    };
+    let send = Arc::new(send) as Arc<dyn Fn(Notice) + Send + Sync>;
+    let (on_load, on_kept, on_index, on_progress) =
+        (send.clone(), send.clone(), send.clone(), send);
+    let hooks = LoadHooks {
+        report: Box::new(move |corpus: &Corpus, label: &str| on_load(loaded(corpus, label))),
+        kept: Box::new(move |corpus: &Corpus, why: &str| {
+            tracing::warn!("{why}");
+            on_kept(Notice::Kept {
+                why: why.to_string(),
+                files: source_diagnostics(corpus),
+            })
+        }),
+        index_warning: Box::new(move |warning| on_index(Notice::IndexWarning(warning))),
+        progress: Box::new(move |event| on_progress(Notice::Progress(event))),
+    };
+    (hooks, receiver)
+}
+
+fn loaded(corpus: &Corpus, label: &str) -> Notice {
+    let errors = corpus
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let message = format!(
+        "loaded {} papers ({} with abstracts) from {label}; {} problem(s), {errors} error(s)",
+        corpus.papers.len(),
+        corpus.with_abstract(),
+        corpus.problems.len()
+    );
+    tracing::info!("{message}");
+    for p in corpus.problems.iter().take(20) {
+        tracing::info!("{}:{}: {}", p.file.display(), p.line, p.message);
+    }
+    Notice::Loaded {
+        message,
+        files: source_diagnostics(corpus),
+    }
+}
+
+/// Each corpus file's problems as diagnostics on that file.
+fn source_diagnostics(corpus: &Corpus) -> FileDiagnostics {
+    let mut by_file: HashMap<&std::path::Path, Vec<Diagnostic>> = corpus
+        .sources
+        .iter()
+        .map(|s| (s.path.as_path(), Vec::new()))
+        .collect();
+    for p in &corpus.problems {
+        by_file
+            .entry(p.file.as_path())
+            .or_default()
+            .push(source_diagnostic(p));
+    }
+    by_file
+        .into_iter()
+        .filter_map(|(path, diags)| Some((file_uri(path)?, diags)))
+        .collect()
+}
+
+/// Sends the notices to the client, in order, until the workspace is gone.
+pub async fn forward(
+    client: Client,
+    flags: Arc<ClientFlags>,
+    mut notices: UnboundedReceiver<Notice>,
+) {
+    let mut progress = ProgressTokens::default();
+    while let Some(notice) = notices.recv().await {
+        match notice {
+            Notice::Loaded { message, files } => {
+                client.log_message(MessageType::INFO, message).await;
+                publish(&client, files).await;
+            }
+            Notice::Kept { why, files } => {
+                publish(&client, files).await;
+                client
+                    .show_message(MessageType::WARNING, format!("paper-ls: {why}."))
+                    .await;
+            }
+            Notice::IndexWarning(IndexWarning::Rebuilt(why)) => {
+                client.log_message(MessageType::WARNING, why).await;
+            }
+            // Usually the check at start-up already said so: once is enough.
+            Notice::IndexWarning(IndexWarning::CacheUnusable(why)) => {
+                if !flags.cache_trouble_told.swap(true, Ordering::SeqCst) {
+                    client
+                        .show_message(MessageType::WARNING, format!("paper-ls: {why}."))
+                        .await;
+                }
+            }
+            Notice::Progress(event) => {
+                let shows = flags.shows_progress.load(Ordering::SeqCst);
+                progress.forward(&client, shows, event).await;
+            }
+        }
+    }
+}
+
+async fn publish(client: &Client, files: FileDiagnostics) {
+    for (uri, diags) in files {
+        client.publish_diagnostics(uri, diags, None).await;
+    }
+}
+
+/// `$/progress` tokens, one per indexing run.
+#[derive(Default)]
+struct ProgressTokens {
+    tokens: HashMap<String, NumberOrString>,
+    next: u32,
+}
+
+impl ProgressTokens {
+    async fn forward(&mut self, client: &Client, shows: bool, event: LoadEvent) {
+        match event {
+            LoadEvent::Begin { label } => {
+                tracing::info!("indexing {label}");
+                if !shows {
+                    return;
+                }
+                self.next += 1;
+                let token = NumberOrString::String(format!("paper-ls/indexing/{}", self.next));
+                let create =
+                    client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                        token: token.clone(),
+                    });
+                if !matches!(
+                    tokio::time::timeout(Duration::from_secs(5), create).await,
+                    Ok(Ok(()))
+                ) {
+                    return;
+                }
+                let begin = WorkDoneProgressBegin {
+                    title: "Indexing papers".into(),
+                    message: Some(label.clone()),
+                    percentage: Some(0),
+                    cancellable: Some(false),
+                };
+                send(client, &token, WorkDoneProgress::Begin(begin)).await;
+                self.tokens.insert(label, token);
+            }
+            LoadEvent::Indexing { label, percent } => {
+                if let Some(token) = self.tokens.get(&label) {
+                    let report = WorkDoneProgressReport {
+                        percentage: Some(percent),
+                        message: Some(format!("{percent}%")),
+                        cancellable: None,
+                    };
+                    send(client, token, WorkDoneProgress::Report(report)).await;
+                }
+            }
+            LoadEvent::End { label } => {
+                if let Some(token) = self.tokens.remove(&label) {
+                    let end = WorkDoneProgressEnd {
+                        message: Some(format!("indexed {label}")),
+                    };
+                    send(client, &token, WorkDoneProgress::End(end)).await;
+                }
+            }
+        }
+    }
+}
+
+async fn send(client: &Client, token: &NumberOrString, value: WorkDoneProgress) {
+    let params = ProgressParams {
+        token: token.clone(),
+        value: ProgressParamsValue::WorkDone(value),
+    };
+    client.send_notification::<Progress>(params).await;
+}

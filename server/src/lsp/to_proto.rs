@@ -1,0 +1,261 @@
+//! Plain feature answers → LSP types. Byte offsets become positions in the
+//! negotiated encoding here and nowhere else.
+
+use crate::corpus::{Problem, Severity};
+use crate::features::card::paper_json;
+use crate::features::code_actions::CodeAction as PlainAction;
+use crate::features::completion::Completion;
+use crate::features::definition::PaperLocation;
+use crate::features::diagnostics::UnknownKey;
+use crate::features::hover::HoverCard;
+use crate::features::inlay_hints::InlayHint as PlainHint;
+use crate::features::references::NoteLocation;
+use crate::features::rename::FileEdit;
+use crate::features::search::PaperSymbol;
+use crate::text::{LineIndex, PositionEncoding};
+use crate::workspace::documents::DocumentSnapshot;
+use crate::workspace::Snapshot;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::ops::Range as Bytes;
+use std::path::Path;
+use std::sync::Arc;
+use tower_lsp_server::ls_types::*;
+
+pub fn position(doc: &DocumentSnapshot, offset: usize, enc: PositionEncoding) -> Position {
+    let (line, character) = doc.position(offset, enc);
+    Position::new(line, character)
+}
+
+pub fn range(doc: &DocumentSnapshot, bytes: &Bytes<usize>, enc: PositionEncoding) -> Range {
+    Range::new(
+        position(doc, bytes.start, enc),
+        position(doc, bytes.end, enc),
+    )
+}
+
+pub fn markdown(text: String) -> MarkupContent {
+    MarkupContent {
+        kind: MarkupKind::Markdown,
+        value: text,
+    }
+}
+
+pub fn hover(doc: &DocumentSnapshot, card: HoverCard, enc: PositionEncoding) -> Hover {
+    Hover {
+        contents: HoverContents::Markup(markdown(card.markdown)),
+        range: Some(range(doc, &card.range, enc)),
+    }
+}
+
+pub fn completion_list(
+    doc: &DocumentSnapshot,
+    completion: Completion,
+    enc: PositionEncoding,
+) -> CompletionList {
+    let edit_range = range(doc, &completion.range, enc);
+    let items = completion
+        .found
+        .items
+        .into_iter()
+        .map(|c| CompletionItem {
+            label: c.key.to_string(),
+            kind: Some(CompletionItemKind::REFERENCE),
+            detail: Some(c.detail),
+            documentation: Some(Documentation::MarkupContent(markdown(c.documentation))),
+            filter_text: Some(c.filter_text),
+            sort_text: Some(c.sort_text),
+            text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(edit_range, c.key))),
+            ..CompletionItem::default()
+        })
+        .collect();
+    CompletionList {
+        is_incomplete: completion.found.incomplete,
+        items,
+    }
+}
+
+pub fn diagnostic(
+    doc: &DocumentSnapshot,
+    unknown: &UnknownKey,
+    enc: PositionEncoding,
+) -> Diagnostic {
+    Diagnostic {
+        range: range(doc, &unknown.range, enc),
+        severity: Some(DiagnosticSeverity::WARNING),
+        code: Some(NumberOrString::String("unknown-key".into())),
+        source: Some("paper-ls".into()),
+        message: unknown.message(),
+        data: Some(json!({ "key": unknown.key, "closest": unknown.closest })),
+        ..Diagnostic::default()
+    }
+}
+
+/// A location in a corpus file (the key selected) or a paper card (its top).
+pub fn location(target: &PaperLocation, enc: PositionEncoding) -> Option<Location> {
+    let uri = Uri::from_file_path(&target.path)?;
+    let line = target.line.saturating_sub(1);
+    let (start, end) = match (&target.key, enc) {
+        (Some(k), PositionEncoding::Utf8) => (k.utf8.start, k.utf8.end),
+        (Some(k), PositionEncoding::Utf16) => (k.utf16.start, k.utf16.end),
+        (None, _) => (0, 0),
+    };
+    let range = Range::new(Position::new(line, start), Position::new(line, end));
+    Some(Location { uri, range })
+}
+
+pub fn locations(targets: &[PaperLocation], enc: PositionEncoding) -> Vec<Location> {
+    targets.iter().filter_map(|t| location(t, enc)).collect()
+}
+
+pub fn definition(
+    targets: &[PaperLocation],
+    enc: PositionEncoding,
+) -> Option<GotoDefinitionResponse> {
+    let mut found = locations(targets, enc);
+    match found.len() {
+        0 => None,
+        1 => found.pop().map(GotoDefinitionResponse::Scalar),
+        _ => Some(GotoDefinitionResponse::Array(found)),
+    }
+}
+
+pub fn inlay_hint(doc: &DocumentSnapshot, hint: PlainHint, enc: PositionEncoding) -> InlayHint {
+    InlayHint {
+        position: position(doc, hint.offset, enc),
+        label: InlayHintLabel::String(hint.label),
+        kind: None,
+        text_edits: None,
+        tooltip: None,
+        padding_left: Some(true),
+        padding_right: None,
+        data: None,
+    }
+}
+
+pub fn code_action(
+    doc: &DocumentSnapshot,
+    uri: &Uri,
+    action: PlainAction,
+    enc: PositionEncoding,
+) -> CodeActionOrCommand {
+    let edit = TextEdit::new(range(doc, &action.range, enc), action.new_text);
+    let changes = [(uri.clone(), vec![edit])].into_iter().collect();
+    CodeActionOrCommand::CodeAction(CodeAction {
+        title: action.title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        edit: Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..WorkspaceEdit::default()
+        }),
+        is_preferred: Some(action.preferred),
+        ..CodeAction::default()
+    })
+}
+
+pub fn note_locations(found: &[NoteLocation], enc: PositionEncoding) -> Vec<Location> {
+    let mut ranges = NoteRanges::default();
+    found
+        .iter()
+        .filter_map(|r| {
+            Some(Location {
+                uri: Uri::from_file_path(&r.path)?,
+                range: ranges.range(&r.text, &r.range, enc),
+            })
+        })
+        .collect()
+}
+
+pub fn workspace_edit(edits: &[FileEdit], enc: PositionEncoding) -> WorkspaceEdit {
+    let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+    let mut ranges = NoteRanges::default();
+    for edit in edits {
+        let Some(uri) = Uri::from_file_path(&edit.path) else {
+            continue;
+        };
+        let range = ranges.range(&edit.text, &edit.range, enc);
+        changes
+            .entry(uri)
+            .or_default()
+            .push(TextEdit::new(range, edit.new_text.clone()));
+    }
+    WorkspaceEdit {
+        changes: Some(changes),
+        ..WorkspaceEdit::default()
+    }
+}
+
+#[allow(deprecated)] // `SymbolInformation::deprecated` must still be filled in.
+pub fn symbol(symbol: PaperSymbol, enc: PositionEncoding) -> Option<SymbolInformation> {
+    Some(SymbolInformation {
+        location: location(&symbol.location, enc)?,
+        name: symbol.title,
+        kind: SymbolKind::OBJECT,
+        tags: None,
+        deprecated: None,
+        container_name: Some(symbol.key),
+    })
+}
+
+/// Papers as the `paper-ls.search` and `paper-ls.related` commands list
+/// them (locations in UTF-16, which every client reads).
+pub fn papers_json(snap: &Snapshot, papers: &[usize]) -> Value {
+    let corpus = snap.corpus.corpus();
+    Value::Array(
+        papers
+            .iter()
+            .map(|&i| {
+                let p = &corpus.paper(i);
+                let location = crate::features::definition::paper_location(corpus, p, &*snap.files)
+                    .ok()
+                    .and_then(|t| location(&t, PositionEncoding::Utf16));
+                let mut json = paper_json(corpus, p);
+                json["location"] = json!(location);
+                json
+            })
+            .collect(),
+    )
+}
+
+/// A corpus file's problems as diagnostics on that file.
+pub fn source_diagnostic(problem: &Problem) -> Diagnostic {
+    let line = problem.line.saturating_sub(1);
+    Diagnostic {
+        range: Range::new(
+            Position::new(line, 0),
+            Position::new(line + u32::from(problem.line > 0), 0),
+        ),
+        severity: Some(match problem.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warning => DiagnosticSeverity::WARNING,
+        }),
+        source: Some("paper-ls".into()),
+        message: problem.message.clone(),
+        ..Diagnostic::default()
+    }
+}
+
+pub fn file_uri(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}
+
+/// Byte ranges in notes that are not open (references, rename edits) as LSP
+/// ranges, building each note's line index once however many ranges it has.
+#[derive(Default)]
+struct NoteRanges {
+    /// By the address of the note's text, which the caller keeps alive.
+    lines: HashMap<usize, LineIndex>,
+}
+
+impl NoteRanges {
+    fn range(&mut self, text: &Arc<str>, bytes: &Bytes<usize>, enc: PositionEncoding) -> Range {
+        let key = Arc::as_ptr(text) as *const u8 as usize;
+        let lines = self
+            .lines
+            .entry(key)
+            .or_insert_with(|| LineIndex::new(text));
+        let (sl, sc) = lines.position(text, bytes.start, enc);
+        let (el, ec) = lines.position(text, bytes.end, enc);
+        Range::new(Position::new(sl, sc), Position::new(el, ec))
+    }
+}

@@ -1,0 +1,128 @@
+//! Files a feature needs besides the notes and the parsed corpus: a corpus
+//! source read again (rename checks the `.bib` it edits is the one it read),
+//! whether a source is still there (go to paper), and cards generated for
+//! papers whose source no one would read (written into the cache). Features
+//! reach the disk only through this, so they can be tested on files in
+//! memory and the layer that owns the disk stays the workspace.
+
+use crate::corpus::Cache;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+pub trait FileSystem: Send + Sync {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    fn is_file(&self, path: &Path) -> bool;
+    /// Writes a generated file (a paper card) under `folder` of the cache
+    /// and returns where it is; an unchanged file is left as it is.
+    fn write_generated(&self, folder: &str, name: &str, text: &str) -> std::io::Result<PathBuf>;
+    /// Writes a new file (its folder made if missing) unless one is there;
+    /// whether it was written.
+    fn write_new(&self, path: &Path, text: &str) -> std::io::Result<bool>;
+    /// The cache directory, which holds files paper-ls made (the bundled
+    /// corpus's `.bib`, generated cards).
+    fn cache_dir(&self) -> &Path;
+}
+
+/// The real disk.
+pub struct Disk {
+    cache: Arc<Cache>,
+}
+
+impl Disk {
+    pub fn new(cache: Arc<Cache>) -> Disk {
+        Disk { cache }
+    }
+}
+
+impl FileSystem for Disk {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+
+    fn write_generated(&self, folder: &str, name: &str, text: &str) -> std::io::Result<PathBuf> {
+        let dir = self.cache.dir().join(folder);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(name);
+        if std::fs::read(&path).is_ok_and(|old| old == text.as_bytes()) {
+            return Ok(path);
+        }
+        crate::corpus::bundled::write_atomically(&path, text.as_bytes())?;
+        Ok(path)
+    }
+
+    fn write_new(&self, path: &Path, text: &str) -> std::io::Result<bool> {
+        if path.exists() {
+            return Ok(false);
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)?;
+        Ok(true)
+    }
+
+    fn cache_dir(&self) -> &Path {
+        self.cache.dir()
+    }
+}
+
+/// Files in memory over the real disk: reads see what was put here first,
+/// generated files stay here. For tests of features.
+pub struct InMemory {
+    cache_dir: PathBuf,
+    files: Mutex<HashMap<PathBuf, Vec<u8>>>,
+}
+
+impl InMemory {
+    pub fn new(cache_dir: impl Into<PathBuf>) -> InMemory {
+        InMemory {
+            cache_dir: cache_dir.into(),
+            files: Mutex::default(),
+        }
+    }
+
+    pub fn put(&self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>) {
+        super::unpoisoned(&self.files).insert(path.into(), bytes.into());
+    }
+
+    /// A file written or put here.
+    pub fn get(&self, path: &Path) -> Option<Vec<u8>> {
+        super::unpoisoned(&self.files).get(path).cloned()
+    }
+}
+
+impl FileSystem for InMemory {
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        match self.get(path) {
+            Some(bytes) => Ok(bytes),
+            None => std::fs::read(path),
+        }
+    }
+
+    fn is_file(&self, path: &Path) -> bool {
+        self.get(path).is_some() || path.is_file()
+    }
+
+    fn write_generated(&self, folder: &str, name: &str, text: &str) -> std::io::Result<PathBuf> {
+        let path = self.cache_dir.join(folder).join(name);
+        self.put(path.clone(), text.as_bytes().to_vec());
+        Ok(path)
+    }
+
+    fn write_new(&self, path: &Path, text: &str) -> std::io::Result<bool> {
+        if self.is_file(path) {
+            return Ok(false);
+        }
+        self.put(path.to_path_buf(), text.as_bytes().to_vec());
+        Ok(true)
+    }
+
+    fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+}
