@@ -1100,3 +1100,93 @@ fn a_half_written_bib_never_replaces_the_last_good_one() {
     }
     assert!(saw_final, "the finished file is read");
 }
+
+/// The UTF-16 position of byte `at` of `text`.
+fn utf16_position(text: &str, at: usize) -> (u32, u32) {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    (
+        text[..at].matches('\n').count() as u32,
+        text[line_start..at].encode_utf16().count() as u32,
+    )
+}
+
+/// Edits applied in the order they were sent, whatever tower-lsp's
+/// scheduling: 2,000 incremental changes sent back to back without waiting,
+/// with hovers and completions between them, and the server's text checked
+/// against the client's after every 100.
+#[test]
+fn two_thousand_edits_sent_back_to_back_are_applied_in_order() {
+    let mut s = session();
+    let mut text = String::from("# Notes\n\nGrokking: see [@grokfast-accelerated-grokking].\n");
+    let uri = s
+        .client
+        .open(&s.dir.path().join("order.md"), "markdown", &text);
+    let pieces = ["a", "é", "🔬", "\n", " [@grok", "Grokfast ", "xy"];
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut request_id = 1_000_000;
+    for version in 2..=2001 {
+        let boundaries: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        let start = boundaries[next(boundaries.len())];
+        let end = if next(3) == 0 {
+            let after: Vec<usize> = boundaries.iter().copied().filter(|&b| b >= start).collect();
+            after[next(after.len().min(4))]
+        } else {
+            start
+        };
+        let inserted = if start < end && next(2) == 0 {
+            ""
+        } else {
+            pieces[next(pieces.len())]
+        };
+        let (sl, sc) = utf16_position(&text, start);
+        let (el, ec) = utf16_position(&text, end);
+        text.replace_range(start..end, inserted);
+        s.client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{
+                    "range": {"start": {"line": sl, "character": sc}, "end": {"line": el, "character": ec}},
+                    "text": inserted,
+                }],
+            }),
+        );
+        if version % 7 == 0 {
+            // Not waited for: their answers arrive among later edits.
+            let now: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            let at = utf16_position(&text, now.get(next(now.len().max(1))).copied().unwrap_or(0));
+            for method in ["textDocument/hover", "textDocument/completion"] {
+                request_id += 1;
+                s.client.send(&json!({
+                    "jsonrpc": "2.0", "id": request_id, "method": method,
+                    "params": LspClient::at(&uri, at.0, at.1),
+                }));
+            }
+        }
+        if (version - 1) % 100 == 0 {
+            let server = s
+                .client
+                .request("paper-ls/documentText", json!({"uri": uri}));
+            assert_eq!(server["version"], json!(version), "after edit {version}");
+            assert_eq!(
+                server["text"].as_str(),
+                Some(text.as_str()),
+                "the server's text after edit {version}"
+            );
+        }
+    }
+    let hover = s
+        .client
+        .request_raw("textDocument/hover", LspClient::at(&uri, 0, 0));
+    assert!(hover.get("error").is_none(), "{hover}");
+}

@@ -21,3 +21,6 @@ pub mod rename;
 pub mod search;
 
 pub use crate::index::PaperContext;
+
+#[cfg(test)]
+mod tests;

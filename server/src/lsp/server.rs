@@ -573,3 +573,23 @@ impl LanguageServer for Server {
         .map_err(|refusal| Error::invalid_params(refusal.message))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_feature_is_an_internal_error_that_says_so() {
+        let answer: Result<()> = run_feature("hover", || panic!("the card broke")).await;
+        let error = answer.expect_err("an error, not an empty answer");
+        assert_eq!(error.code, ErrorCode::InternalError);
+        assert_eq!(error.code.code(), -32603);
+        assert!(error.message.contains("hover"), "{}", error.message);
+        assert!(
+            error.message.contains("the card broke"),
+            "{}",
+            error.message
+        );
+        assert_eq!(run_feature("hover", || 7).await.ok(), Some(7));
+    }
+}

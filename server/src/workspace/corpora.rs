@@ -58,6 +58,16 @@ impl LoadedCorpus {
         }
     }
 
+    /// A corpus indexed (in memory) and title-matched now, on this thread:
+    /// for tests and tools that have no server.
+    pub fn indexed_now(corpus: Corpus, stamps: SourceStamps) -> Arc<LoadedCorpus> {
+        let loaded = LoadedCorpus::new(corpus, stamps);
+        if let Ok(index) = PaperIndex::in_memory(&loaded.corpus, &mut |_, _| {}) {
+            loaded.set_search(index, TitleMatcher::for_corpus(&loaded.corpus));
+        }
+        Arc::new(loaded)
+    }
+
     pub fn index(&self) -> Option<Arc<PaperIndex>> {
         self.index.get().cloned()
     }
@@ -412,5 +422,34 @@ pub fn discard_old_index(old: &LoadedCorpus, new: &LoadedCorpus) {
         if Some(&old_dir) != new_dir.as_ref() {
             let _ = std::fs::remove_dir_all(old_dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_read_is_an_empty_corpus_that_says_so_on_each_file() {
+        let selection: CorpusSelection = vec!["/notes/a.bib".into(), "/notes/b.bib".into()];
+        let failed = failed_read(&selection, "a.bib, b.bib");
+        assert_eq!(failed.corpus.papers.len(), 0);
+        let files: Vec<&std::path::Path> = failed
+            .corpus
+            .problems
+            .iter()
+            .map(|p| p.file.as_path())
+            .collect();
+        assert_eq!(files, [selection[0].as_path(), selection[1].as_path()]);
+        assert!(failed
+            .corpus
+            .problems
+            .iter()
+            .all(|p| p.severity == Severity::Error
+                && p.message.contains("failed while reading a.bib, b.bib")));
+        let bundled = failed_read(&Vec::new(), "the bundled corpus");
+        assert!(bundled.corpus.problems[0]
+            .message
+            .contains("the bundled corpus"));
     }
 }

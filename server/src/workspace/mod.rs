@@ -32,7 +32,7 @@ pub mod note_files;
 mod reload;
 pub mod selection;
 pub mod settings;
-mod stamps;
+pub mod stamps;
 
 use crate::corpus::{Cache, Corpus};
 use crate::index::title_matcher::TitleMatcher;

@@ -1,0 +1,444 @@
+//! Every feature as data: a fixture (files, `$0` at the cursor) and the
+//! expected answer next to it, rendered as text. When an answer changes on
+//! purpose, `UPDATE_EXPECT=1 cargo test -p paper-ls --lib features::tests`
+//! rewrites the expectations in place; review the diff like any other.
+
+mod fixture;
+
+use super::{
+    code_actions, completion, definition, diagnostics, hover, inlay_hints, references, rename,
+};
+use crate::workspace::settings::Settings;
+use expect_test::{expect, Expect};
+use fixture::Fixture;
+
+/// Four papers: two on grokking (one with a coined short name in its
+/// title), one on diffusion, one on translation; abstracts for all.
+const REFS: &str = r#"
+//- /refs.bib
+@article{power2022grokking,
+  title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},
+  author = {Power, Alethea and Burda, Yuri and Edwards, Harri},
+  year = {2022},
+  journal = {arXiv},
+  abstract = {Neural networks generalize long after they overfit small algorithmic datasets: grokking.}
+}
+@article{lee2024grokfast,
+  title = {Grokfast: Accelerated Grokking by Amplifying Slow Gradients},
+  author = {Lee, Jaerin and Kang, Bong Gyun},
+  year = {2024},
+  abstract = {Amplifying the slow gradients makes grokking happen many times sooner on algorithmic datasets.}
+}
+@inproceedings{ho2020denoising,
+  title = {Denoising Diffusion Probabilistic Models},
+  author = {Ho, Jonathan and Jain, Ajay and Abbeel, Pieter},
+  year = {2020},
+  booktitle = {NeurIPS},
+  abstract = {High quality image synthesis with diffusion probabilistic models trained on a weighted bound.}
+}
+@article{vaswani2017attention,
+  title = {Attention Is All You Need},
+  author = {Vaswani, Ashish},
+  year = {2017},
+  abstract = {The Transformer, based solely on attention mechanisms, for machine translation.}
+}
+"#;
+
+fn check(fixture: &str, answer: impl Fn(&Fixture) -> String, expect: Expect) {
+    let f = Fixture::new(&format!("{REFS}{fixture}"));
+    expect.assert_eq(&answer(&f));
+}
+
+fn hover_of(f: &Fixture) -> String {
+    match hover::hover(&f.snap, f.offset()) {
+        Some(card) => format!(
+            "{}\n---- over {}",
+            card.markdown,
+            Fixture::show_range(f.text(), &card.range)
+        ),
+        None => "no hover".into(),
+    }
+}
+
+#[test]
+fn hover_on_a_cited_key_shows_its_card() {
+    check(
+        r#"
+//- /note.md
+See [@lee2024gr$0okfast, p. 3].
+"#,
+        hover_of,
+        expect![[r#"
+            **Grokfast: Accelerated Grokking by Amplifying Slow Gradients**
+
+            Jaerin Lee and Bong Gyun Kang · 2024
+
+            Amplifying the slow gradients makes grokking happen many times sooner on algorithmic datasets.
+
+            `lee2024grokfast` · refs.bib:8
+            ---- over 6..21 "lee2024grokfast""#]],
+    );
+}
+
+#[test]
+fn hover_on_a_title_written_in_prose_and_on_its_short_name() {
+    check(
+        r#"
+//- /note.tex
+As \emph{Denoising Diffusion Pro$0babilistic Models} showed, and Grokfast too.
+"#,
+        hover_of,
+        expect![[r#"
+            **Denoising Diffusion Probabilistic Models**
+
+            Jonathan Ho, Ajay Jain and Pieter Abbeel · 2020 · *NeurIPS*
+
+            High quality image synthesis with diffusion probabilistic models trained on a weighted bound.
+
+            `ho2020denoising` · refs.bib:14
+            ---- over 9..49 "Denoising Diffusion Probabilistic Models""#]],
+    );
+    check(
+        r#"
+//- /note.md
+The *Grok$0fast* trick.
+"#,
+        hover_of,
+        expect![[r#"
+            **Grokfast: Accelerated Grokking by Amplifying Slow Gradients**
+
+            Jaerin Lee and Bong Gyun Kang · 2024
+
+            Amplifying the slow gradients makes grokking happen many times sooner on algorithmic datasets.
+
+            `lee2024grokfast` · refs.bib:8
+            ---- over 5..13 "Grokfast""#]],
+    );
+}
+
+#[test]
+fn hover_on_an_unknown_key_or_plain_text_is_nothing() {
+    check(
+        "//- /note.md\n[@nob$0ody2020] and text.\n",
+        hover_of,
+        expect!["no hover"],
+    );
+    check(
+        "//- /note.md\nJust te$0xt.\n",
+        hover_of,
+        expect!["no hover"],
+    );
+}
+
+fn completion_of(f: &Fixture) -> String {
+    let Some(found) = completion::completion(&f.snap, f.offset()) else {
+        return "no completion here".into();
+    };
+    let mut out = format!(
+        "replacing {}{}\n",
+        Fixture::show_range(f.text(), &found.range),
+        if found.found.incomplete {
+            " (incomplete)"
+        } else {
+            ""
+        }
+    );
+    for item in &found.found.items {
+        out.push_str(&format!("{} — {}\n", item.key, item.detail));
+    }
+    out
+}
+
+#[test]
+fn completion_by_key_title_author_and_topic() {
+    check(
+        "//- /note.md\nSee [@grok$0].\n",
+        completion_of,
+        expect![[r#"
+            replacing 6..10 "grok"
+            power2022grokking — Grokking (Power et al., 2022)
+            lee2024grokfast — Grokfast (Lee et al., 2024)
+        "#]],
+    );
+    check(
+        "//- /note.tex\n\\cite{power2022grokking, diffus$0}\n",
+        completion_of,
+        expect![[r#"
+            replacing 25..31 "diffus"
+            ho2020denoising — Denoising Diffusion Probabilistic Models (Ho et al., 2020)
+        "#]],
+    );
+    check(
+        "//- /note.md\nAs shown by @vaswani$0 before.\n",
+        completion_of,
+        expect![[r#"
+            replacing 13..20 "vaswani"
+            vaswani2017attention — Attention Is All You Need (Vaswani, 2017)
+        "#]],
+    );
+    check(
+        "//- /note.md\nNot in a citation: grok$0\n",
+        completion_of,
+        expect!["no completion here"],
+    );
+}
+
+fn diagnostics_of(f: &Fixture) -> String {
+    diagnostics::unknown_keys_in(&f.snap)
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {}\n",
+                Fixture::show_range(f.text(), &u.range),
+                u.message()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn diagnostics_name_unknown_keys_and_the_closest_papers() {
+    check(
+        "//- /note.md\n$0[@power2022grokking; @power2022grokkin; @nobody1999]\n",
+        diagnostics_of,
+        expect![[r#"
+            22..38 "power2022grokkin" unknown citation key `power2022grokkin`; closest: `power2022grokking`, `lee2024grokfast`
+            41..51 "nobody1999" unknown citation key `nobody1999`: no paper in the corpus has it
+        "#]],
+    );
+    check(
+        "//- /note.tex\n$0\\citep{lee2024grokfast}\n% \\cite{commented2020}\n",
+        diagnostics_of,
+        expect![""],
+    );
+}
+
+fn locations_of(f: &Fixture, found: &[references::NoteLocation]) -> String {
+    found
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}\n",
+                f.show_path(&l.path),
+                Fixture::show_range(&l.text, &l.range)
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn references_across_notes_with_titles_in_prose() {
+    check(
+        r#"
+//- /chapter1.md
+Grokking was found by [@power2022grokking]; [@lee2024grokfast] sped it up.
+//- /chapter2.tex
+\section{Speed} \citet{lee2024grokfast} and again Grokfast.
+//- /draft.md
+Open: [@lee2024gro$0kfast]
+"#,
+        |f| {
+            locations_of(
+                f,
+                &references::references_at(&f.snap, f.offset()).unwrap_or_default(),
+            )
+        },
+        expect![[r#"
+            /chapter1.md 46..61 "lee2024grokfast"
+            /chapter2.tex 23..38 "lee2024grokfast"
+            /chapter2.tex 50..58 "Grokfast"
+            /draft.md 8..23 "lee2024grokfast"
+        "#]],
+    );
+}
+
+fn rename_of(f: &Fixture, new_key: &str) -> String {
+    match rename::rename_at(&f.snap, f.offset(), new_key) {
+        Ok(Some(edits)) => edits
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} -> {:?}\n",
+                    f.show_path(&e.path),
+                    Fixture::show_range(&e.text, &e.range),
+                    e.new_text
+                )
+            })
+            .collect(),
+        Ok(None) => "not on a citation".into(),
+        Err(refusal) => format!("refused: {refusal}"),
+    }
+}
+
+#[test]
+fn rename_edits_the_bib_and_every_note_or_says_why_not() {
+    check(
+        r#"
+//- /other.tex
+\cite{ho2020denoising,power2022grokking}
+//- /note.md
+[@ho2020de$0noising] and @ho2020denoising.
+"#,
+        |f| rename_of(f, "ho2020ddpm"),
+        expect![[r#"
+            /note.md 2..17 "ho2020denoising" -> "ho2020ddpm"
+            /note.md 24..39 "ho2020denoising" -> "ho2020ddpm"
+            /other.tex 6..21 "ho2020denoising" -> "ho2020ddpm"
+            /refs.bib 612..627 "ho2020denoising" -> "ho2020ddpm"
+        "#]],
+    );
+    check(
+        "//- /note.md\n[@ho2020de$0noising]\n",
+        |f| rename_of(f, "vaswani2017attention"),
+        expect!["refused: cannot rename `ho2020denoising` to `vaswani2017attention`: `vaswani2017attention` (“Attention Is All You Need”) already has that key; BibTeX keys ignore case, so choose a key no other paper has"],
+    );
+    check(
+        "//- /note.md\n[@ho2020de$0noising]\n",
+        |f| rename_of(f, "has space"),
+        expect!["refused: `has space` cannot be a citation key: it contains a space or a control character"],
+    );
+}
+
+fn actions_of(f: &Fixture) -> String {
+    code_actions::code_actions(&f.snap, f.at.clone())
+        .iter()
+        .map(|a| {
+            format!(
+                "{}{}: {} -> {:?}\n",
+                a.title,
+                if a.preferred { " (preferred)" } else { "" },
+                Fixture::show_range(f.text(), &a.range),
+                a.new_text
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn code_actions_fix_unknown_keys_and_cite_titles() {
+    check(
+        "//- /note.md\nSee [@lee2024grokfst$0].\n",
+        actions_of,
+        expect![[r#"
+            Replace with lee2024grokfast — Grokfast (preferred): 6..20 "lee2024grokfst" -> "lee2024grokfast"
+        "#]],
+    );
+    check(
+        "//- /note.md\nWe build on Attention Is All You $0Need in this note.\n",
+        actions_of,
+        expect![[r#"
+            Cite vaswani2017attention (preferred): 37..37 "" -> " [@vaswani2017attention]"
+        "#]],
+    );
+    check(
+        "//- /note.tex\nWe build on Attention Is All You $0Need here.\n",
+        actions_of,
+        expect![[r#"
+            Cite vaswani2017attention (preferred): 37..37 "" -> "~\\cite{vaswani2017attention}"
+        "#]],
+    );
+}
+
+fn hints_of(f: &Fixture) -> String {
+    inlay_hints::inlay_hints(&f.snap, 0..f.text().len())
+        .iter()
+        .map(|h| {
+            format!(
+                "after {:?}: {}\n",
+                &f.text()[..h.offset]
+                    .rsplit(['[', '{', ',', ' '])
+                    .next()
+                    .unwrap_or(""),
+                h.label
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn inlay_hints_show_short_titles_unless_switched_off() {
+    let fixture = "//- /note.tex\n$0\\cite{power2022grokking, ho2020denoising, unknown2020}\n";
+    check(
+        fixture,
+        hints_of,
+        expect![[r#"
+        after "power2022grokking": Grokking
+        after "ho2020denoising": Denoising Diffusion Probabilistic Models
+    "#]],
+    );
+    let off = Settings {
+        inlay_hints: false,
+        ..Settings::default()
+    };
+    let f = Fixture::with_settings(&format!("{REFS}{fixture}"), off);
+    assert_eq!(hints_of(&f), "");
+}
+
+fn related_of(f: &Fixture) -> String {
+    let Some(found) = definition::implementation(&f.snap, f.offset()) else {
+        return "not on a paper".into();
+    };
+    found
+        .iter()
+        .map(|l| format!("{}:{}\n", f.show_path(&l.path), l.line))
+        .collect()
+}
+
+fn definition_of(f: &Fixture) -> String {
+    definition::definition(&f.snap, f.offset())
+        .iter()
+        .map(|l| {
+            let key = l.key.as_ref().map_or(String::new(), |k| {
+                format!(" columns {:?} (UTF-16 {:?})", k.utf8, k.utf16)
+            });
+            format!("{}:{}{key}\n", f.show_path(&l.path), l.line)
+        })
+        .collect()
+}
+
+#[test]
+fn go_to_paper_and_to_related_papers() {
+    check(
+        "//- /note.md\n[@lee2024gr$0okfast]\n",
+        definition_of,
+        expect![[r#"
+            /refs.bib:8 columns 9..24 (UTF-16 9..24)
+        "#]],
+    );
+    check(
+        "//- /note.md\n[@lee2024gr$0okfast]\n",
+        related_of,
+        expect![[r#"
+            /refs.bib:1
+        "#]],
+    );
+    check(
+        "//- /note.md\nno$0thing\n",
+        related_of,
+        expect!["not on a paper"],
+    );
+}
+
+#[test]
+fn what_is_under_the_cursor() {
+    let f = Fixture::new(&format!(
+        "{REFS}//- /note.md\nGrokking: Generalization Beyond Overfitting on Small Algo$0rithmic Datasets\n"
+    ));
+    let target = hover::paper_at(&f.snap, f.offset()).expect("a title");
+    let keys: Vec<String> = target.papers.iter().map(|&p| f.key(p)).collect();
+    expect![[r#"["power2022grokking"] 0..73 "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets""#]].assert_eq(&format!(
+        "{keys:?} {}",
+        Fixture::show_range(f.text(), &target.range)
+    ));
+}
+
+#[test]
+fn a_hover_ends_with_related_papers_once_they_are_found() {
+    let f = Fixture::new(&format!("{REFS}//- /note.md\n[@lee2024gr$0okfast]\n"));
+    definition::implementation(&f.snap, f.offset());
+    let card = hover::hover(&f.snap, f.offset()).expect("a card").markdown;
+    let related = &card[card.find("Related:").expect("a related section")..];
+    expect![[r#"
+        Related:
+        - Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets (`power2022grokking`)"#]].assert_eq(related);
+}
