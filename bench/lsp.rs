@@ -79,7 +79,7 @@ struct Figures {
     /// binary): clean pages the kernel can take back at any time.
     rss_anon_mb: f64,
     /// Building the full-text index alone, from papers already parsed
-    /// (`paper-ls index` with the corpus snapshot in the cache), for
+    /// (`paper-ls index` with the parsed corpus in the cache), for
     /// corpora large enough to have a persisted index.
     index_alone_ms: Option<f64>,
     reload: Option<ReloadFigures>,
@@ -133,7 +133,7 @@ fn main() {
 }
 
 /// Times `paper-ls index` on the corpus after removing its persisted index
-/// (the parsed-corpus snapshot stays): reading the snapshot back and
+/// (the parsed-corpus cache file stays): reading it back and
 /// building the index, nothing else running.
 fn index_alone(corpus: &Corpus, cache: &Path) -> Option<f64> {
     let index_dir = cache.join("index");
@@ -852,7 +852,7 @@ fn targets(results: &[Figures]) -> String {
             let rate = f.papers as f64 / (alone / 1000.0);
             row(
                 &format!(
-                    "indexing, {} (papers/s; snapshot read + index build)",
+                    "indexing, {} (papers/s; parsed-corpus cache read + index build)",
                     f.name
                 ),
                 "≥ 15,000",

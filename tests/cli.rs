@@ -445,7 +445,7 @@ fn generate_recombines_real_papers_deterministically() {
 }
 
 #[test]
-fn a_parsed_corpus_is_read_back_from_its_snapshot_until_a_source_changes() {
+fn a_parsed_corpus_is_read_back_from_its_cache_file_until_a_source_changes() {
     let cache = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let bib = work.path().join("big.bib");
@@ -469,30 +469,30 @@ fn a_parsed_corpus_is_read_back_from_its_snapshot_until_a_source_changes() {
     };
     let show = |key: &str| json(&run(&["show", "--json", "--corpus", bib_arg, key]));
     let parsed = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
-    assert!(!String::from_utf8_lossy(&parsed.stderr).contains("snapshot"));
-    let snapshots: Vec<PathBuf> = std::fs::read_dir(cache.path().join("corpus"))
-        .expect("a snapshot folder")
+    assert!(!String::from_utf8_lossy(&parsed.stderr).contains("parsed-corpus cache"));
+    let cache_files: Vec<PathBuf> = std::fs::read_dir(cache.path().join("corpus"))
+        .expect("a parsed-corpus cache folder")
         .flatten()
         .map(|e| e.path())
         .collect();
-    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    assert_eq!(cache_files.len(), 1, "{cache_files:?}");
 
     let again = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
     assert!(
-        String::from_utf8_lossy(&again.stderr).contains("from the corpus snapshot"),
+        String::from_utf8_lossy(&again.stderr).contains("from the parsed-corpus cache"),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
     assert_eq!(json(&again), json(&parsed), "the same paper either way");
     assert_eq!(json(&again)["origin"], json(&parsed)["origin"]);
 
-    // A damaged snapshot is not trusted: the corpus is parsed again.
-    std::fs::write(&snapshots[0], b"PLSNAP\0\0 garbage").unwrap();
+    // A damaged cache file is not trusted: the corpus is parsed again.
+    std::fs::write(&cache_files[0], b"PLSNAP\0\0 garbage").unwrap();
     let repaired = run(&["show", "--json", "--corpus", bib_arg, "key4242"]);
-    assert!(!String::from_utf8_lossy(&repaired.stderr).contains("from the corpus snapshot"));
+    assert!(!String::from_utf8_lossy(&repaired.stderr).contains("from the parsed-corpus cache"));
     assert_eq!(json(&repaired), json(&parsed));
 
-    // A changed source misses the snapshot and is read as it is now.
+    // A changed source misses the cache file and is read as it is now.
     let mut text = std::fs::read_to_string(&bib).unwrap();
     text = text.replace("Paper 4242 on", "Changed paper 4242 on");
     std::fs::write(&bib, text).unwrap();

@@ -50,14 +50,7 @@ fn position_of(text: &str, needle: &str) -> (u32, u32) {
     let at = text
         .find(needle)
         .unwrap_or_else(|| panic!("{needle} not in text"));
-    let line = text[..at].matches('\n').count() as u32;
-    let col = text[..at]
-        .rsplit('\n')
-        .next()
-        .unwrap()
-        .encode_utf16()
-        .count() as u32;
-    (line, col)
+    utf16_position(text, at)
 }
 
 #[test]
@@ -1189,4 +1182,64 @@ fn two_thousand_edits_sent_back_to_back_are_applied_in_order() {
         .client
         .request_raw("textDocument/hover", LspClient::at(&uri, 0, 0));
     assert!(hover.get("error").is_none(), "{hover}");
+}
+
+/// A request answers from the text it was sent against: a hover sent just
+/// before an edit that deletes the key still shows the key's card, and one
+/// sent just after it shows nothing.
+#[test]
+fn a_request_answers_from_the_text_it_was_sent_against() {
+    let mut s = session();
+    let text = "See [@grokfast-accelerated-grokking].\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("pinned.md"), "markdown", text);
+    // The first hover loads the corpus; the ones below then run at once.
+    s.client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 10));
+    for round in 0..20 {
+        let version = 2 + round * 2;
+        let before = 500 + round as i64 * 2;
+        s.client.send(&json!({
+            "jsonrpc": "2.0", "id": before, "method": "textDocument/hover",
+            "params": LspClient::at(&uri, 0, 10),
+        }));
+        s.client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"text": "Nothing cited here at all.\n"}]}),
+        );
+        s.client.send(&json!({
+            "jsonrpc": "2.0", "id": before + 1, "method": "textDocument/hover",
+            "params": LspClient::at(&uri, 0, 10),
+        }));
+        // Answers may come in either order.
+        let mut answers = std::collections::HashMap::new();
+        s.client.wait_for(|m| {
+            if let Some(id) = m["id"]
+                .as_i64()
+                .filter(|id| (before..=before + 1).contains(id))
+            {
+                answers.insert(id, m.clone());
+            }
+            answers.len() == 2
+        });
+        let (answered_before, answered_after) = (&answers[&before], &answers[&(before + 1)]);
+        let card = answered_before["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            card.contains("Grokfast"),
+            "round {round}: {answered_before}"
+        );
+        assert!(
+            answered_after["result"].is_null(),
+            "round {round}: {answered_after}"
+        );
+        s.client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version + 1},
+                   "contentChanges": [{"text": text}]}),
+        );
+    }
 }

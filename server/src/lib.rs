@@ -1,12 +1,15 @@
 //! paper-ls: a language server that makes a corpus of research papers present
 //! in Markdown and LaTeX notes.
 //!
-//! Data flows one way, one module per layer: `corpus` (sources → papers) →
-//! `index` (tantivy search over papers) → `notes` (a document's text →
-//! citations) → `features` (plain functions over a snapshot) → `lsp` (the
-//! protocol). `cli` is the shell front end over the same layers. `fuzzing`
-//! is test machinery: the checks that the fuzz targets in `fuzz/` and the
-//! replay of their saved inputs share.
+//! Data flows one way, one module per layer (see ARCHITECTURE.md): `text`
+//! (words and line index, shared by all) → `corpus` (sources → papers) →
+//! `index` (tantivy search and the title matcher) → `notes` (a document's
+//! text → citations and title mentions) → `workspace` (what the server
+//! knows, and the immutable snapshots requests answer from) → `features`
+//! (plain functions over a snapshot) → `lsp` (the protocol). `cli` is the
+//! shell front end over the same layers. `fuzzing` (behind the `fuzzing`
+//! feature) is test machinery: the checks that the fuzz targets in `fuzz/`
+//! and the replay of their saved inputs share.
 
 pub mod cli;
 pub mod corpus;

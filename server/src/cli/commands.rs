@@ -1,4 +1,5 @@
-//! The shell commands, each a thin function over the corpus and the index.
+//! The shell commands, each a thin function over a corpus (loaded by the
+//! workspace's policy), its index and the features.
 
 use super::output::{card_text, paper_json, problem_json, search_line};
 use super::CorpusArgs;

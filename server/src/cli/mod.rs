@@ -1,7 +1,9 @@
 //! The `paper-ls` command line: the language server (`serve`, the default)
-//! and the same engine from the shell (`search`, `show`, `stats`, `import`,
-//! `index`). Argument parsing lives here; each command is a small function
-//! over the corpus and index layers, printing text or `--json`.
+//! and the same engine from the shell (`search`, `show`, `stats`, `related`,
+//! `import`, `index`, `check`, `generate`, `eval-related`). Argument parsing
+//! lives here; each command is a small function that loads its corpus
+//! through the workspace's policy and runs the index or a feature over it,
+//! printing text or `--json`.
 
 mod commands;
 mod eval;

@@ -100,7 +100,7 @@ impl Corpus {
         });
         if let Some(corpus) = fingerprint.and_then(|f| parsed_cache::read(cache_dir, f)) {
             tracing::info!(
-                "read {} papers from the corpus snapshot (sources unchanged)",
+                "read {} papers from the parsed-corpus cache (sources unchanged)",
                 corpus.papers.len()
             );
             return corpus;
@@ -110,7 +110,7 @@ impl Corpus {
         // source changed or failed in between).
         if fingerprint == Some(corpus.content_fingerprint())
             && corpus.sources.len() == files.len()
-            && corpus.papers.len() >= parsed_cache::SNAPSHOT_MIN_PAPERS
+            && corpus.papers.len() >= parsed_cache::CACHE_FILE_MIN_PAPERS
         {
             if corpus.papers.abstracts.len() < parsed_cache::READ_BACK_ABSTRACT_BYTES {
                 // Nothing to gain from reading it back: write it beside.
@@ -194,7 +194,7 @@ impl Corpus {
         Corpus::with_sorted_keys(papers, sources, problems, sorted_keys)
     }
 
-    /// A corpus whose key order is already known (read back from a snapshot).
+    /// A corpus whose key order is already known (read back from the parsed-corpus cache).
     pub(crate) fn with_sorted_keys(
         papers: PaperTable,
         sources: Vec<SourceFile>,
@@ -254,7 +254,7 @@ impl Corpus {
         self.papers.with_abstract()
     }
 
-    /// Ordinals in key order, for the snapshot.
+    /// Ordinals in key order, for the parsed-corpus cache.
     pub(crate) fn sorted_keys(&self) -> &[u32] {
         &self.sorted_keys
     }

@@ -2,11 +2,11 @@
 //!
 //! Parsing CryptoBib's 72k entries costs ~0.6 s of two cores, a million
 //! JSON Lines papers ~45 s; reading back the papers already parsed costs a
-//! small fraction of that. A snapshot is named after the corpus's content
+//! small fraction of that. A cache file is named after the corpus's content
 //! fingerprint (each source's path and the hash of its raw bytes, the same
 //! number that names the persisted index), so any change to any source —
 //! or a different set of sources — simply misses it, and the corpus is
-//! parsed and a new snapshot written.
+//! parsed and a new cache file written.
 //!
 //! The file is a header (magic, format version, fingerprint, body length,
 //! body hash, abstracts length), a body holding the sources, the problems
@@ -17,7 +17,7 @@
 //! refused (and later replaced), never trusted and never a panic; an
 //! abstract damaged on disk reads as absent. Writes go to a temporary file
 //! renamed into
-//! place, so a reader never sees half a snapshot.
+//! place, so a reader never sees half a cache file.
 
 use super::paper::{Problem, Severity};
 use super::source::SourceKind;
@@ -32,30 +32,30 @@ const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
 const FORMAT_VERSION: u32 = 2;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Only corpora this large are worth a file in the cache.
-pub const SNAPSHOT_MIN_PAPERS: usize = 5_000;
-/// Snapshots nobody has read for this long are removed when a new one is written.
+pub const CACHE_FILE_MIN_PAPERS: usize = 5_000;
+/// Cache files nobody has read for this long are removed when a new one is written.
 const UNUSED_FOR: Duration = Duration::from_secs(14 * 24 * 3600);
 
-/// Where the snapshot of the corpus with this fingerprint lives.
-pub fn snapshot_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
+/// Where the cache file of the corpus with this fingerprint lives.
+pub fn cache_file_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
     cache_dir
         .join("corpus")
         .join(format!("v{FORMAT_VERSION}-{fingerprint:016x}.bin"))
 }
 
-/// The corpus stored under `fingerprint`, if a sound snapshot is there.
+/// The corpus stored under `fingerprint`, if a sound cache file is there.
 pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
-    let path = snapshot_path(cache_dir, fingerprint);
+    let path = cache_file_path(cache_dir, fingerprint);
     let corpus = read_file(&path, fingerprint);
     match &corpus {
         Some(_) => {
-            // Marks the snapshot as in use, for the clean-up of old ones.
+            // Marks the cache file as in use, for the clean-up of old ones.
             if let Ok(file) = std::fs::File::options().append(true).open(&path) {
                 let _ = file.set_modified(SystemTime::now());
             }
         }
         None if path.exists() => {
-            tracing::warn!("ignoring a damaged corpus snapshot {}", path.display());
+            tracing::warn!("ignoring a damaged parsed-corpus file {}", path.display());
             let _ = std::fs::remove_file(&path);
         }
         None => {}
@@ -65,7 +65,7 @@ pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
 
 /// Reads the header and the body, and leaves the abstracts that follow
 /// them on disk, to be read one by one when shown (see `table`). The file
-/// stays open: snapshots are only ever replaced by renaming, never written
+/// stays open: cache files are only ever replaced by renaming, never written
 /// in place, so what it holds does not change under us.
 fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
     let mut file = std::fs::File::open(path).ok()?;
@@ -90,16 +90,16 @@ fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
 }
 
 /// A freshly parsed corpus with at least this many bytes of abstracts is
-/// replaced by its snapshot read back (`Corpus::load_cached`).
+/// replaced by its cache file read back (`Corpus::load_cached`).
 pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
 
 /// [`write`] on another thread, so that a load does not wait for it. The
-/// snapshot's body is encoded here (it borrows the corpus); only the file
+/// cache file's body is encoded here (it borrows the corpus); only the file
 /// is written beside. [`Cache::finish_writes`] waits for such writes.
 pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
     let cache_dir = cache.dir();
     let fingerprint = corpus.content_fingerprint();
-    let path = snapshot_path(cache_dir, fingerprint);
+    let path = cache_file_path(cache_dir, fingerprint);
     let parts = encode_parts(corpus, fingerprint);
     let mut abstracts = Vec::new();
     if corpus.papers.abstracts.copy_to(&mut abstracts).is_err() {
@@ -107,7 +107,7 @@ pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
     }
     let cache_dir = cache_dir.to_path_buf();
     let writing = std::thread::Builder::new()
-        .name("snapshot".into())
+        .name("parsed-corpus-cache".into())
         .spawn(move || {
             write_file(&cache_dir, &path, fingerprint, &parts, |out| {
                 out.write_all(&abstracts)
@@ -115,15 +115,15 @@ pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
         });
     match writing {
         Ok(handle) => cache.write_started(handle),
-        Err(e) => tracing::warn!("cannot start a thread to write the corpus snapshot: {e}"),
+        Err(e) => tracing::warn!("cannot start a thread to write the parsed-corpus file: {e}"),
     }
 }
 
-/// Writes the corpus's snapshot; failures (a read-only cache) are logged
+/// Writes the corpus's cache file; failures (a read-only cache) are logged
 /// and otherwise harmless: the next start parses again.
 pub fn write(cache_dir: &Path, corpus: &Corpus) {
     let fingerprint = corpus.content_fingerprint();
-    let path = snapshot_path(cache_dir, fingerprint);
+    let path = cache_file_path(cache_dir, fingerprint);
     let parts = encode_parts(corpus, fingerprint);
     write_file(cache_dir, &path, fingerprint, &parts, |out| {
         corpus.papers.abstracts.copy_to(out)
@@ -156,7 +156,10 @@ fn write_file(
         std::fs::rename(&temporary, path)
     })();
     if let Err(e) = written {
-        tracing::warn!("cannot write the corpus snapshot {}: {e}", path.display());
+        tracing::warn!(
+            "cannot write the parsed-corpus file {}: {e}",
+            path.display()
+        );
     }
 }
 
@@ -265,7 +268,7 @@ fn encode(corpus: &Corpus, fingerprint: u64) -> Vec<u8> {
     out
 }
 
-/// A whole snapshot held in memory (the abstracts are copied).
+/// A whole cache file held in memory (the abstracts are copied).
 #[cfg(test)]
 fn decode(bytes: &[u8], fingerprint: u64) -> Option<Corpus> {
     let header = Header::parse(bytes.get(..HEADER_LEN)?, fingerprint)?;
@@ -387,7 +390,7 @@ impl Encoder {
     }
     fn path(&mut self, p: &Path) {
         // Paths that are not UTF-8 would not round-trip: `Corpus::load_cached`
-        // keeps no snapshot for sources with such paths.
+        // keeps no cache file for sources with such paths.
         self.str(&p.to_string_lossy());
     }
     fn row(&mut self, row: &Row) {
@@ -408,7 +411,7 @@ impl Encoder {
     }
 }
 
-/// Bytes per row in the snapshot (see `Encoder::row`).
+/// Bytes per row in the cache file (see `Encoder::row`).
 const ROW_BYTES: usize = 8 + 4 * FIELDS + 2 + 4 * 3 + 8 * 4 + 4 * 5;
 
 struct Decoder<'b> {
@@ -522,7 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn a_snapshot_reads_back_the_same_corpus() {
+    fn a_cache_file_reads_back_the_same_corpus() {
         let corpus = sample_corpus();
         assert!(corpus.papers.len() >= 3 && !corpus.problems.is_empty());
         let fingerprint = corpus.content_fingerprint();
@@ -544,7 +547,7 @@ mod tests {
     }
 
     #[test]
-    fn damaged_or_foreign_snapshots_are_refused() {
+    fn damaged_or_foreign_cache_files_are_refused() {
         let corpus = sample_corpus();
         let fingerprint = corpus.content_fingerprint();
         let good = encode(&corpus, fingerprint);
@@ -582,33 +585,33 @@ mod tests {
     }
 
     #[test]
-    fn written_snapshots_are_found_by_fingerprint() {
+    fn written_cache_files_are_found_by_fingerprint() {
         let cache = tempfile::tempdir().unwrap();
         let corpus = sample_corpus();
         assert!(read(cache.path(), corpus.content_fingerprint()).is_none());
         let older_format = cache.path().join("corpus").join("v1-00000000000000ab.bin");
         std::fs::create_dir_all(older_format.parent().unwrap()).unwrap();
-        std::fs::write(&older_format, b"an older paper-ls's snapshot").unwrap();
+        std::fs::write(&older_format, b"an older paper-ls's cache file").unwrap();
         write(cache.path(), &corpus);
         assert!(
             !older_format.exists(),
-            "snapshots of other formats are removed"
+            "cache files of other formats are removed"
         );
         let back = read(cache.path(), corpus.content_fingerprint()).expect("found");
         assert_eq!(papers_of(&back), papers_of(&corpus));
         assert!(matches!(back.papers.abstracts, Abstracts::OnDisk { .. }));
-        // What was read back writes the same snapshot again.
+        // What was read back writes the same cache file again.
         let again = tempfile::tempdir().unwrap();
         write(again.path(), &back);
-        let path_again = snapshot_path(again.path(), corpus.content_fingerprint());
-        let path_first = snapshot_path(cache.path(), corpus.content_fingerprint());
+        let path_again = cache_file_path(again.path(), corpus.content_fingerprint());
+        let path_first = cache_file_path(cache.path(), corpus.content_fingerprint());
         assert_eq!(
             std::fs::read(path_again).unwrap(),
             std::fs::read(&path_first).unwrap()
         );
-        let path = snapshot_path(cache.path(), corpus.content_fingerprint());
-        std::fs::write(&path, b"not a snapshot").unwrap();
+        let path = cache_file_path(cache.path(), corpus.content_fingerprint());
+        std::fs::write(&path, b"not a cache file").unwrap();
         assert!(read(cache.path(), corpus.content_fingerprint()).is_none());
-        assert!(!path.exists(), "a damaged snapshot is removed");
+        assert!(!path.exists(), "a damaged cache file is removed");
     }
 }

@@ -1,7 +1,8 @@
-//! Which corpus files to load when the user names none on the command line:
-//! `corpus = [...]` in a `paper-ls.toml` (paths, folders or globs relative to
-//! the file), found in the working directory or its ancestors; otherwise the
-//! bundled corpus. The language server adds its own settings on top.
+//! Corpus entries as the user writes them: `corpus = [...]` in a
+//! `paper-ls.toml` (paths, folders or globs relative to the file), and their
+//! resolution into files. Which entries apply to which document — settings,
+//! `paper-ls.toml`, `--corpus`, the bibliographies a note names — is decided
+//! in one place, `workspace::selection`.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -8,7 +8,7 @@
 //! other in a single text, and a fixed-size row says where each one ends.
 //! Abstracts, two thirds of the bytes and read only when a card is shown or
 //! related papers are weighed, sit in a second text that is either in
-//! memory (a corpus just parsed) or left in the corpus snapshot on disk and
+//! memory (a corpus just parsed) or left in the parsed-corpus file on disk and
 //! read by position when asked for. Reading rather than memory-mapping
 //! keeps them out of the server's resident memory altogether: mapped pages
 //! touched by hovers and completions (and the kernel's fault-around
@@ -68,7 +68,7 @@ pub(super) struct Row {
 }
 
 /// Where a table's abstracts are: in memory, or `len` bytes at `offset`
-/// in an open file (the snapshot the table was read from).
+/// in an open file (the cache file the table was read from).
 pub(super) enum Abstracts {
     InMemory(Vec<u8>),
     OnDisk {
@@ -100,7 +100,7 @@ impl Abstracts {
         }
     }
 
-    /// Copies every abstract to `out` (when a snapshot is written).
+    /// Copies every abstract to `out` (when a cache file is written).
     pub(super) fn copy_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         const CHUNK: u64 = 1 << 20;
         let mut at = 0;
@@ -343,7 +343,7 @@ impl PaperTable {
             i => *self.abstract_ends.get(i - 1)?,
         };
         let end = *self.abstract_ends.get(ordinal)?;
-        // Abstracts on disk are not covered by the snapshot's hash (checking
+        // Abstracts on disk are not covered by the cache file's hash (checking
         // them would read them all); a damaged one is simply absent.
         match self.abstracts.read(start..end)? {
             Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
@@ -424,7 +424,7 @@ pub struct PaperRef<'t> {
 
 impl<'t> PaperRef<'t> {
     /// The abstract, read from where the table keeps it (possibly the
-    /// snapshot on disk, so only papers actually shown are ever read).
+    /// cache file on disk, so only papers actually shown are ever read).
     pub fn abstract_text(&self) -> Option<Cow<'t, str>> {
         self.table.abstract_of(self.ordinal)
     }

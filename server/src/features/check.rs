@@ -18,7 +18,7 @@ use crate::corpus::{Cache, Corpus, LineStarts, Severity};
 use crate::index::{PaperIndex, PaperSearch};
 use crate::notes::{bibliographies_named, Language};
 use crate::workspace::corpora::read_selection;
-use crate::workspace::note_files::{note_paths_under, NoteFile};
+use crate::workspace::note_files::{notes_named, NoteFile};
 use crate::workspace::selection::{workspace_root, CorpusPolicy};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -78,7 +78,7 @@ pub fn check_paths(
     let mut report = CheckReport::default();
     let policy = CorpusPolicy::for_root(&root, configured, &mut report.warnings);
     let mut corpora: HashMap<Vec<PathBuf>, CheckCorpus> = HashMap::new();
-    for path in notes_to_check(paths, &root, &mut report.warnings) {
+    for path in notes_named(paths, &root, &mut report.warnings) {
         let Some(note) = NoteFile::read(&path) else {
             report.warnings.push(format!(
                 "{}: cannot read it, or it is larger than 5 MB; skipped",
@@ -105,28 +105,6 @@ pub fn check_paths(
     let mut seen = HashSet::new();
     report.warnings.retain(|w| seen.insert(w.clone()));
     report
-}
-
-/// Every note to check, each once, in the order the paths were given.
-fn notes_to_check(paths: &[PathBuf], root: &Path, warnings: &mut Vec<String>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            out.extend(note_paths_under(path, Some(root)));
-        } else if !path.exists() {
-            warnings.push(format!("{}: no such file or folder", path.display()));
-        } else if Language::from_path(path).is_some() {
-            out.push(path.clone());
-        } else {
-            warnings.push(format!(
-                "{}: not a Markdown or LaTeX note (.md, .markdown, .qmd, .Rmd, .tex); skipped",
-                path.display()
-            ));
-        }
-    }
-    let mut seen = HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
-    out
 }
 
 fn has_inline_references(note: &NoteFile) -> bool {

@@ -43,7 +43,7 @@ fn unknown_key_fixes(
 ) -> Vec<CodeAction> {
     let ctx = snap.corpus.context();
     let unknown = doc
-        .citations
+        .citations()
         .iter()
         .filter(|c| c.range.start <= range.end && range.start <= c.range.end)
         .filter(|c| ctx.corpus.index_of(&c.key).is_none());

@@ -46,7 +46,7 @@ pub struct Completion {
 pub fn completion(snap: &crate::workspace::Snapshot, offset: usize) -> Option<Completion> {
     let doc = snap.document.as_ref()?;
     let context = crate::notes::key_context_at(&doc.text, doc.language, offset)?;
-    let cited: Vec<String> = doc.citations.iter().map(|c| c.key.to_string()).collect();
+    let cited: Vec<String> = doc.citations().iter().map(|c| c.key.to_string()).collect();
     let found = complete_keys(
         snap.corpus.context(),
         &context.typed,

@@ -14,7 +14,7 @@ use std::ops::Range;
 /// The unknown keys of the snapshot's document.
 pub fn unknown_keys_in(snap: &crate::workspace::Snapshot) -> Vec<UnknownKey> {
     match snap.document.as_ref() {
-        Some(doc) => unknown_keys(snap.corpus.context(), &doc.citations),
+        Some(doc) => unknown_keys(snap.corpus.context(), doc.citations()),
         None => Vec::new(),
     }
 }

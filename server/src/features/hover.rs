@@ -25,7 +25,7 @@ pub struct PaperTarget {
 /// corpus knows, else a title written in prose.
 pub fn paper_at(snap: &Snapshot, offset: usize) -> Option<PaperTarget> {
     let doc = snap.document.as_ref()?;
-    if let Some(citation) = citation_at(&doc.citations, offset) {
+    if let Some(citation) = citation_at(doc.citations(), offset) {
         let paper = snap.corpus.corpus().index_of(&citation.key)?;
         return Some(PaperTarget {
             papers: vec![paper],

@@ -22,7 +22,7 @@ pub fn inlay_hints(snap: &Snapshot, range: Range<usize>) -> Vec<InlayHint> {
         return Vec::new();
     }
     let corpus = snap.corpus.corpus();
-    doc.citations
+    doc.citations()
         .iter()
         .filter(|c| c.range.end >= range.start && c.range.start <= range.end)
         .filter_map(|c| {

@@ -40,7 +40,7 @@ pub fn papers_to_warm(snap: &crate::workspace::Snapshot) -> Vec<usize> {
     }
     let corpus = snap.corpus.corpus();
     let mut papers: Vec<usize> = doc
-        .citations
+        .citations()
         .iter()
         .filter_map(|c| corpus.index_of(&c.key))
         .collect();

@@ -140,8 +140,8 @@ fn editable_paper(
 /// Why keys in `source` cannot be edited, if they cannot.
 fn read_only_reason(source: &SourceFile, files: &dyn FileSystem) -> Option<String> {
     let path = source.path.display();
-    let bundled = source.path.starts_with(files.cache_dir().join("bundled"))
-        || source.path.starts_with("<bundled>");
+    let bundled =
+        source.path.starts_with(files.cache_dir()) || source.path.starts_with("<bundled>");
     if bundled {
         return Some(
             "it belongs to the bundled corpus, which paper-ls ships read-only; copy the entry \
@@ -345,7 +345,7 @@ fn citation_under(
     snap: &crate::workspace::Snapshot,
     offset: usize,
 ) -> Option<&crate::notes::Citation> {
-    crate::notes::citation_at(&snap.document.as_ref()?.citations, offset)
+    crate::notes::citation_at(snap.document.as_ref()?.citations(), offset)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! Built once per corpus, read by every scan of a note. It works on words,
 //! not characters: the notes layer turns a note into [`ProseWord`]s, each
-//! normalised by [`normalize_word`] exactly as the titles are here, so case,
+//! normalised by [`normalize_word`](crate::text::words::normalize_word)
+//! exactly as the titles are here, so case,
 //! accents, punctuation, emphasis and line breaks never matter.
 //!
 //! Built for a million titles. Every distinct word gets a `u32` id; each

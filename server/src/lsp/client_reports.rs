@@ -121,7 +121,17 @@ pub async fn forward(
     flags: Arc<ClientFlags>,
     mut notices: UnboundedReceiver<Notice>,
 ) {
-    let mut progress = ProgressTokens::default();
+    // Progress waits for the client to create each token: on a task of its
+    // own, so that it never holds up the load reports behind it.
+    let (progress, mut progress_events) = unbounded_channel::<LoadEvent>();
+    let (progress_client, progress_flags) = (client.clone(), flags.clone());
+    tokio::spawn(async move {
+        let mut tokens = ProgressTokens::default();
+        while let Some(event) = progress_events.recv().await {
+            let shows = progress_flags.shows_progress.load(Ordering::SeqCst);
+            tokens.forward(&progress_client, shows, event).await;
+        }
+    });
     while let Some(notice) = notices.recv().await {
         match notice {
             Notice::Loaded { message, files } => {
@@ -146,8 +156,7 @@ pub async fn forward(
                 }
             }
             Notice::Progress(event) => {
-                let shows = flags.shows_progress.load(Ordering::SeqCst);
-                progress.forward(&client, shows, event).await;
+                let _ = progress.send(event);
             }
         }
     }

@@ -8,8 +8,9 @@
 //! from the template and opens it (`window/showDocument`);
 //! `paper-ls.reindex` reads every corpus again and rebuilds its index.
 
-use super::server::{run_feature, CLIENT_ANSWER_TIMEOUT};
+use super::run::run_feature;
 use super::to_proto::papers_json;
+use super::CLIENT_ANSWER_TIMEOUT;
 use crate::features::literature_note::open_literature_note;
 use crate::features::search::{related_to_key, search};
 use crate::workspace::Workspace;
@@ -41,6 +42,8 @@ pub async fn execute(
     let command = params.command;
     match (command.as_str(), text) {
         (REINDEX, _) => {
+            // The workspace's corpus is among those read again, loaded or not.
+            workspace.workspace_snapshot().await;
             let (corpora, papers) = workspace.reindex().await;
             Ok(json!({ "corpora": corpora, "papers": papers }))
         }

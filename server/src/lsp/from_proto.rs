@@ -53,13 +53,10 @@ pub fn offset(snap: &Snapshot, position: Position) -> Option<usize> {
     doc.offset(position.line, position.character, snap.encoding)
 }
 
-/// A range of the snapshot's document in bytes; a start past the end is
-/// `None`, an end past it is the end.
+/// A range of the snapshot's document in bytes; `None` when either end is
+/// past the last line.
 pub fn range(snap: &Snapshot, range: tower_lsp_server::ls_types::Range) -> Option<Range<usize>> {
-    let start = offset(snap, range.start)?;
-    let end = offset(snap, range.end)
-        .unwrap_or_else(|| snap.document.as_ref().map_or(start, |d| d.text.len()));
-    Some(start.min(end)..end.max(start))
+    Some(offset(snap, range.start)?..offset(snap, range.end)?)
 }
 
 pub fn encoding(params: &InitializeParams) -> PositionEncoding {

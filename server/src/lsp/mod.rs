@@ -12,6 +12,8 @@ mod capabilities;
 mod client_reports;
 mod commands;
 mod from_proto;
+mod pinned;
+mod run;
 mod server;
 mod text_sync;
 mod to_proto;
@@ -22,6 +24,9 @@ use crate::workspace::Workspace;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+
+/// How long to wait for the client to answer one of our requests.
+const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long pending work may finish after the client closed our input.
 const INPUT_CLOSED_GRACE: Duration = Duration::from_secs(1);
@@ -63,9 +68,10 @@ pub async fn serve_on(
 ) -> bool {
     let (hooks, notices) = client_reports::load_hooks();
     let workspace = Arc::new(Workspace::new(cache, hooks));
-    let for_server = workspace.clone();
+    let pinned = Arc::new(pinned::PinnedDocuments::default());
+    let (for_server, pinned_for_server) = (workspace.clone(), pinned.clone());
     let (service, socket) = tower_lsp_server::LspService::build(move |client| {
-        server::Server::new(client, for_server, notices)
+        server::Server::new(client, for_server, pinned_for_server, notices)
     })
     .custom_method("paper-ls/status", server::Server::status)
     .custom_method("paper-ls/documentText", server::Server::document_text)
@@ -73,7 +79,7 @@ pub async fn serve_on(
     let input_closed = Arc::new(Notify::new());
     // tower-lsp only ever sees well-formed messages: see `transport`. Text
     // changes are applied as they are read, before any later message.
-    let in_order = text_sync::in_order(workspace.clone());
+    let in_order = text_sync::in_order(workspace.clone(), pinned);
     let pipes = transport::start(client_input, client_output, input_closed.clone(), in_order);
     let mut serve =
         Box::pin(tower_lsp_server::Server::new(pipes.input, pipes.output, socket).serve(service));

@@ -1,7 +1,6 @@
 //! The `LanguageServer` implementation: one handler per request, each
-//! `from_proto` → snapshot → feature (off the async executor) → `to_proto`.
-//! A feature that panics is logged and answered with a JSON-RPC internal
-//! error that says so ([`run_feature`]). Besides the handlers: publishing
+//! `from_proto` → snapshot → feature (off the async executor, `run`) →
+//! `to_proto`. Besides the handlers: publishing
 //! diagnostics after the user pauses, settings, file watchers, and the
 //! status request for clients and benchmarks.
 
@@ -9,7 +8,10 @@ use super::capabilities::{capabilities, file_watchers};
 use super::client_reports::{self, ClientFlags, Notice};
 use super::commands;
 use super::from_proto;
+use super::pinned::{PinnedDocuments, RequestKey};
+use super::run::run_feature;
 use super::to_proto;
+use super::CLIENT_ANSWER_TIMEOUT;
 use crate::features::{
     code_actions, completion, definition, diagnostics, hover, inlay_hints, references, related,
     rename, search,
@@ -21,7 +23,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
-use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -29,41 +31,12 @@ use tower_lsp_server::{Client, LanguageServer};
 /// How long references and rename wait for the first scan of the notes.
 const NOTES_SCAN_PATIENCE: Duration = Duration::from_secs(30);
 
-/// How long to wait for the client to answer one of our requests.
-pub const CLIENT_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Runs a feature on a blocking thread. A panic in it becomes a JSON-RPC
-/// internal error (-32603) naming the feature, and a line in the log.
-pub async fn run_feature<T: Send + 'static>(
-    name: &str,
-    feature: impl FnOnce() -> T + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(feature).await.map_err(|e| {
-        let why = match e.try_into_panic() {
-            Ok(payload) => payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic".into()),
-            Err(e) => e.to_string(),
-        };
-        tracing::error!("the {name} feature failed: {why}");
-        Error {
-            code: ErrorCode::InternalError,
-            message: format!(
-                "paper-ls: the {name} feature failed (a bug; please report it): {why}"
-            )
-            .into(),
-            data: None,
-        }
-    })
-}
-
 #[derive(Clone)]
 pub struct Server {
     client: Client,
     workspace: Arc<Workspace>,
     flags: Arc<ClientFlags>,
+    pinned: Arc<PinnedDocuments>,
     /// Bumped on every change of a document, so a delayed diagnostics run
     /// can tell that a newer one superseded it.
     diagnostics_generation: Arc<Mutex<HashMap<DocumentId, u64>>>,
@@ -73,6 +46,7 @@ impl Server {
     pub fn new(
         client: Client,
         workspace: Arc<Workspace>,
+        pinned: Arc<PinnedDocuments>,
         notices: UnboundedReceiver<Notice>,
     ) -> Server {
         let flags = Arc::new(ClientFlags::default());
@@ -85,18 +59,42 @@ impl Server {
             client,
             workspace,
             flags,
+            pinned,
             diagnostics_generation: Arc::default(),
         }
     }
 
+    /// The snapshot for a request: its document as the request was sent
+    /// against it (see `pinned`), else as it is now.
+    async fn snapshot_for(&self, key: RequestKey) -> Option<Snapshot> {
+        match self.pinned.take(&key) {
+            Some(document) => self.workspace.snapshot_of(document).await,
+            None => self.workspace.snapshot(&key.uri).await,
+        }
+    }
+
     /// The snapshot of a request's document and the byte offset of its position.
-    async fn snapshot_at(&self, at: &TextDocumentPositionParams) -> Option<(Snapshot, usize)> {
-        let snap = self
-            .workspace
-            .snapshot(at.text_document.uri.as_str())
-            .await?;
+    async fn snapshot_at(
+        &self,
+        method: &str,
+        at: &TextDocumentPositionParams,
+    ) -> Option<(Snapshot, usize)> {
+        let uri = at.text_document.uri.as_str();
+        let key = RequestKey::at_position(method, uri, at.position.line, at.position.character);
+        let snap = self.snapshot_for(key).await?;
         let offset = from_proto::offset(&snap, at.position)?;
         Some((snap, offset))
+    }
+
+    /// The snapshot of a request's document for a range in it.
+    async fn snapshot_over(&self, method: &str, uri: &Uri, range: Range) -> Option<Snapshot> {
+        let key = RequestKey::at_range(
+            method,
+            uri.as_str(),
+            (range.start.line, range.start.character),
+            (range.end.line, range.end.character),
+        );
+        self.snapshot_for(key).await
     }
 
     /// Publishes unknown-key warnings after the user pauses typing.
@@ -389,7 +387,8 @@ impl LanguageServer for Server {
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
-        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
+        let at = &params.text_document_position;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/completion", at).await else {
             return Ok(None);
         };
         run_feature("completion", move || {
@@ -405,10 +404,8 @@ impl LanguageServer for Server {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        let Some((snap, offset)) = self
-            .snapshot_at(&params.text_document_position_params)
-            .await
-        else {
+        let at = &params.text_document_position_params;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/hover", at).await else {
             return Ok(None);
         };
         run_feature("hover", move || {
@@ -426,10 +423,8 @@ impl LanguageServer for Server {
         &self,
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
-        let Some((snap, offset)) = self
-            .snapshot_at(&params.text_document_position_params)
-            .await
-        else {
+        let at = &params.text_document_position_params;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/definition", at).await else {
             return Ok(None);
         };
         run_feature("go to paper", move || {
@@ -442,10 +437,8 @@ impl LanguageServer for Server {
         &self,
         params: GotoImplementationParams,
     ) -> Result<Option<GotoImplementationResponse>> {
-        let Some((snap, offset)) = self
-            .snapshot_at(&params.text_document_position_params)
-            .await
-        else {
+        let at = &params.text_document_position_params;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/implementation", at).await else {
             return Ok(None);
         };
         run_feature("related papers", move || {
@@ -460,7 +453,8 @@ impl LanguageServer for Server {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
-        let Some(snap) = self.workspace.snapshot(uri.as_str()).await else {
+        let method = "textDocument/codeAction";
+        let Some(snap) = self.snapshot_over(method, &uri, params.range).await else {
             return Ok(None);
         };
         let Some(range) = from_proto::range(&snap, params.range) else {
@@ -478,11 +472,12 @@ impl LanguageServer for Server {
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        let Some(snap) = self
-            .workspace
-            .snapshot(params.text_document.uri.as_str())
-            .await
-        else {
+        if !self.workspace.settings().inlay_hints {
+            return Ok(Some(Vec::new()));
+        }
+        let uri = &params.text_document.uri;
+        let method = "textDocument/inlayHint";
+        let Some(snap) = self.snapshot_over(method, uri, params.range).await else {
             return Ok(None);
         };
         let start = from_proto::offset(&snap, params.range.start).unwrap_or(0);
@@ -524,7 +519,8 @@ impl LanguageServer for Server {
 
     async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
         self.workspace.notes_scanned(NOTES_SCAN_PATIENCE).await;
-        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
+        let at = &params.text_document_position;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/references", at).await else {
             return Ok(None);
         };
         run_feature("references", move || {
@@ -538,7 +534,8 @@ impl LanguageServer for Server {
         &self,
         params: TextDocumentPositionParams,
     ) -> Result<Option<PrepareRenameResponse>> {
-        let Some((snap, offset)) = self.snapshot_at(&params).await else {
+        let method = "textDocument/prepareRename";
+        let Some((snap, offset)) = self.snapshot_at(method, &params).await else {
             return Ok(None);
         };
         let checked = run_feature("rename", move || {
@@ -561,7 +558,8 @@ impl LanguageServer for Server {
 
     async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
         self.workspace.notes_scanned(NOTES_SCAN_PATIENCE).await;
-        let Some((snap, offset)) = self.snapshot_at(&params.text_document_position).await else {
+        let at = &params.text_document_position;
+        let Some((snap, offset)) = self.snapshot_at("textDocument/rename", at).await else {
             return Ok(None);
         };
         let new_name = params.new_name;
@@ -571,25 +569,5 @@ impl LanguageServer for Server {
         })
         .await?
         .map_err(|refusal| Error::invalid_params(refusal.message))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panicking_feature_is_an_internal_error_that_says_so() {
-        let answer: Result<()> = run_feature("hover", || panic!("the card broke")).await;
-        let error = answer.expect_err("an error, not an empty answer");
-        assert_eq!(error.code, ErrorCode::InternalError);
-        assert_eq!(error.code.code(), -32603);
-        assert!(error.message.contains("hover"), "{}", error.message);
-        assert!(
-            error.message.contains("the card broke"),
-            "{}",
-            error.message
-        );
-        assert_eq!(run_feature("hover", || 7).await.ok(), Some(7));
     }
 }

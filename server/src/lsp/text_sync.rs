@@ -5,10 +5,13 @@
 //! accident of scheduling. Here `didOpen`, `didChange` and `didClose` are
 //! applied to the workspace on the transport's reading task, as each
 //! message is read and before any later one is handed on — a request that
-//! follows an edit always sees it. tower-lsp's handlers for the same
-//! notifications then only do what may run late (publishing diagnostics).
+//! follows an edit always sees it; and a request about a document pins the
+//! version it was sent against (`pinned`), so it never sees an edit sent
+//! after it either. tower-lsp's handlers for the same notifications then
+//! only do what may run late (publishing diagnostics).
 
 use super::from_proto;
+use super::pinned::{PinnedDocuments, RequestKey};
 use super::transport::InOrder;
 use crate::workspace::documents::EditOutcome;
 use crate::workspace::{Change, Workspace};
@@ -33,24 +36,53 @@ struct MethodOnly {
     id: Option<serde_json::Value>,
 }
 
-/// The transport hook that applies text changes to `workspace`.
-pub fn in_order(workspace: Arc<Workspace>) -> InOrder {
-    Box::new(move |body| apply(&workspace, body))
+/// Where a request is, as far as pinning goes.
+#[derive(Deserialize)]
+struct RequestPlace {
+    params: PlaceParams,
 }
 
-fn apply(workspace: &Workspace, body: &[u8]) {
-    // Most messages are not text changes: look for the method's name before
-    // reading the body as JSON.
-    if memchr::memmem::find(body, b"textDocument/did").is_none() {
-        return;
-    }
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlaceParams {
+    text_document: DocumentRef,
+    position: Option<tower_lsp_server::ls_types::Position>,
+    range: Option<tower_lsp_server::ls_types::Range>,
+}
+
+#[derive(Deserialize)]
+struct DocumentRef {
+    uri: tower_lsp_server::ls_types::Uri,
+}
+
+/// The transport hook: applies text changes to `workspace` and pins each
+/// request's document.
+pub fn in_order(workspace: Arc<Workspace>, pinned: Arc<PinnedDocuments>) -> InOrder {
+    Box::new(move |body| {
+        // A bug here must not end the reading of the client's messages.
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            apply(&workspace, &pinned, body)
+        }));
+        if applied.is_err() {
+            tracing::error!(
+                "applying a message to the workspace failed (a bug); the message is still handled"
+            );
+        }
+    })
+}
+
+fn apply(workspace: &Workspace, pinned: &PinnedDocuments, body: &[u8]) {
     let Ok(MethodOnly {
         method: Some(method),
-        id: None,
+        id,
     }) = serde_json::from_slice::<MethodOnly>(body)
     else {
         return;
     };
+    if id.is_some() {
+        pin_request(workspace, pinned, &method, body);
+        return;
+    }
     match method.as_str() {
         OPEN => {
             if let Some(n) = parse::<DidOpenTextDocumentParams>(body) {
@@ -85,8 +117,9 @@ fn apply(workspace: &Workspace, body: &[u8]) {
                         "a change of {} reached past the end of the document; clamped",
                         uri.as_str()
                     ),
+                    // Not a note (never opened here), or closed: nothing to follow.
                     EditOutcome::NotOpen => {
-                        tracing::warn!("ignored a change of {}, which is not open", uri.as_str())
+                        tracing::debug!("ignored a change of {}, which is not open", uri.as_str())
                     }
                     EditOutcome::Applied => {}
                 }
@@ -101,6 +134,32 @@ fn apply(workspace: &Workspace, body: &[u8]) {
         }
         _ => {}
     }
+}
+
+/// Pins the document a request names (its current version) under the
+/// request's method, URI and place.
+fn pin_request(workspace: &Workspace, pinned: &PinnedDocuments, method: &str, body: &[u8]) {
+    if !method.starts_with("textDocument/") {
+        return;
+    }
+    let Ok(RequestPlace { params }) = serde_json::from_slice::<RequestPlace>(body) else {
+        return;
+    };
+    let uri = params.text_document.uri.as_str();
+    let Some(document) = workspace.document(uri) else {
+        return;
+    };
+    let key = match (params.position, params.range) {
+        (Some(p), _) => RequestKey::at_position(method, uri, p.line, p.character),
+        (None, Some(r)) => RequestKey::at_range(
+            method,
+            uri,
+            (r.start.line, r.start.character),
+            (r.end.line, r.end.character),
+        ),
+        (None, None) => return,
+    };
+    pinned.pin(key, document);
 }
 
 /// A notification's params; a malformed one is left to tower-lsp, which

@@ -4,12 +4,14 @@
 //! languages a note can be written in, defines the [`Citation`] value both
 //! parsers produce, and hands each question to `markdown` (pandoc citation
 //! syntax) or `latex` (natbib and biblatex cite commands). `bibliography`
-//! answers which bibliography files a note names for itself.
+//! answers which bibliography files a note names for itself; `prose_words`
+//! cuts a note into the words a reader sees as prose, and `title_mentions`
+//! finds the corpus titles written in them (with the title matcher).
 //!
 //! Everything here speaks in byte offsets into UTF-8 text (`usize`,
 //! `Range<usize>`). It deliberately knows nothing of LSP positions (see
-//! `text::line_index`), of files on disk, or of the corpus: whether a key names a
-//! known paper is for the features layer to decide. Parsing never fails: any
+//! `text::line_index`) or of files on disk; whether a key names a known
+//! paper is for the features layer to decide. Parsing never fails: any
 //! text, however half-written, yields the citations that can be recognised.
 
 pub mod bibliography;

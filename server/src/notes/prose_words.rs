@@ -2,7 +2,7 @@
 //! bytes in the note: what title matching reads.
 //!
 //! A word is cut and normalised exactly as corpus titles are (see
-//! `index::title_matcher`): letters and digits, with every other character a
+//! `text::words`): letters and digits, with every other character a
 //! separator, so emphasis markers, quotes, dashes and line breaks fall away
 //! and a hard-wrapped paragraph reads as one run of words. What a reader
 //! does not see as prose is left out: in Markdown, front matter, code blocks

@@ -18,7 +18,7 @@ use crate::notes::{self, Citation, Language};
 use crate::text::{LineIndex, PositionEncoding};
 use ropey::Rope;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Title mentions found with one title matcher.
 type MentionsFor = (Arc<TitleMatcher>, Arc<Vec<TitleMention>>);
@@ -30,7 +30,9 @@ pub struct DocumentSnapshot {
     pub version: i32,
     pub text: Arc<str>,
     pub lines: LineIndex,
-    pub citations: Vec<Citation>,
+    /// Found on first use, off the thread that applies edits (a long note
+    /// takes milliseconds to scan, and edits come one per keystroke).
+    citations: OnceLock<Vec<Citation>>,
     /// Title mentions depend on the corpus too: computed on first use for a
     /// given title matcher and kept with this version of the text.
     /// The matcher is held, not just compared by address, so a new matcher
@@ -57,18 +59,23 @@ impl DocumentSnapshot {
         mention_cache: Arc<Mutex<MentionCache>>,
     ) -> Self {
         let lines = LineIndex::new(&text);
-        let citations = notes::citations_in(&text, language);
         DocumentSnapshot {
             path,
             language,
             version,
             text,
             lines,
-            citations,
+            citations: OnceLock::new(),
             mentions: Mutex::new(None),
             mention_cache,
             selection: Mutex::new(None),
         }
+    }
+
+    /// Every citation in this version of the text, in document order.
+    pub fn citations(&self) -> &[Citation] {
+        self.citations
+            .get_or_init(|| notes::citations_in(&self.text, self.language))
     }
 
     /// The corpus files this version sees under `policy` (blocking: may
@@ -98,7 +105,7 @@ impl DocumentSnapshot {
             matcher,
             &self.text,
             self.language,
-            &self.citations,
+            self.citations(),
             &mut chunks,
         );
         drop(chunks);

@@ -246,10 +246,16 @@ impl Workspace {
     /// A snapshot for a request on an open document: that version of it and
     /// the corpus it sees (loaded on first use); `None` when it is not open.
     pub async fn snapshot(&self, id: &str) -> Option<Snapshot> {
-        let (document, policy, rest) = {
+        let document = self.document(id)?;
+        self.snapshot_of(document).await
+    }
+
+    /// A snapshot for a request on a given version of a document (the one
+    /// the request was sent against), with the workspace as it is now.
+    pub async fn snapshot_of(&self, document: Arc<DocumentSnapshot>) -> Option<Snapshot> {
+        let (policy, rest) = {
             let state = unpoisoned(&self.state);
-            let document = state.documents.get(id)?.snapshot.clone();
-            (document, state.policy(), self.parts(&state))
+            (state.policy(), self.parts(&state))
         };
         // Off the executor: the first time, this may read files from disk.
         let for_doc = document.clone();

@@ -330,6 +330,30 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 
 /// Writes `files` (path, contents) under a fresh temporary folder, for the
 /// tests of the features that read notes.
+/// The notes that `paths` name, each once, in the order given: the notes
+/// under each folder (by the walking rules above), and each file that is a
+/// note wherever it sits; what is missing or no note becomes a warning.
+pub fn notes_named(paths: &[PathBuf], root: &Path, warnings: &mut Vec<String>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            out.extend(note_paths_under(path, Some(root)));
+        } else if !path.exists() {
+            warnings.push(format!("{}: no such file or folder", path.display()));
+        } else if Language::from_path(path).is_some() {
+            out.push(path.clone());
+        } else {
+            warnings.push(format!(
+                "{}: not a Markdown or LaTeX note (.md, .markdown, .qmd, .Rmd, .tex); skipped",
+                path.display()
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    out.retain(|p| seen.insert(p.clone()));
+    out
+}
+
 #[cfg(test)]
 pub(crate) fn test_workspace<T: AsRef<[u8]>>(files: &[(&str, T)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

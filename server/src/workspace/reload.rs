@@ -64,7 +64,21 @@ pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() 
                 Some(Reread::Kept) => {
                     refused.insert(selection.clone(), now);
                 }
-                None => {}
+                // Reading failed outright (a bug): keep the last good
+                // papers, say so, and wait for the files to change again.
+                None => {
+                    let why = format!(
+                        "paper-ls failed while reading {} again (a bug: please report it with the file); still answering from the {} papers read before",
+                        selection
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        loaded.corpus.papers.len()
+                    );
+                    (workspace.corpora().loader().hooks.kept)(&loaded.corpus, &why);
+                    refused.insert(selection.clone(), now);
+                }
             }
         }
     }
