@@ -1243,3 +1243,55 @@ fn a_request_answers_from_the_text_it_was_sent_against() {
         );
     }
 }
+
+/// A Quarto book names its bibliography once, in `_quarto.yml`: every
+/// chapter sees it (no false "unknown citation key", cards on hover), and
+/// `paper-ls check` agrees.
+#[test]
+fn a_quarto_book_names_its_bibliography_in_the_project_file() {
+    let mut s = session_with(Value::Null, false, |dir| {
+        std::fs::write(
+            dir.join("_quarto.yml"),
+            "project:\n  type: book\nbook:\n  chapters: [index.qmd, chapters/intro.qmd]\nbibliography: refs.bib\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("refs.bib"),
+            "@article{smith2020quarto, title = {Writing Books with Quarto Projects}, author = {Smith, Ann}, year = 2020}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("chapters")).unwrap();
+    });
+    let chapter = s.dir.path().join("chapters/intro.qmd");
+    let text = "# Introduction\n\nAs @smith2020quarto shows, and [@nobody1999].\n";
+    std::fs::write(&chapter, text).unwrap();
+    let uri = s.client.open(&chapter, "quarto", text);
+    let diags = s.client.diagnostics_for(&uri);
+    let keys: Vec<&str> = diags
+        .iter()
+        .map(|d| d["data"]["key"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(keys, ["nobody1999"], "{diags:?}");
+    let (line, character) = position_of(text, "smith2020");
+    let hover = s.client.request(
+        "textDocument/hover",
+        LspClient::at(&uri, line, character + 2),
+    );
+    let card = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        card.contains("Writing Books with Quarto Projects"),
+        "{hover}"
+    );
+
+    let checked = std::process::Command::new(support::binary())
+        .arg("check")
+        .arg(s.dir.path())
+        .env("PAPER_LS_CACHE_DIR", s.dir.path().join(".cache"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        out.contains("nobody1999") && !out.contains("smith2020quarto"),
+        "{out}"
+    );
+}

@@ -192,6 +192,51 @@ fn front_matter_bibliographies(text: &str) -> NamedBibliographies {
     out
 }
 
+/// The strings under a key path of a whole YAML file: `["bibliography"]` in
+/// Quarto's `_quarto.yml`, `["project", "bibliography"]` in MyST's
+/// `myst.yml`, `["bibtex_bibfiles"]` in Jupyter Book's `_config.yml` — a
+/// scalar, a flow list or a block list, read the way front matter is.
+pub fn yaml_strings_at(text: &str, path: &[&str]) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    strings_at(&lines, path)
+}
+
+fn strings_at(lines: &[&str], path: &[&str]) -> Vec<String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Vec::new();
+    };
+    for (i, line) in lines.iter().enumerate() {
+        let Some((key, value)) = top_level_entry(line) else {
+            continue;
+        };
+        if key != *first {
+            continue;
+        }
+        if rest.is_empty() {
+            return yaml_strings(value, &lines[i + 1..]);
+        }
+        // The mapping under the key: the indented lines after it.
+        let block: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| l.trim().is_empty() || l.starts_with([' ', '\t']))
+            .copied()
+            .collect();
+        let indent = block
+            .iter()
+            .find(|l| !l.trim().is_empty())
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        let dedented: Vec<&str> = block
+            .iter()
+            .map(|l| match l.get(..indent) {
+                Some(lead) if lead.trim().is_empty() => &l[indent..],
+                _ => l.trim_start(),
+            })
+            .collect();
+        return strings_at(&dedented, rest);
+    }
+    Vec::new()
+}
+
 /// `key: value` on an unindented line, the key plain or quoted.
 fn top_level_entry(line: &str) -> Option<(&str, &str)> {
     if line.starts_with([' ', '\t', '#', '-']) {
@@ -419,6 +464,38 @@ mod tests {
         assert!(md("---\nreferences:\n- id: doe99\n  title: X\n---\n").inline_references);
         assert!(!md("---\ntitle: references: none\n---\n").inline_references);
         assert!(!md("No front matter. references: x").inline_references);
+    }
+
+    #[test]
+    fn keys_of_project_files() {
+        let quarto = "project:\n  type: book\nbibliography: refs.bib # main\n";
+        assert_eq!(yaml_strings_at(quarto, &["bibliography"]), ["refs.bib"]);
+        let myst = "version: 1\nproject:\n  title: T\n  bibliography:\n    - a.bib\n    - 'b c.bib'\nsite:\n  bibliography: no.bib\n";
+        assert_eq!(
+            yaml_strings_at(myst, &["project", "bibliography"]),
+            ["a.bib", "b c.bib"]
+        );
+        let jupyter_book = "title: Book\nbibtex_bibfiles:\n- refs.bib\n- more.bib\n";
+        assert_eq!(
+            yaml_strings_at(jupyter_book, &["bibtex_bibfiles"]),
+            ["refs.bib", "more.bib"]
+        );
+        let flow = "project:\n  bibliography: [x.bib, \"y.bib\"]\n";
+        assert_eq!(
+            yaml_strings_at(flow, &["project", "bibliography"]),
+            ["x.bib", "y.bib"]
+        );
+        assert!(yaml_strings_at("bibliography:\n", &["bibliography"]).is_empty());
+        assert!(yaml_strings_at("other: 1\n", &["project", "bibliography"]).is_empty());
+        assert!(yaml_strings_at("  bibliography: nested.bib\n", &["bibliography"]).is_empty());
+        for odd in [
+            "project:\n\u{e9}bibliography: x",
+            "project:\n \u{e9}\n  bibliography: a",
+            ":\n:",
+            "project:",
+        ] {
+            let _ = yaml_strings_at(odd, &["project", "bibliography"]);
+        }
     }
 
     #[test]

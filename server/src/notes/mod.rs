@@ -24,7 +24,7 @@ use std::ops::Range;
 use std::path::Path;
 
 pub use bibliography::{
-    bibliographies_named, latex_structure, LatexStructure, NamedBibliographies,
+    bibliographies_named, latex_structure, yaml_strings_at, LatexStructure, NamedBibliographies,
 };
 
 /// The markup a note is written in; it decides which citation syntax applies.

@@ -5,8 +5,12 @@
 //! (editor settings, then `corpus` in the root's `paper-ls.toml`; or the
 //! `--corpus` paths of a shell command). A document sees those plus the
 //! bibliographies it names itself — `\bibliography{}`/`\addbibresource{}`
-//! in LaTeX (also when they are in the main file of a multi-file project),
-//! `bibliography:` in Markdown front matter (relative to the note's folder).
+//! in LaTeX (also when they are in the main file of a multi-file project,
+//! named by a `% !TEX root = …` comment or found including the document),
+//! `bibliography:` in Markdown front matter (relative to the note's folder)
+//! — or, for a Markdown note that names none, what its project names for
+//! it: Quarto's `_metadata.yml` and `_quarto.yml`, MyST's `myst.yml`,
+//! Jupyter Book's `_config.yml` (`bibtex_bibfiles`), bookdown's `index.Rmd`.
 //! An empty selection means "use the bundled corpus".
 //!
 //! Finding a LaTeX chapter's main file reads the disk: this runs off the
@@ -14,7 +18,7 @@
 
 use crate::corpus::selection::{find_config_file, read_config_file, CONFIG_FILE};
 use crate::corpus::{expand_paths, selection};
-use crate::notes::bibliography::{bibliographies_named, latex_structure};
+use crate::notes::bibliography::{bibliographies_named, latex_structure, yaml_strings_at};
 use crate::notes::Language;
 use std::path::{Path, PathBuf};
 
@@ -153,25 +157,120 @@ fn named_by_document(
 ) -> Vec<PathBuf> {
     let dir = doc.parent().unwrap_or(Path::new("."));
     let named = bibliographies_named(text, language);
-    if !named.paths.is_empty() || language != Language::Latex {
-        return resolve_bibliographies(dir, &named.paths, language);
+    if !named.paths.is_empty() {
+        return resolve_bibliographies(dir, &named.paths);
     }
-    match find_main_file(doc, root) {
+    match language {
+        Language::Latex => main_file_bibliographies(doc, text, root),
+        Language::Markdown => project_bibliographies(dir, root),
+    }
+}
+
+/// The bibliographies of a LaTeX document's main file: the one its
+/// `% !TEX root = …` comment names, else one found including it.
+fn main_file_bibliographies(doc: &Path, text: &str, root: Option<&Path>) -> Vec<PathBuf> {
+    let dir = doc.parent().unwrap_or(Path::new("."));
+    let named_root = latex_structure(text).root_hint.and_then(|hint| {
+        let path = lexically_normal(&dir.join(&hint));
+        let path = if path.extension().is_none() {
+            path.with_extension("tex")
+        } else {
+            path
+        };
+        let text = read_text(&path, MAX_MAIN_FILE_BYTES)?;
+        Some((path, text))
+    });
+    match named_root.or_else(|| find_main_file(doc, root)) {
         Some((main, main_text)) => {
             let main_dir = main.parent().unwrap_or(Path::new("."));
             resolve_bibliographies(
                 main_dir,
                 &bibliographies_named(&main_text, Language::Latex).paths,
-                language,
             )
         }
         None => Vec::new(),
     }
 }
 
-/// LaTeX names resolve like `kpsewhich` would for a project: relative to the
-/// main file's folder. Markdown paths are relative to the note's folder.
-fn resolve_bibliographies(dir: &Path, names: &[String], _language: Language) -> Vec<PathBuf> {
+/// Project files that name the bibliography of the Markdown documents under
+/// them, and where in the file: Quarto's folder metadata and project file,
+/// MyST's project, Jupyter Book's configuration. (bookdown keeps it in the
+/// front matter of the book's `index.Rmd`: see `project_bibliographies`.)
+const PROJECT_FILES: &[(&str, &[&str])] = &[
+    ("_metadata.yml", &["bibliography"]),
+    ("_quarto.yml", &["bibliography"]),
+    ("myst.yml", &["project", "bibliography"]),
+    ("_config.yml", &["bibtex_bibfiles"]),
+];
+/// How far up from a note to look for its project's files.
+const PROJECT_SEARCH_DEPTH: usize = 6;
+/// Larger project files are not read: no one writes configuration that long.
+const MAX_PROJECT_FILE_BYTES: u64 = 1 << 20;
+/// Larger main files are not read.
+const MAX_MAIN_FILE_BYTES: u64 = 5 << 20;
+
+/// The bibliography a Markdown note's project names for it, from the
+/// nearest folder (the note's own, then up to the workspace root) that has
+/// one of the project files; paths are relative to the file naming them.
+fn project_bibliographies(dir: &Path, root: Option<&Path>) -> Vec<PathBuf> {
+    let mut dir = dir.to_path_buf();
+    for _ in 0..PROJECT_SEARCH_DEPTH {
+        for (file, key) in PROJECT_FILES {
+            if let Some(text) = read_text(&dir.join(file), MAX_PROJECT_FILE_BYTES) {
+                let names = yaml_strings_at(&text, key);
+                if !names.is_empty() {
+                    return resolve_bibliographies(&dir, &names);
+                }
+            }
+        }
+        if dir.join("_bookdown.yml").is_file() {
+            if let Some(index) = read_text(&dir.join("index.Rmd"), MAX_MAIN_FILE_BYTES) {
+                let names = bibliographies_named(&index, Language::Markdown).paths;
+                if !names.is_empty() {
+                    return resolve_bibliographies(&dir, &names);
+                }
+            }
+        }
+        if root.is_some_and(|r| dir == r) || !dir.pop() {
+            break;
+        }
+    }
+    Vec::new()
+}
+
+/// `path` with `.` and `a/..` taken out, so that one file named two ways
+/// (`parts/../refs.bib`, `refs.bib`) is one corpus source.
+fn lexically_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.push("..");
+                } else {
+                    out.pop();
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A text file no larger than `limit`, read whole; `None` otherwise.
+fn read_text(path: &Path, limit: u64) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > limit {
+        return None;
+    }
+    std::fs::read_to_string(path).ok()
+}
+
+/// Names resolve relative to the file that wrote them: a LaTeX project's
+/// main file (as `kpsewhich` would), a note, a project file. `~/` is home.
+fn resolve_bibliographies(dir: &Path, names: &[String]) -> Vec<PathBuf> {
     names
         .iter()
         .map(|n| {
@@ -185,7 +284,7 @@ fn resolve_bibliographies(dir: &Path, names: &[String], _language: Language) -> 
             if expanded.is_absolute() {
                 expanded
             } else {
-                dir.join(expanded)
+                lexically_normal(&dir.join(expanded))
             }
         })
         .collect()
@@ -215,7 +314,7 @@ fn main_file_in(dir: &Path, doc: &Path) -> Option<(PathBuf, String)> {
         .collect();
     candidates.sort();
     candidates.into_iter().find_map(|candidate| {
-        let text = std::fs::read_to_string(&candidate).ok()?;
+        let text = read_text(&candidate, MAX_MAIN_FILE_BYTES)?;
         let structure = latex_structure(&text);
         let base = candidate.parent()?;
         let includes_doc = structure.included.iter().any(|inc| {
@@ -224,4 +323,122 @@ fn main_file_in(dir: &Path, doc: &Path) -> Option<(PathBuf, String)> {
         });
         (structure.has_documentclass && includes_doc).then_some((candidate, text))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workspace of `files` (path, text) in a temporary folder.
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    /// What `note` sees in the workspace `dir`, relative to it.
+    fn seen(dir: &tempfile::TempDir, note: &str) -> Vec<String> {
+        let policy = CorpusPolicy::new(Some(dir.path().to_path_buf()), &[], &[]);
+        let path = dir.path().join(note);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let language = Language::from_path(&path).unwrap();
+        policy
+            .document_selection(Some(&path), &text, language)
+            .iter()
+            .map(|p| {
+                p.strip_prefix(dir.path())
+                    .unwrap_or(p)
+                    .display()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quarto_projects_and_folder_metadata_name_the_bibliography() {
+        let dir = project(&[
+            (
+                "book/_quarto.yml",
+                "project:\n  type: book\nbibliography: refs.bib\n",
+            ),
+            ("book/chapters/intro.qmd", "# Intro\n\nAs @a2020 says.\n"),
+            ("book/appendix/_metadata.yml", "bibliography: [extra.bib]\n"),
+            ("book/appendix/a.qmd", "See @b2021.\n"),
+            (
+                "book/own.qmd",
+                "---\nbibliography: mine.bib\n---\nIts own.\n",
+            ),
+        ]);
+        assert_eq!(seen(&dir, "book/chapters/intro.qmd"), ["book/refs.bib"]);
+        assert_eq!(
+            seen(&dir, "book/appendix/a.qmd"),
+            ["book/appendix/extra.bib"]
+        );
+        assert_eq!(seen(&dir, "book/own.qmd"), ["book/mine.bib"]);
+    }
+
+    #[test]
+    fn myst_jupyter_book_and_bookdown_projects() {
+        let dir = project(&[
+            (
+                "myst/myst.yml",
+                "version: 1\nproject:\n  bibliography:\n    - refs.bib\n",
+            ),
+            ("myst/docs/page.md", "{cite}`x`\n"),
+            (
+                "jb/_config.yml",
+                "title: Book\nbibtex_bibfiles:\n  - references.bib\n",
+            ),
+            ("jb/intro.md", "Text.\n"),
+            ("bd/_bookdown.yml", "book_filename: thesis\n"),
+            (
+                "bd/index.Rmd",
+                "---\ntitle: Thesis\nbibliography: [book.bib, packages.bib]\n---\n",
+            ),
+            ("bd/01-intro.Rmd", "As [@x] shows.\n"),
+        ]);
+        assert_eq!(seen(&dir, "myst/docs/page.md"), ["myst/refs.bib"]);
+        assert_eq!(seen(&dir, "jb/intro.md"), ["jb/references.bib"]);
+        assert_eq!(
+            seen(&dir, "bd/01-intro.Rmd"),
+            ["bd/book.bib", "bd/packages.bib"]
+        );
+    }
+
+    #[test]
+    fn no_project_file_means_no_bibliography_and_the_root_bounds_the_search() {
+        let dir = project(&[
+            ("_quarto.yml", "bibliography: outside.bib\n"),
+            ("ws/notes/a.md", "Text.\n"),
+        ]);
+        let policy = CorpusPolicy::new(Some(dir.path().join("ws")), &[], &[]);
+        let path = dir.path().join("ws/notes/a.md");
+        let selection = policy.document_selection(Some(&path), "Text.\n", Language::Markdown);
+        assert!(selection.is_empty(), "{selection:?}");
+    }
+
+    #[test]
+    fn a_tex_root_comment_names_the_main_file() {
+        let dir = project(&[
+            (
+                "thesis/main.tex",
+                "\\documentclass{book}\n\\bibliography{refs}\n",
+            ),
+            (
+                "thesis/parts/ch1.tex",
+                "% !TEX root = ../main.tex\n\\cite{x}\n",
+            ),
+            (
+                "other/main.tex",
+                "\\documentclass{book}\n\\input{ch}\n\\bibliography{found}\n",
+            ),
+            ("other/ch.tex", "\\cite{y}\n"),
+        ]);
+        assert_eq!(seen(&dir, "thesis/parts/ch1.tex"), ["thesis/refs.bib"]);
+        assert_eq!(seen(&dir, "other/ch.tex"), ["other/found.bib"]);
+    }
 }
