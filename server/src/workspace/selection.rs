@@ -328,17 +328,7 @@ fn main_file_in(dir: &Path, doc: &Path) -> Option<(PathBuf, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A workspace of `files` (path, text) in a temporary folder.
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        dir
-    }
+    use crate::workspace::note_files::test_workspace as project;
 
     /// What `note` sees in the workspace `dir`, relative to it.
     fn seen(dir: &tempfile::TempDir, note: &str) -> Vec<String> {
