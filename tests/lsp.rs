@@ -1295,3 +1295,64 @@ fn a_quarto_book_names_its_bibliography_in_the_project_file() {
         "{out}"
     );
 }
+
+/// A thesis with its own `refs.bib` and a big library configured as the
+/// corpus: a cited library paper that `refs.bib` lacks still gets its card,
+/// and a warning, since LaTeX will not find it.
+#[test]
+fn a_library_paper_missing_from_the_documents_bibliography_is_warned_about() {
+    let mut s = session_with(Value::Null, false, |dir| {
+        std::fs::write(dir.join("paper-ls.toml"), "corpus = [\"library.bib\"]\n").unwrap();
+        std::fs::write(
+            dir.join("library.bib"),
+            "@article{lib2021deep, title = {A Deep Library Paper}, year = 2021}\n\
+             @article{both2019, title = {In Both Files}, year = 2019}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("thesis")).unwrap();
+        std::fs::write(
+            dir.join("thesis/refs.bib"),
+            "@article{own2020, title = {Our Own Paper}, year = 2020}\n\
+             @article{both2019, title = {In Both Files}, year = 2019}\n",
+        )
+        .unwrap();
+    });
+    let main = s.dir.path().join("thesis/main.tex");
+    let text = "\\documentclass{article}\n\\begin{document}\n\\cite{own2020, lib2021deep, both2019, nobody1999}\n\\bibliography{refs}\n\\end{document}\n";
+    std::fs::write(&main, text).unwrap();
+    let uri = s.client.open(&main, "latex", text);
+    let diags = s.client.diagnostics_for(&uri);
+    let found: Vec<(String, String)> = diags
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or_default().to_string(),
+                d["data"]["key"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("not-in-bibliography".to_string(), "lib2021deep".to_string()),
+            ("unknown-key".to_string(), "nobody1999".to_string()),
+        ],
+        "{diags:?}"
+    );
+    let message = diags[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("library.bib")
+            && message.contains("refs.bib")
+            && message.contains("LaTeX will not find it"),
+        "{message}"
+    );
+    let (line, character) = position_of(text, "lib2021deep");
+    let hover = s.client.request(
+        "textDocument/hover",
+        LspClient::at(&uri, line, character + 1),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("A Deep Library Paper"));
+}

@@ -1,5 +1,8 @@
 //! Citations that point nowhere: every cited key the corpus does not have,
-//! with the closest keys named so the user can see the typo at once.
+//! with the closest keys named so the user can see the typo at once; and,
+//! when a document names its own bibliography beside a wider library, every
+//! cited paper of the library that the bibliography lacks — the citation
+//! LaTeX or pandoc will not find when the document is built.
 //!
 //! "Closest" is edit distance between keys over candidates that share a word
 //! with the unknown key (found through the index), plus every key when the
@@ -7,9 +10,10 @@
 
 use super::PaperContext;
 use crate::index::SearchRequest;
-use crate::notes::Citation;
+use crate::notes::{Citation, Language};
 use std::collections::HashSet;
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 /// The unknown keys of the snapshot's document.
 pub fn unknown_keys_in(snap: &crate::workspace::Snapshot) -> Vec<UnknownKey> {
@@ -17,6 +21,67 @@ pub fn unknown_keys_in(snap: &crate::workspace::Snapshot) -> Vec<UnknownKey> {
         Some(doc) => unknown_keys(snap.corpus.context(), doc.citations()),
         None => Vec::new(),
     }
+}
+
+/// A cited paper the document's build will not find: in the library the
+/// document sees, but not in the bibliography it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotInBibliography {
+    pub key: String,
+    pub range: Range<usize>,
+    /// The library file the paper is in.
+    pub found_in: PathBuf,
+    /// The bibliography files the document names.
+    pub bibliography: Vec<PathBuf>,
+    /// Who will not find it: LaTeX (BibTeX or biber), or pandoc.
+    pub language: Language,
+}
+
+impl NotInBibliography {
+    pub fn message(&self) -> String {
+        let name = |p: &Path| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        };
+        let bibliography: Vec<String> = self.bibliography.iter().map(|p| name(p)).collect();
+        let builder = match self.language {
+            Language::Latex => "LaTeX",
+            Language::Markdown => "pandoc",
+        };
+        format!(
+            "`{}` is in the library ({}) but not in {}: {builder} will not find it",
+            self.key,
+            name(&self.found_in),
+            bibliography.join(" or ")
+        )
+    }
+}
+
+/// The citations of the snapshot's document whose paper is in the library
+/// but not in the document's own bibliography (none when it names none).
+pub fn not_in_bibliography(snap: &crate::workspace::Snapshot) -> Vec<NotInBibliography> {
+    let (Some(doc), Some(bibliography)) = (snap.document.as_ref(), snap.bibliography.as_ref())
+    else {
+        return Vec::new();
+    };
+    let library = snap.corpus.corpus();
+    let own = bibliography.corpus.corpus();
+    doc.citations()
+        .iter()
+        .filter(|c| own.index_of(&c.key).is_none())
+        .filter_map(|c| {
+            let paper = library.paper(library.index_of(&c.key)?);
+            Some(NotInBibliography {
+                key: c.key.to_string(),
+                range: c.range.clone(),
+                found_in: library.source_of(&paper).path.clone(),
+                bibliography: bibliography.files.clone(),
+                language: doc.language,
+            })
+        })
+        .collect()
 }
 
 /// Below this many papers every key is compared; above it only search candidates.

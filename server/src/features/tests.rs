@@ -213,6 +213,56 @@ fn diagnostics_name_unknown_keys_and_the_closest_papers() {
     );
 }
 
+fn missing_of(f: &Fixture) -> String {
+    diagnostics::not_in_bibliography(&f.snap)
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}\n",
+                Fixture::show_range(f.text(), &m.range),
+                m.message()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn library_papers_missing_from_the_documents_own_bibliography() {
+    check(
+        r#"
+//- /thesis/mine.bib
+@misc{own2020, title = {Our Own Earlier Paper}, year = 2020}
+//- /thesis/main.tex
+$0\bibliography{mine}
+\cite{own2020, lee2024grokfast} and \citet{nobody1999}.
+"#,
+        missing_of,
+        expect![[r#"
+            35..50 "lee2024grokfast" `lee2024grokfast` is in the library (refs.bib) but not in mine.bib: LaTeX will not find it
+        "#]],
+    );
+    check(
+        r#"
+//- /notes/mine.bib
+@misc{own2020, title = {Our Own Earlier Paper}, year = 2020}
+//- /notes/draft.md
+---
+bibliography: mine.bib
+---
+$0As [@own2020; @ho2020denoising] show.
+"#,
+        missing_of,
+        expect![[r#"
+            46..61 "ho2020denoising" `ho2020denoising` is in the library (refs.bib) but not in mine.bib: pandoc will not find it
+        "#]],
+    );
+    check(
+        "//- /note.md\n$0No bibliography of its own: [@ho2020denoising].\n",
+        missing_of,
+        expect![""],
+    );
+}
+
 fn locations_of(f: &Fixture, found: &[references::NoteLocation]) -> String {
     found
         .iter()

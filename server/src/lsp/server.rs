@@ -123,8 +123,11 @@ impl Server {
             return;
         };
         let for_diagnostics = snap.clone();
-        let Ok(found) = run_feature("diagnostics", move || {
-            diagnostics::unknown_keys_in(&for_diagnostics)
+        let Ok((unknown, missing)) = run_feature("diagnostics", move || {
+            (
+                diagnostics::unknown_keys_in(&for_diagnostics),
+                diagnostics::not_in_bibliography(&for_diagnostics),
+            )
         })
         .await
         else {
@@ -144,10 +147,17 @@ impl Server {
         let Ok(uri) = id.parse::<Uri>() else {
             return;
         };
-        let diags = found
+        let enc = snap.encoding;
+        let mut diags: Vec<Diagnostic> = unknown
             .iter()
-            .map(|u| to_proto::diagnostic(doc, u, snap.encoding))
+            .map(|u| to_proto::diagnostic(doc, u, enc))
+            .chain(
+                missing
+                    .iter()
+                    .map(|m| to_proto::not_in_bibliography(doc, m, enc)),
+            )
             .collect();
+        diags.sort_by_key(|d| (d.range.start.line, d.range.start.character));
         self.client
             .publish_diagnostics(uri, diags, Some(doc.version))
             .await;

@@ -6,7 +6,7 @@ use crate::features::card::paper_json;
 use crate::features::code_actions::CodeAction as PlainAction;
 use crate::features::completion::Completion;
 use crate::features::definition::PaperLocation;
-use crate::features::diagnostics::UnknownKey;
+use crate::features::diagnostics::{NotInBibliography, UnknownKey};
 use crate::features::hover::HoverCard;
 use crate::features::inlay_hints::InlayHint as PlainHint;
 use crate::features::references::NoteLocation;
@@ -87,6 +87,24 @@ pub fn diagnostic(
         source: Some("paper-ls".into()),
         message: unknown.message(),
         data: Some(json!({ "key": unknown.key, "closest": unknown.closest })),
+        ..Diagnostic::default()
+    }
+}
+
+pub fn not_in_bibliography(
+    doc: &DocumentSnapshot,
+    missing: &NotInBibliography,
+    enc: PositionEncoding,
+) -> Diagnostic {
+    Diagnostic {
+        range: range(doc, &missing.range, enc),
+        severity: Some(DiagnosticSeverity::WARNING),
+        code: Some(NumberOrString::String("not-in-bibliography".into())),
+        source: Some("paper-ls".into()),
+        message: missing.message(),
+        data: Some(
+            json!({ "key": missing.key, "foundIn": missing.found_in, "bibliography": missing.bibliography }),
+        ),
         ..Diagnostic::default()
     }
 }

@@ -43,7 +43,7 @@ pub struct DocumentSnapshot {
     /// The corpus files this version sees, with the policy it was worked
     /// out for (finding a LaTeX chapter's main file reads the disk, so it is
     /// done once per version, not once per request).
-    selection: Mutex<Option<(CorpusPolicy, CorpusSelection)>>,
+    selection: Mutex<Option<(CorpusPolicy, DocumentCorpora)>>,
 }
 
 impl DocumentSnapshot {
@@ -78,18 +78,29 @@ impl DocumentSnapshot {
             .get_or_init(|| notes::citations_in(&self.text, self.language))
     }
 
-    /// The corpus files this version sees under `policy` (blocking: may
-    /// read the disk the first time).
-    pub fn selection(&self, policy: &CorpusPolicy) -> CorpusSelection {
+    /// The corpus files this version sees under `policy`, and its own
+    /// bibliography among them (blocking: may read the disk the first time).
+    pub fn corpora(&self, policy: &CorpusPolicy) -> DocumentCorpora {
         let mut cached = unpoisoned(&self.selection);
-        if let Some((for_policy, selection)) = cached.as_ref() {
+        if let Some((for_policy, corpora)) = cached.as_ref() {
             if for_policy == policy {
-                return selection.clone();
+                return corpora.clone();
             }
         }
-        let selection = policy.document_selection(self.path.as_deref(), &self.text, self.language);
-        *cached = Some((policy.clone(), selection.clone()));
-        selection
+        let path = self.path.as_deref();
+        let corpora = DocumentCorpora {
+            selection: policy.document_selection(path, &self.text, self.language),
+            bibliography: path.map_or_else(Vec::new, |p| {
+                policy.document_bibliography(p, &self.text, self.language)
+            }),
+        };
+        *cached = Some((policy.clone(), corpora.clone()));
+        corpora
+    }
+
+    /// The corpus files this version sees under `policy`.
+    pub fn selection(&self, policy: &CorpusPolicy) -> CorpusSelection {
+        self.corpora(policy).selection
     }
 
     /// The paper titles written in this version of the text.
@@ -122,6 +133,14 @@ impl DocumentSnapshot {
     pub fn position(&self, offset: usize, encoding: PositionEncoding) -> (u32, u32) {
         self.lines.position(&self.text, offset, encoding)
     }
+}
+
+/// The files a document's corpus is read from, and which of them are its
+/// own bibliography (empty when it names none).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocumentCorpora {
+    pub selection: CorpusSelection,
+    pub bibliography: CorpusSelection,
 }
 
 /// One edit as the protocol sends it: a replaced range (LSP line/character

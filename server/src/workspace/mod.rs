@@ -259,11 +259,21 @@ impl Workspace {
         };
         // Off the executor: the first time, this may read files from disk.
         let for_doc = document.clone();
-        let selection = tokio::task::spawn_blocking(move || for_doc.selection(&policy))
+        let corpora = tokio::task::spawn_blocking(move || for_doc.corpora(&policy))
             .await
             .ok()?;
-        let corpus = CorpusView::of(self.corpora.get(&selection).await);
-        Some(rest.with(Some(document), corpus))
+        let corpus = CorpusView::of(self.corpora.get(&corpora.selection).await);
+        let mut snap = rest.with(Some(document), corpus);
+        // A library beside the document's own bibliography: citations of the
+        // library's papers are checked against the bibliography too.
+        if !corpora.bibliography.is_empty() && corpora.bibliography != corpora.selection {
+            let corpus = CorpusView::of(self.corpora.get(&corpora.bibliography).await);
+            snap.bibliography = Some(Bibliography {
+                files: corpora.bibliography,
+                corpus,
+            });
+        }
+        Some(snap)
     }
 
     /// A snapshot for a request that comes without a document: the corpus
@@ -348,8 +358,14 @@ impl Workspace {
                 .collect();
             (documents, state.policy())
         };
-        let mut in_use: Vec<CorpusSelection> =
-            documents.iter().map(|d| d.selection(&policy)).collect();
+        let mut in_use: Vec<CorpusSelection> = Vec::new();
+        for document in &documents {
+            let corpora = document.corpora(&policy);
+            in_use.push(corpora.selection);
+            if !corpora.bibliography.is_empty() {
+                in_use.push(corpora.bibliography);
+            }
+        }
         in_use.push(policy.workspace_selection());
         self.corpora.retain(&in_use);
     }
@@ -409,6 +425,7 @@ impl SnapshotParts {
         Snapshot {
             document,
             corpus,
+            bibliography: None,
             notes: self.notes,
             open_notes: self.open_notes,
             settings: self.settings,
@@ -426,6 +443,9 @@ pub struct Snapshot {
     pub document: Option<Arc<DocumentSnapshot>>,
     /// The corpus that document (or the workspace) sees.
     pub corpus: CorpusView,
+    /// The document's own bibliography, when it names one and also sees a
+    /// wider library: what its build will actually read.
+    pub bibliography: Option<Bibliography>,
     /// Every note of the workspace as on disk…
     pub notes: Arc<WorkspaceNotes>,
     /// …and the open documents that override them.
@@ -455,6 +475,7 @@ impl Snapshot {
             root: notes.root().map(Path::to_path_buf),
             document,
             corpus: CorpusView::of(corpus),
+            bibliography: None,
             notes: Arc::new(notes),
             open_notes: open_notes.into(),
             settings: Arc::new(settings),
@@ -471,6 +492,13 @@ impl Snapshot {
             _ => Arc::default(),
         }
     }
+}
+
+/// A document's own bibliography: its files, and the papers in them.
+#[derive(Clone)]
+pub struct Bibliography {
+    pub files: CorpusSelection,
+    pub corpus: CorpusView,
 }
 
 /// A corpus as one snapshot sees it: the papers, and the index and title

@@ -113,6 +113,21 @@ impl CorpusPolicy {
         self.selection(document, text, language)
     }
 
+    /// The document's own bibliography: the files it (or its main file, or
+    /// its project) names — what LaTeX or pandoc will read when it is
+    /// built. Empty when it names none.
+    pub fn document_bibliography(
+        &self,
+        document: &Path,
+        text: &str,
+        language: Language,
+    ) -> CorpusSelection {
+        let named = named_by_document(document, text, language, self.root.as_deref());
+        let mut files = expand_paths(&named);
+        files.dedup();
+        files
+    }
+
     fn selection(
         &self,
         document: Option<&Path>,

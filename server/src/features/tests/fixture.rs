@@ -3,7 +3,8 @@
 //! with `$0` marking the cursor in the document the request is about (and
 //! `$0…$0` a range). The files are written to a temporary folder; the
 //! corpus is the fixture's `.bib`/`.json` files (the bundled corpus when it
-//! has none), indexed now; the notes are scanned as the server scans them.
+//! has none), indexed now; the notes are scanned as the server scans them;
+//! a bibliography the document names is its own beside that library.
 
 use crate::corpus::Corpus;
 use crate::notes::Language;
@@ -11,9 +12,10 @@ use crate::workspace::corpora::{read_selection, LoadedCorpus};
 use crate::workspace::documents::DocumentSnapshot;
 use crate::workspace::files::InMemory;
 use crate::workspace::note_files::WorkspaceNotes;
+use crate::workspace::selection::CorpusPolicy;
 use crate::workspace::settings::Settings;
 use crate::workspace::stamps::SourceStamps;
-use crate::workspace::Snapshot;
+use crate::workspace::{Bibliography, CorpusView, Snapshot};
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
@@ -55,8 +57,20 @@ impl Fixture {
         let (path, text, at) = document.expect("a `$0` in one of the fixture's notes");
         let language = Language::from_path(&path).expect("the document is a note");
         let doc = DocumentSnapshot::new(Some(path), language, 1, Arc::from(text));
+        let policy = CorpusPolicy::new(Some(dir.path().to_path_buf()), &[], &[]);
+        let own = policy.document_bibliography(doc.path.as_deref().unwrap(), &doc.text, language);
+        let cache_at = crate::corpus::Cache::at(&cache);
         let files = Arc::new(InMemory::new(cache));
-        let snap = Snapshot::from_parts(Some(Arc::new(doc)), loaded, notes, settings, files);
+        let mut snap = Snapshot::from_parts(Some(Arc::new(doc)), loaded, notes, settings, files);
+        // The document's own bibliography beside the library (the
+        // fixture's other corpus files), as the workspace sets it.
+        if !own.is_empty() && own != corpus_files {
+            let (corpus, stamps) = read_selection(&own, &cache_at);
+            snap.bibliography = Some(Bibliography {
+                files: own,
+                corpus: CorpusView::of(LoadedCorpus::indexed_now(corpus, stamps)),
+            });
+        }
         Fixture { dir, snap, at }
     }
 
