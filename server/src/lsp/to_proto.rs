@@ -80,15 +80,9 @@ pub fn diagnostic(
     unknown: &UnknownKey,
     enc: PositionEncoding,
 ) -> Diagnostic {
-    Diagnostic {
-        range: range(doc, &unknown.range, enc),
-        severity: Some(DiagnosticSeverity::WARNING),
-        code: Some(NumberOrString::String("unknown-key".into())),
-        source: Some("paper-ls".into()),
-        message: unknown.message(),
-        data: Some(json!({ "key": unknown.key, "closest": unknown.closest })),
-        ..Diagnostic::default()
-    }
+    let data = json!({ "key": unknown.key, "closest": unknown.closest });
+    let range = range(doc, &unknown.range, enc);
+    warning(range, "unknown-key", unknown.message(), data)
 }
 
 pub fn not_in_bibliography(
@@ -96,15 +90,20 @@ pub fn not_in_bibliography(
     missing: &NotInBibliography,
     enc: PositionEncoding,
 ) -> Diagnostic {
+    let data = json!({ "key": missing.key, "foundIn": missing.found_in, "bibliography": missing.bibliography });
+    let range = range(doc, &missing.range, enc);
+    warning(range, "not-in-bibliography", missing.message(), data)
+}
+
+/// A warning of ours on a citation, with its code and the data a quick fix reads.
+fn warning(range: Range, code: &str, message: String, data: Value) -> Diagnostic {
     Diagnostic {
-        range: range(doc, &missing.range, enc),
+        range,
         severity: Some(DiagnosticSeverity::WARNING),
-        code: Some(NumberOrString::String("not-in-bibliography".into())),
+        code: Some(NumberOrString::String(code.into())),
         source: Some("paper-ls".into()),
-        message: missing.message(),
-        data: Some(
-            json!({ "key": missing.key, "foundIn": missing.found_in, "bibliography": missing.bibliography }),
-        ),
+        message,
+        data: Some(data),
         ..Diagnostic::default()
     }
 }
