@@ -2,15 +2,24 @@
 //! asks a client for.
 
 use super::commands::COMMANDS;
+use crate::notes::NOTE_EXTENSIONS;
 use crate::text::PositionEncoding;
 use tower_lsp_server::ls_types::*;
 
 /// Corpus sources and notes whose changes on disk matter.
-pub const WATCHED_GLOBS: &[&str] = &[
-    "**/*.{bib,bibtex,biblatex,json,jsonl,ndjson,gz}",
-    "**/*.{md,markdown,qmd,Rmd,rmd,tex}",
-    "**/paper-ls.toml",
-];
+fn watched_globs() -> Vec<String> {
+    let notes: Vec<String> = NOTE_EXTENSIONS
+        .iter()
+        .flat_map(|(ext, _)| [ext.to_string(), ext.to_ascii_lowercase()])
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    vec![
+        "**/*.{bib,bibtex,biblatex,json,jsonl,ndjson,gz}".to_string(),
+        format!("**/*.{{{}}}", notes.join(",")),
+        "**/paper-ls.toml".to_string(),
+    ]
+}
 
 pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
     ServerCapabilities {
@@ -54,10 +63,10 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
 
 /// The registration asking the client to report changes to watched files.
 pub fn file_watchers() -> Registration {
-    let watchers: Vec<FileSystemWatcher> = WATCHED_GLOBS
-        .iter()
+    let watchers: Vec<FileSystemWatcher> = watched_globs()
+        .into_iter()
         .map(|g| FileSystemWatcher {
-            glob_pattern: GlobPattern::String(g.to_string()),
+            glob_pattern: GlobPattern::String(g),
             kind: None,
         })
         .collect();
@@ -66,5 +75,31 @@ pub fn file_watchers() -> Registration {
         id: "paper-ls-watched-files".into(),
         method: "workspace/didChangeWatchedFiles".into(),
         register_options: serde_json::to_value(options).ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_note_and_corpus_file_is_watched() {
+        let globs = watched_globs();
+        let matches = |path: &str| {
+            globs.iter().any(|g| {
+                globset::Glob::new(g)
+                    .unwrap()
+                    .compile_matcher()
+                    .is_match(path)
+            })
+        };
+        for (ext, _) in NOTE_EXTENSIONS {
+            assert!(matches(&format!("notes/a.{ext}")), "{ext}");
+            assert!(matches(&format!("a.{}", ext.to_ascii_lowercase())), "{ext}");
+        }
+        for path in ["refs.bib", "dump.jsonl.gz", "paper-ls.toml", "x/y.json"] {
+            assert!(matches(path), "{path}");
+        }
+        assert!(!matches("style.sty") && !matches("main.pdf"));
     }
 }

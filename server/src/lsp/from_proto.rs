@@ -23,11 +23,7 @@ pub fn file_path(uri: &Uri) -> Option<PathBuf> {
 /// The note language of a document: by the client's language id, else by
 /// the file's extension; `None` for anything that is not a note.
 pub fn language_of(uri: &Uri, language_id: Option<&str>) -> Option<Language> {
-    let by_id = match language_id {
-        Some("markdown" | "quarto" | "rmd" | "rmarkdown" | "pandoc") => Some(Language::Markdown),
-        Some("latex" | "tex" | "plaintex" | "context") => Some(Language::Latex),
-        _ => None,
-    };
+    let by_id = language_id.and_then(Language::from_language_id);
     by_id.or_else(|| file_path(uri).and_then(|p| Language::from_path(&p)))
 }
 

@@ -36,19 +36,28 @@ pub enum Language {
     Latex,
 }
 
+/// The file extensions of notes, each with its language — the one list the
+/// server, `paper-ls check` and the file watchers share. Package and class
+/// files (`.sty`, `.cls`) are left out on purpose: the cite commands in them
+/// are definitions, not citations.
+pub const NOTE_EXTENSIONS: &[(&str, Language)] = &[
+    ("md", Language::Markdown),
+    ("markdown", Language::Markdown),
+    ("qmd", Language::Markdown),
+    ("Rmd", Language::Markdown),
+    ("tex", Language::Latex),
+    ("ltx", Language::Latex),
+];
+
 impl Language {
-    /// The language of a note from its file extension (case-insensitive):
-    /// `.md .markdown .qmd .Rmd` are Markdown, `.tex .ltx` are LaTeX.
-    ///
-    /// Package and class files (`.sty`, `.cls`) are left out on purpose: the
-    /// cite commands in them are definitions, not citations.
+    /// The language of a note from its file extension (case-insensitive),
+    /// by [`NOTE_EXTENSIONS`].
     pub fn from_path(path: &Path) -> Option<Language> {
-        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "md" | "markdown" | "qmd" | "rmd" => Some(Language::Markdown),
-            "tex" | "ltx" => Some(Language::Latex),
-            _ => None,
-        }
+        let ext = path.extension()?.to_str()?;
+        NOTE_EXTENSIONS
+            .iter()
+            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
+            .map(|(_, language)| *language)
     }
 
     /// The language from an editor's language identifier (`markdown`,
@@ -56,7 +65,7 @@ impl Language {
     pub fn from_language_id(id: &str) -> Option<Language> {
         match id.to_ascii_lowercase().as_str() {
             "markdown" | "quarto" | "rmd" | "rmarkdown" | "pandoc" => Some(Language::Markdown),
-            "latex" | "tex" => Some(Language::Latex),
+            "latex" | "tex" | "plaintex" | "context" => Some(Language::Latex),
             _ => None,
         }
     }

@@ -16,7 +16,7 @@
 //! through [`notes_seen`]. Paths are compared as given, so the server must
 //! hand over open documents' paths in the same form as the root it scanned.
 
-use crate::notes::{citations_in, Citation, Language};
+use crate::notes::{citations_in, Citation, Language, NOTE_EXTENSIONS};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::borrow::Cow;
@@ -343,9 +343,14 @@ pub fn notes_named(paths: &[PathBuf], root: &Path, warnings: &mut Vec<String>) -
         } else if Language::from_path(path).is_some() {
             out.push(path.clone());
         } else {
+            let extensions: Vec<String> = NOTE_EXTENSIONS
+                .iter()
+                .map(|(e, _)| format!(".{e}"))
+                .collect();
             warnings.push(format!(
-                "{}: not a Markdown or LaTeX note (.md, .markdown, .qmd, .Rmd, .tex); skipped",
-                path.display()
+                "{}: not a Markdown or LaTeX note ({}); skipped",
+                path.display(),
+                extensions.join(", ")
             ));
         }
     }
