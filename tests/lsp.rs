@@ -1356,3 +1356,50 @@ fn a_library_paper_missing_from_the_documents_bibliography_is_warned_about() {
         .unwrap_or_default()
         .contains("A Deep Library Paper"));
 }
+
+/// Closing a corpus file in the editor keeps the problems its load
+/// published on it; closing a note clears the note's own warnings.
+#[test]
+fn closing_a_bib_keeps_its_problems_and_closing_a_note_clears_its_warnings() {
+    let mut s = session_with(json!({"corpus": ["refs.bib"]}), false, |dir| {
+        std::fs::write(
+            dir.join("refs.bib"),
+            "@article{good2020, title={Good}}\n@article{broken, title={Unclosed\n",
+        )
+        .unwrap();
+    });
+    let bib = s.dir.path().join("refs.bib");
+    let bib_uri = file_uri(&bib);
+    let note = s
+        .client
+        .open(&s.dir.path().join("a.md"), "markdown", "[@nobody1999]\n");
+    assert_eq!(s.client.diagnostics_for(&note).len(), 1);
+    let bib_problems = |m: &Value| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == bib_uri
+            && !m["params"]["diagnostics"].as_array().unwrap().is_empty()
+    };
+    let published = s.client.notifications.iter().any(bib_problems)
+        || s.client.wait_for(bib_problems).is_some();
+    assert!(published, "the .bib's problems are published");
+    let text = std::fs::read_to_string(&bib).unwrap();
+    s.client.open(&bib, "bibtex", &text);
+    for uri in [&bib_uri, &note] {
+        s.client.notify(
+            "textDocument/didClose",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    let cleared = s.client.wait_for(|m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == note
+    });
+    assert!(cleared.is_some_and(|m| m["params"]["diagnostics"] == json!([])));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.client.request("paper-ls/status", Value::Null);
+    let bib_cleared = s.client.notifications.iter().any(|m| {
+        m["method"] == "textDocument/publishDiagnostics"
+            && m["params"]["uri"] == bib_uri
+            && m["params"]["diagnostics"] == json!([])
+    });
+    assert!(!bib_cleared, "{:?}", s.client.notifications);
+}

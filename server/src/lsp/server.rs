@@ -366,7 +366,13 @@ impl LanguageServer for Server {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         crate::workspace::unpoisoned(&self.diagnostics_generation).remove(uri.as_str());
-        self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        // A corpus file closed in the editor keeps the problems its last load
+        // published; only a note's own warnings go with it.
+        let corpus_file = from_proto::file_path(&uri)
+            .is_some_and(|p| crate::corpus::SourceKind::from_path(&p).is_some());
+        if !corpus_file {
+            self.client.publish_diagnostics(uri, Vec::new(), None).await;
+        }
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {

@@ -329,21 +329,32 @@ impl Workspace {
         if changed.is_empty() {
             return;
         }
+        // Read off the lock and the executor, then applied to the notes as
+        // they are at that moment: two updates running side by side (a
+        // "save all") both land, neither overwrites the other.
         let current = unpoisoned(&self.state).notes.clone();
-        let updated = tokio::task::spawn_blocking(move || {
+        let read = tokio::task::spawn_blocking(move || {
             changed
-                .iter()
-                .fold((*current).clone(), |notes, (path, deleted)| {
-                    if *deleted {
-                        notes.without_file(path)
+                .into_iter()
+                .map(|(path, deleted)| {
+                    let note = if deleted {
+                        None
                     } else {
-                        notes.with_file(path)
-                    }
+                        current.read_note(&path)
+                    };
+                    (path, note)
                 })
+                .collect::<Vec<_>>()
         })
         .await;
-        if let Ok(notes) = updated {
-            unpoisoned(&self.state).notes = Arc::new(notes);
+        if let Ok(read) = read {
+            let mut state = unpoisoned(&self.state);
+            let notes = read
+                .into_iter()
+                .fold((*state.notes).clone(), |notes, (path, note)| {
+                    notes.with_read(&path, note)
+                });
+            state.notes = Arc::new(notes);
         }
     }
 

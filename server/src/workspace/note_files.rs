@@ -115,9 +115,21 @@ impl WorkspaceNotes {
     /// ignored, not a note, unreadable or too large — is left out, as if
     /// deleted. A changed `.gitignore` needs a new [`WorkspaceNotes::scan`].
     pub fn with_file(&self, path: &Path) -> WorkspaceNotes {
+        self.with_read(path, self.read_note(path))
+    }
+
+    /// `path` read from disk as a note of this workspace (the reading half
+    /// of [`WorkspaceNotes::with_file`]: blocking); `None` when it is none.
+    pub fn read_note(&self, path: &Path) -> Option<NoteFile> {
         let excluded = self.root.as_deref().is_some_and(|r| excluded(r, path))
             || path.file_name().is_some_and(is_hidden);
-        match NoteFile::read(path).filter(|_| !excluded) {
+        NoteFile::read(path).filter(|_| !excluded)
+    }
+
+    /// A new snapshot with `path` as `read` (the keeping half of
+    /// [`WorkspaceNotes::with_file`]: no disk access).
+    pub fn with_read(&self, path: &Path, read: Option<NoteFile>) -> WorkspaceNotes {
+        match read {
             Some(note) => {
                 let mut files = (*self.files).clone();
                 files.insert(path.to_path_buf(), Arc::new(note));
