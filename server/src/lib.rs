@@ -3,8 +3,8 @@
 //!
 //! Data flows one way, one module per layer (see ARCHITECTURE.md): `text`
 //! (words and line index, shared by all) → `corpus` (sources → papers) →
-//! `index` (tantivy search and the title matcher) → `notes` (a document's
-//! text → citations and title mentions) → `workspace` (what the server
+//! `notes` (a document's text → citations, prose words) → `index` (tantivy
+//! search, the title matcher and the titles a note mentions) → `workspace` (what the server
 //! knows, and the immutable snapshots requests answer from) → `features`
 //! (plain functions over a snapshot) → `lsp` (the protocol). `cli` is the
 //! shell front end over the same layers. `fuzzing` (behind the `fuzzing`

@@ -123,7 +123,7 @@ impl CheckCorpus {
     /// Loads the files (the bundled corpus for none); files that could not
     /// be read become warnings.
     fn load(files: &[PathBuf], cache: &Cache, warnings: &mut Vec<String>) -> CheckCorpus {
-        let (corpus, _) = read_selection(&files.to_vec(), cache);
+        let (corpus, _) = read_selection(files, cache);
         for problem in corpus
             .problems
             .iter()

@@ -5,7 +5,7 @@
 use super::card::short_title;
 use super::cite_action::cite_after_title;
 use super::diagnostics::closest_keys;
-use crate::notes::title_mentions::TitleMention;
+use crate::index::title_mentions::TitleMention;
 use crate::workspace::documents::DocumentSnapshot;
 use crate::workspace::Snapshot;
 use std::ops::Range;

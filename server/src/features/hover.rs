@@ -5,8 +5,8 @@
 
 use super::card::paper_card;
 use super::related::related_section;
+use crate::index::title_mentions::mention_at;
 use crate::notes::citation_at;
-use crate::notes::title_mentions::mention_at;
 use crate::workspace::Snapshot;
 use std::ops::Range;
 

@@ -10,7 +10,7 @@
 
 use crate::corpus::Corpus;
 use crate::index::title_matcher::TitleMatcher;
-use crate::notes::title_mentions::title_mentions;
+use crate::index::title_mentions::title_mentions;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -96,8 +96,7 @@ mod tests {
     const BIB: &str = "@article{power2022grokking,\n  title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},\n  author = {Power, Alethea},\n  year = {2022}\n}\n\n@article{other2021,\n  title = {Something Else Entirely About Sparse Transformers},\n  year = {2021}\n}\n";
 
     fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Corpus) {
-        let dir = test_workspace(files);
-        std::fs::write(dir.path().join("refs.bib"), BIB).unwrap();
+        let dir = test_workspace(&[files, &[("refs.bib", BIB)]].concat());
         let corpus = Corpus::load(&[dir.path().join("refs.bib")]);
         assert_eq!(corpus.papers.len(), 2, "{:?}", corpus.problems);
         (dir, corpus)

@@ -360,8 +360,7 @@ mod tests {
 
     /// A workspace: `refs.bib` plus `files`, its corpus, and its notes.
     fn workspace(files: &[(&str, &[u8])]) -> (tempfile::TempDir, Corpus, WorkspaceNotes) {
-        let dir = test_workspace(files);
-        std::fs::write(dir.path().join("refs.bib"), BIB).unwrap();
+        let dir = test_workspace(&[files, &[("refs.bib", BIB.as_bytes())]].concat());
         let corpus = Corpus::load(&[dir.path().join("refs.bib")]);
         let notes = WorkspaceNotes::scan(dir.path());
         (dir, corpus, notes)

@@ -4,8 +4,8 @@
 
 use super::{assert_slices, assert_within, probe_offsets};
 use crate::index::title_matcher::TitleMatcher;
+use crate::index::title_mentions::title_mentions;
 use crate::notes::prose_words::{prose_words, ProseWord};
-use crate::notes::title_mentions::title_mentions;
 use crate::notes::{self, citation_at, citations_in, key_context_at, Language};
 use crate::text::words::{is_english_word, normalize_word, title_words};
 

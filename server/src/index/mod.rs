@@ -14,6 +14,7 @@ pub mod related;
 pub mod schema;
 pub mod stem_memo;
 pub mod title_matcher;
+pub mod title_mentions;
 
 use crate::corpus::Corpus;
 use schema::{build_schema, register_analyzers, split_key_words, Fields, SCHEMA_VERSION};

@@ -8,7 +8,7 @@
 //! the hooks here turn each report into a [`Notice`] of plain data, and one
 //! task sends the notices to the client in order.
 
-use super::to_proto::{file_uri, source_diagnostic};
+use super::to_proto::source_diagnostic;
 use crate::corpus::{Corpus, Severity};
 use crate::index::IndexWarning;
 use crate::workspace::corpora::{LoadEvent, LoadHooks};
@@ -111,7 +111,7 @@ fn source_diagnostics(corpus: &Corpus) -> FileDiagnostics {
     }
     by_file
         .into_iter()
-        .filter_map(|(path, diags)| Some((file_uri(path)?, diags)))
+        .filter_map(|(path, diags)| Some((Uri::from_file_path(path)?, diags)))
         .collect()
 }
 

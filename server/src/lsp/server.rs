@@ -99,6 +99,10 @@ impl Server {
 
     /// Publishes unknown-key warnings after the user pauses typing.
     fn schedule_diagnostics(&self, id: DocumentId) {
+        // Only notes get warnings (a `.bib` open in the editor is no note).
+        if self.workspace.document(&id).is_none() {
+            return;
+        }
         let generation = {
             let mut gens = crate::workspace::unpoisoned(&self.diagnostics_generation);
             let g = gens.entry(id.clone()).or_insert(0);
@@ -226,6 +230,8 @@ impl Server {
 
     fn apply_settings(&self, settings: Settings) {
         self.workspace.apply(Change::Settings(settings));
+        let workspace = self.workspace.clone();
+        tokio::task::spawn_blocking(move || workspace.forget_unused_corpora());
         self.diagnose_open_documents();
         // Hints may have been switched on or off.
         let client = self.client.clone();
@@ -365,12 +371,12 @@ impl LanguageServer for Server {
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        crate::workspace::unpoisoned(&self.diagnostics_generation).remove(uri.as_str());
-        // A corpus file closed in the editor keeps the problems its last load
-        // published; only a note's own warnings go with it.
-        let corpus_file = from_proto::file_path(&uri)
-            .is_some_and(|p| crate::corpus::SourceKind::from_path(&p).is_some());
-        if !corpus_file {
+        // Only what this document's own warnings published goes with it: a
+        // corpus file closed in the editor keeps its load's problems.
+        let had_warnings = crate::workspace::unpoisoned(&self.diagnostics_generation)
+            .remove(uri.as_str())
+            .is_some();
+        if had_warnings {
             self.client.publish_diagnostics(uri, Vec::new(), None).await;
         }
     }

@@ -18,7 +18,6 @@ use crate::workspace::Snapshot;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::ops::Range as Bytes;
-use std::path::Path;
 use std::sync::Arc;
 use tower_lsp_server::ls_types::*;
 
@@ -250,10 +249,6 @@ pub fn source_diagnostic(problem: &Problem) -> Diagnostic {
         message: problem.message.clone(),
         ..Diagnostic::default()
     }
-}
-
-pub fn file_uri(path: &Path) -> Option<Uri> {
-    Uri::from_file_path(path)
 }
 
 /// Byte ranges in notes that are not open (references, rename edits) as LSP

@@ -5,8 +5,8 @@
 //! parsers produce, and hands each question to `markdown` (pandoc citation
 //! syntax) or `latex` (natbib and biblatex cite commands). `bibliography`
 //! answers which bibliography files a note names for itself; `prose_words`
-//! cuts a note into the words a reader sees as prose, and `title_mentions`
-//! finds the corpus titles written in them (with the title matcher).
+//! cuts a note into the words a reader sees as prose (which the index's
+//! title matcher reads: `index::title_mentions`).
 //!
 //! Everything here speaks in byte offsets into UTF-8 text (`usize`,
 //! `Range<usize>`). It deliberately knows nothing of LSP positions (see
@@ -18,7 +18,6 @@ pub mod bibliography;
 mod latex;
 mod markdown;
 pub mod prose_words;
-pub mod title_mentions;
 
 use std::ops::Range;
 use std::path::Path;

@@ -242,7 +242,7 @@ impl Loader {
 /// The corpus a selection names — its files, or the bundled corpus for none
 /// — read through the parsed-corpus cache, with the files' stamps: what the
 /// server, `paper-ls check` and the shell commands all load.
-pub fn read_selection(selection: &CorpusSelection, cache: &Cache) -> (Corpus, SourceStamps) {
+pub fn read_selection(selection: &[PathBuf], cache: &Cache) -> (Corpus, SourceStamps) {
     let stamps = SourceStamps::take(selection);
     let corpus = if selection.is_empty() {
         bundled::load_bundled(cache.dir())

@@ -1,7 +1,7 @@
 //! Open documents: text kept in a rope and edited incrementally, and an
 //! immutable snapshot (text, line index, citations) handed to requests.
 //! The title mentions of successive snapshots are worked out with one
-//! chunk cache per document (`notes::title_mentions::MentionCache`), so
+//! chunk cache per document (`index::title_mentions::MentionCache`), so
 //! a new version reads only the paragraphs its edits touched.
 //!
 //! Edits are applied synchronously, in the order the client sent them (the
@@ -13,7 +13,7 @@
 use super::selection::{CorpusPolicy, CorpusSelection};
 use super::unpoisoned;
 use crate::index::title_matcher::TitleMatcher;
-use crate::notes::title_mentions::{title_mentions_cached, MentionCache, TitleMention};
+use crate::index::title_mentions::{title_mentions_cached, MentionCache, TitleMention};
 use crate::notes::{self, Citation, Language};
 use crate::text::{LineIndex, PositionEncoding};
 use ropey::Rope;
@@ -96,11 +96,6 @@ impl DocumentSnapshot {
         };
         *cached = Some((policy.clone(), corpora.clone()));
         corpora
-    }
-
-    /// The corpus files this version sees under `policy`.
-    pub fn selection(&self, policy: &CorpusPolicy) -> CorpusSelection {
-        self.corpora(policy).selection
     }
 
     /// The paper titles written in this version of the text.
@@ -307,7 +302,7 @@ mod tests {
     /// chunk cache the document hands from version to version.
     #[test]
     fn title_mentions_follow_the_edits() {
-        use crate::notes::title_mentions::title_mentions;
+        use crate::index::title_mentions::title_mentions;
         use crate::text::words::is_english_word;
         let title = "Grokfast: Accelerated Grokking by Amplifying Slow Gradients";
         let matcher = Arc::new(TitleMatcher::build([title], &is_english_word));

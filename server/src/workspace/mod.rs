@@ -36,8 +36,8 @@ pub mod stamps;
 
 use crate::corpus::{Cache, Corpus};
 use crate::index::title_matcher::TitleMatcher;
+use crate::index::title_mentions::TitleMention;
 use crate::index::{PaperContext, PaperIndex, PaperSearch};
-use crate::notes::title_mentions::TitleMention;
 use crate::notes::Language;
 use crate::text::PositionEncoding;
 use corpora::{CorpusCache, LoadHooks, LoadedCorpus, Loader, Reread};
@@ -206,8 +206,6 @@ impl Workspace {
             }
             Change::Settings(settings) => {
                 state.settings = Arc::new(settings);
-                drop(state);
-                self.forget_unused_corpora();
                 EditOutcome::Applied
             }
         }
@@ -358,7 +356,8 @@ impl Workspace {
         }
     }
 
-    /// Drops cached corpora that no open document uses any more.
+    /// Drops cached corpora that no open document uses any more (blocking:
+    /// working out a document's corpus may read the disk).
     pub fn forget_unused_corpora(&self) {
         let (documents, policy) = {
             let state = unpoisoned(&self.state);

@@ -16,6 +16,7 @@
 //! Finding a LaTeX chapter's main file reads the disk: this runs off the
 //! async executor, once per document version (see `documents`).
 
+use super::note_files::MAX_NOTE_BYTES;
 use crate::corpus::selection::{find_config_file, read_config_file, CONFIG_FILE};
 use crate::corpus::{expand_paths, selection};
 use crate::notes::bibliography::{bibliographies_named, latex_structure, yaml_strings_at};
@@ -90,10 +91,6 @@ impl CorpusPolicy {
             )
         };
         CorpusPolicy::new(Some(root.to_path_buf()), &entries, &[])
-    }
-
-    pub fn root(&self) -> Option<&Path> {
-        self.root.as_deref()
     }
 
     /// The corpus of the workspace as a whole (requests that come without a
@@ -192,7 +189,7 @@ fn main_file_bibliographies(doc: &Path, text: &str, root: Option<&Path>) -> Vec<
         } else {
             path
         };
-        let text = read_text(&path, MAX_MAIN_FILE_BYTES)?;
+        let text = read_text(&path, MAX_NOTE_BYTES)?;
         Some((path, text))
     });
     match named_root.or_else(|| find_main_file(doc, root)) {
@@ -221,8 +218,6 @@ const PROJECT_FILES: &[(&str, &[&str])] = &[
 const PROJECT_SEARCH_DEPTH: usize = 6;
 /// Larger project files are not read: no one writes configuration that long.
 const MAX_PROJECT_FILE_BYTES: u64 = 1 << 20;
-/// Larger main files are not read.
-const MAX_MAIN_FILE_BYTES: u64 = 5 << 20;
 
 /// The bibliography a Markdown note's project names for it, from the
 /// nearest folder (the note's own, then up to the workspace root) that has
@@ -239,7 +234,7 @@ fn project_bibliographies(dir: &Path, root: Option<&Path>) -> Vec<PathBuf> {
             }
         }
         if dir.join("_bookdown.yml").is_file() {
-            if let Some(index) = read_text(&dir.join("index.Rmd"), MAX_MAIN_FILE_BYTES) {
+            if let Some(index) = read_text(&dir.join("index.Rmd"), MAX_NOTE_BYTES) {
                 let names = bibliographies_named(&index, Language::Markdown).paths;
                 if !names.is_empty() {
                     return resolve_bibliographies(&dir, &names);
@@ -329,7 +324,7 @@ fn main_file_in(dir: &Path, doc: &Path) -> Option<(PathBuf, String)> {
         .collect();
     candidates.sort();
     candidates.into_iter().find_map(|candidate| {
-        let text = read_text(&candidate, MAX_MAIN_FILE_BYTES)?;
+        let text = read_text(&candidate, MAX_NOTE_BYTES)?;
         let structure = latex_structure(&text);
         let base = candidate.parent()?;
         let includes_doc = structure.included.iter().any(|inc| {

@@ -11,7 +11,7 @@ use crate::notes::Language;
 use crate::workspace::corpora::{read_selection, LoadedCorpus};
 use crate::workspace::documents::DocumentSnapshot;
 use crate::workspace::files::InMemory;
-use crate::workspace::note_files::WorkspaceNotes;
+use crate::workspace::note_files::{test_workspace, WorkspaceNotes};
 use crate::workspace::selection::CorpusPolicy;
 use crate::workspace::settings::Settings;
 use crate::workspace::stamps::SourceStamps;
@@ -35,16 +35,24 @@ impl Fixture {
     }
 
     pub fn with_settings(fixture: &str, settings: Settings) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
+        let fixture_files: Vec<(String, String, Option<Range<usize>>)> = files(fixture)
+            .into_iter()
+            .map(|(name, text)| {
+                let (text, at) = cursor(&text);
+                (name.trim_start_matches('/').to_string(), text, at)
+            })
+            .collect();
+        let written: Vec<(&str, &str)> = fixture_files
+            .iter()
+            .map(|(name, text, _)| (name.as_str(), text.as_str()))
+            .collect();
+        let dir = test_workspace(&written);
         let mut document = None;
         let mut corpus_files = Vec::new();
-        for (name, text) in files(fixture) {
-            let path = dir.path().join(name.trim_start_matches('/'));
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            let (text, at) = cursor(&text);
-            std::fs::write(&path, &text).unwrap();
+        for (name, text, at) in fixture_files {
+            let path = dir.path().join(name);
             if let Some(at) = at {
-                document = Some((path.clone(), text, at));
+                document = Some((path, text, at));
             } else if Language::from_path(&path).is_none() {
                 corpus_files.push(path);
             }

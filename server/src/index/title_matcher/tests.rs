@@ -1,5 +1,5 @@
 //! The matcher's rules over plain word streams (the notes layer's markup
-//! handling is tested there and in `notes::title_mentions`).
+//! handling is tested there and in `index::title_mentions`).
 
 use super::*;
 use crate::text::words::*;
