@@ -1357,6 +1357,136 @@ fn a_library_paper_missing_from_the_documents_bibliography_is_warned_about() {
         .contains("A Deep Library Paper"));
 }
 
+/// Completing a library paper that the thesis's `refs.bib` lacks carries
+/// its entry along: the item's command asks the server to add it, and the
+/// server asks the editor to apply the edit to `refs.bib`.
+#[test]
+fn accepting_a_library_paper_in_completion_adds_its_entry() {
+    let setup = |dir: &Path| {
+        std::fs::write(dir.join("paper-ls.toml"), "corpus = [\"library.bib\"]\n").unwrap();
+        std::fs::write(
+            dir.join("library.bib"),
+            "@string{jdl = {Journal of Deep Libraries}}\n\
+             @article{lib2021deep, title = {A Deep Library Paper}, journal = jdl, year = 2021}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("thesis")).unwrap();
+        std::fs::write(
+            dir.join("thesis/refs.bib"),
+            "@article{own2020,\r\n  title = {Our Own Paper},\r\n  year = 2020,\r\n}\r\n",
+        )
+        .unwrap();
+    };
+    let mut s = session_with(Value::Null, false, setup);
+    let main = s.dir.path().join("thesis/main.tex");
+    let text = "\\cite{own2020, lib2021}\n\\bibliography{refs}\n";
+    std::fs::write(&main, text).unwrap();
+    let uri = s.client.open(&main, "latex", text);
+    assert!(s.client.wait_until_indexed(support::TIMEOUT));
+    let (line, character) = position_of(text, "lib2021}");
+    let list = s.client.request(
+        "textDocument/completion",
+        LspClient::at(&uri, line, character + 7),
+    );
+    let items = list["items"].as_array().unwrap();
+    let item = items.iter().find(|i| i["label"] == "lib2021deep").unwrap();
+    let own = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 0, 9));
+    let own_item = own["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "own2020");
+    assert!(
+        own_item.is_some_and(|i| i.get("command").is_none()),
+        "{own}"
+    );
+    let command = &item["command"];
+    assert_eq!(command["command"], "paper-ls.addToBibliography", "{item}");
+    assert_eq!(command["arguments"], json!([uri, ["lib2021deep"]]));
+    let answer = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert_eq!(answer["added"], json!(["lib2021deep"]), "{answer}");
+    let refs = std::fs::read_to_string(s.dir.path().join("thesis/refs.bib")).unwrap();
+    assert_eq!(
+        refs,
+        "@article{own2020,\r\n  title = {Our Own Paper},\r\n  year = 2020,\r\n}\r\n\r\n\
+         @article{lib2021deep,\r\n  title     = {A Deep Library Paper},\r\n  \
+         journal   = {Journal of Deep Libraries},\r\n  year      = {2021},\r\n}\r\n"
+    );
+    // Accepting it again adds nothing: the entry is there.
+    let again = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    assert_eq!(again["added"], json!([]), "{again}");
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("thesis/refs.bib")).unwrap(),
+        refs
+    );
+}
+
+/// A refusal is said, not swallowed: the user sees why nothing was added.
+#[test]
+fn a_read_only_bibliography_is_refused_with_the_reason() {
+    let mut s = session_with(
+        json!({"bibliography": {"addOnComplete": false}}),
+        false,
+        |dir| {
+            std::fs::write(dir.join("paper-ls.toml"), "corpus = [\"library.bib\"]\n").unwrap();
+            std::fs::write(
+                dir.join("library.bib"),
+                "@misc{lib2021deep, title = {Deep}}\n",
+            )
+            .unwrap();
+            std::fs::write(dir.join("refs.bib"), "").unwrap();
+            let mut read_only = std::fs::metadata(dir.join("refs.bib"))
+                .unwrap()
+                .permissions();
+            read_only.set_readonly(true);
+            std::fs::set_permissions(dir.join("refs.bib"), read_only).unwrap();
+        },
+    );
+    let main = s.dir.path().join("main.tex");
+    let text = "\\cite{lib2021}\n\\bibliography{refs}\n";
+    std::fs::write(&main, text).unwrap();
+    let uri = s.client.open(&main, "latex", text);
+    assert!(s.client.wait_until_indexed(support::TIMEOUT));
+    let list = s
+        .client
+        .request("textDocument/completion", LspClient::at(&uri, 0, 13));
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "lib2021deep")
+        .cloned();
+    assert!(
+        item.is_some_and(|i| i.get("command").is_none()),
+        "addOnComplete is off"
+    );
+    let answer = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.addToBibliography", "arguments": [uri, ["lib2021deep"]]}),
+    );
+    assert_eq!(answer["added"], json!([]), "{answer}");
+    let shown = s
+        .client
+        .wait_for(|m| m["method"] == "window/showMessage")
+        .expect("the refusal is shown");
+    assert_eq!(
+        shown["params"]["message"],
+        "cannot add papers to refs.bib: the file is read-only"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.dir.path().join("refs.bib")).unwrap(),
+        ""
+    );
+}
+
 /// Closing a corpus file in the editor keeps the problems its load
 /// published on it; closing a note clears the note's own warnings.
 #[test]

@@ -128,6 +128,9 @@ impl LspClient {
             (Some(id), Some(method)) => {
                 let result = match method {
                     "workspace/configuration" => json!([self.settings.clone()]),
+                    "workspace/applyEdit" => {
+                        json!({ "applied": apply_workspace_edit(&message["params"]["edit"]) })
+                    }
                     _ => Value::Null,
                 };
                 let id = id.clone();
@@ -294,4 +297,79 @@ pub fn status_mb(pid: u32, field: &str) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Applies a workspace edit's `changes` to the files on disk, as an editor
+/// would once they are saved (positions in UTF-16, the default encoding).
+pub fn apply_workspace_edit(edit: &Value) -> bool {
+    let Some(changes) = edit["changes"].as_object() else {
+        return false;
+    };
+    for (uri, edits) in changes {
+        let path = uri.strip_prefix("file://").expect("a file URI");
+        let path = percent_decode(path);
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut edits: Vec<(usize, usize, String)> = edits
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let start = utf16_offset(&text, &e["range"]["start"]);
+                let end = utf16_offset(&text, &e["range"]["end"]);
+                (
+                    start,
+                    end,
+                    e["newText"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        edits.sort_by_key(|(start, _, _)| std::cmp::Reverse(*start));
+        for (start, end, new_text) in edits {
+            text.replace_range(start..end, &new_text);
+        }
+        std::fs::write(&path, text).expect("edited file written");
+    }
+    true
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).expect("UTF-8 path")
+}
+
+/// The byte offset of an LSP position (UTF-16 columns) in `text`.
+pub fn utf16_offset(text: &str, position: &Value) -> usize {
+    let line = position["line"].as_u64().unwrap_or(0) as usize;
+    let character = position["character"].as_u64().unwrap_or(0) as usize;
+    let mut offset = 0;
+    for _ in 0..line {
+        match text[offset..].find('\n') {
+            Some(at) => offset += at + 1,
+            None => return text.len(),
+        }
+    }
+    let line_end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at);
+    let mut units = 0;
+    for (i, c) in text[offset..line_end].char_indices() {
+        if units >= character {
+            return offset + i;
+        }
+        units += c.len_utf16();
+    }
+    line_end
 }

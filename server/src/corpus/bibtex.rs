@@ -18,11 +18,13 @@ mod convert;
 mod macros;
 mod parser;
 mod scan;
+mod standalone;
 #[cfg(test)]
 mod tests;
 
 use super::paper::{KeyOrigin, LineStarts, Origin, Paper, Problem, Severity};
 use super::{latex_text, names};
+pub use standalone::{standalone_entry, MacroTable};
 use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
@@ -201,6 +203,19 @@ pub fn load_bibtex(sources: &[BibSource<'_>]) -> (Vec<Paper>, Vec<Problem>) {
     // Problems are gathered stage by stage; readers want them by place.
     problems.sort_by_key(|(file, problem)| (*file, problem.line));
     (papers, problems.into_iter().map(|(_, p)| p).collect())
+}
+
+/// The papers of one `.bib` text, which must read without a problem: for
+/// tests of what is written out.
+#[cfg(test)]
+pub(crate) fn read_cleanly(text: &str) -> Vec<Paper> {
+    let (papers, problems) = load_bibtex(&[BibSource {
+        file: 0,
+        path: Path::new("refs.bib"),
+        text,
+    }]);
+    assert!(problems.is_empty(), "{problems:?}\n{text}");
+    papers
 }
 
 /// How many threads large loads are spread over (the machine's cores).

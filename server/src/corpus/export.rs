@@ -19,6 +19,30 @@ pub fn to_bibtex(papers: &[Paper]) -> String {
     out
 }
 
+/// One paper as a BibTeX entry, ending in a newline.
+pub fn to_bibtex_entry(paper: &Paper) -> String {
+    let mut out = String::new();
+    write_entry(&mut out, paper);
+    out
+}
+
+/// Characters a key written into a `.bib` may not contain: they end a key
+/// or break the entry.
+pub const FORBIDDEN_IN_KEYS: &str = ",{}%#\"'()=\\@";
+
+/// Why `key` cannot be written as a BibTeX key, if it cannot.
+pub fn unwritable_key(key: &str) -> Option<String> {
+    if key.is_empty() {
+        return Some("the key is empty".into());
+    }
+    if key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("it contains a space or a control character".into());
+    }
+    key.chars()
+        .find(|c| FORBIDDEN_IN_KEYS.contains(*c))
+        .map(|c| format!("`{c}` is not allowed in keys (none of {FORBIDDEN_IN_KEYS} is)"))
+}
+
 fn write_entry(out: &mut String, p: &Paper) {
     let entry_type = bibtex_type(&p.entry_type);
     let _ = writeln!(out, "@{entry_type}{{{},", p.key);
@@ -81,10 +105,17 @@ fn bibtex_type(t: &str) -> &'static str {
 
 /// Escapes LaTeX's special characters; everything else (Unicode included) is
 /// written as it is, which biber, pandoc and modern BibTeX read.
+///
+/// Braces need care: BibTeX counts `\{` as a brace when it looks for the
+/// end of a value, so `\{` is only safe where the braces balance; where they
+/// do not, each is written as `{\textbraceleft}` / `{\textbraceright}`.
 pub fn escape(text: &str) -> String {
+    let balanced = is_brace_balanced(text);
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '{' if !balanced => out.push_str("{\\textbraceleft}"),
+            '}' if !balanced => out.push_str("{\\textbraceright}"),
             '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
                 out.push('\\');
                 out.push(c);
@@ -97,6 +128,23 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether every `}` closes an earlier `{` and every `{` is closed, counting
+/// escaped ones too (as BibTeX does).
+pub fn is_brace_balanced(text: &str) -> bool {
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'{' => depth += 1,
+            b'}' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 #[cfg(test)]
@@ -139,5 +187,31 @@ mod tests {
         assert_eq!(back.year, paper.year);
         assert_eq!(back.venue, paper.venue);
         assert_eq!(back.abstract_text, paper.abstract_text, "{bib}");
+    }
+
+    #[test]
+    fn unbalanced_braces_cannot_end_an_entry_early() {
+        let mut paper = Paper::titled("x}, note = {evil} {".into(), "misc");
+        paper.key = "k".into();
+        paper.abstract_text = Some("}\n@misc{smuggled, title={t}}".into());
+        let bib = to_bibtex_entry(&paper);
+        assert!(is_brace_balanced(&bib), "{bib}");
+        let (papers, problems) = load_bibtex(&[BibSource {
+            file: 0,
+            path: Path::new("x.bib"),
+            text: &bib,
+        }]);
+        assert!(problems.is_empty(), "{problems:?}\n{bib}");
+        assert_eq!(papers.len(), 1, "{bib}");
+        assert_eq!(papers[0].title, paper.title);
+    }
+
+    #[test]
+    fn keys_that_would_break_an_entry_are_refused() {
+        assert!(unwritable_key("smith2020").is_none());
+        assert!(unwritable_key("C:Doe20").is_none());
+        assert!(unwritable_key("a,b").is_some());
+        assert!(unwritable_key("a}\n@misc{x").is_some());
+        assert!(unwritable_key("").is_some());
     }
 }

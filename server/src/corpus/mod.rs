@@ -11,6 +11,7 @@ pub mod bundled;
 mod cache;
 pub mod csl_json;
 pub mod digest;
+pub mod entry_copy;
 pub mod export;
 pub mod jsonl;
 pub mod keys;

@@ -23,6 +23,9 @@ pub struct KeyCompletion {
     pub filter_text: String,
     /// Rank as zero-padded text, so editors keep the server's order.
     pub sort_text: String,
+    /// The document's own bibliography lacks this paper: accepting it
+    /// should also add its entry there (`bibliography.addOnComplete`).
+    pub adds_to_bibliography: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,12 +50,20 @@ pub fn completion(snap: &crate::workspace::Snapshot, offset: usize) -> Option<Co
     let doc = snap.document.as_ref()?;
     let context = crate::notes::key_context_at(&doc.text, doc.language, offset)?;
     let cited: Vec<String> = doc.citations().iter().map(|c| c.key.to_string()).collect();
-    let found = complete_keys(
+    let mut found = complete_keys(
         snap.corpus.context(),
         &context.typed,
         snap.settings.max_completions,
         &cited,
     );
+    if let Some(own) = snap.bibliography.as_ref() {
+        if snap.settings.add_on_complete {
+            let own = own.corpus.corpus();
+            for item in &mut found.items {
+                item.adds_to_bibliography = own.index_of(&item.key).is_none();
+            }
+        }
+    }
     Some(Completion {
         range: context.range,
         found,
@@ -98,6 +109,7 @@ fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCom
             format!("{typed} {}", paper.key)
         },
         sort_text: format!("{rank:05}"),
+        adds_to_bibliography: false,
     }
 }
 

@@ -5,6 +5,7 @@
 //! through the workspace), so each feature is testable without a server;
 //! the `lsp` layer converts in both directions.
 
+pub mod add_to_bibliography;
 pub mod card;
 pub mod check;
 pub mod cite_action;

@@ -5,8 +5,10 @@
 
 mod fixture;
 
+use super::code_actions::{ActionKind, Effect};
 use super::{
-    code_actions, completion, definition, diagnostics, hover, inlay_hints, references, rename,
+    add_to_bibliography, code_actions, completion, definition, diagnostics, hover, inlay_hints,
+    references, rename,
 };
 use crate::workspace::settings::Settings;
 use expect_test::{expect, Expect};
@@ -353,12 +355,22 @@ fn actions_of(f: &Fixture) -> String {
     code_actions::code_actions(&f.snap, f.at.clone())
         .iter()
         .map(|a| {
+            let effect = match &a.effect {
+                Effect::EditDocument { range, new_text } => {
+                    format!("{} -> {new_text:?}", Fixture::show_range(f.text(), range))
+                }
+                Effect::AddToBibliography { keys } => format!("add {}", keys.join(", ")),
+                Effect::Refused { reason } => format!("refused: {reason}"),
+            };
             format!(
-                "{}{}: {} -> {:?}\n",
+                "{}{}{}: {effect}\n",
                 a.title,
                 if a.preferred { " (preferred)" } else { "" },
-                Fixture::show_range(f.text(), &a.range),
-                a.new_text
+                if a.kind == ActionKind::Source {
+                    " [source]"
+                } else {
+                    ""
+                },
             )
         })
         .collect()
@@ -491,4 +503,148 @@ fn a_hover_ends_with_related_papers_once_they_are_found() {
     expect![[r#"
         Related:
         - Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets (`power2022grokking`)"#]].assert_eq(related);
+}
+
+const THESIS: &str = r#"
+//- /thesis/mine.bib
+@misc{own2020, title = {Our Own Earlier Paper}, year = 2020}
+"#;
+
+fn addition_of(f: &Fixture, keys: &[&str]) -> String {
+    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    match add_to_bibliography::add_to_bibliography(&f.snap, &keys) {
+        Ok(added) => {
+            let mut out = format!(
+                "{} at {}: added {}\n",
+                f.show_path(&added.edit.path),
+                added.edit.range.start,
+                added.added.join(", ")
+            );
+            for refused in &added.refused {
+                out.push_str(&format!("refused {}: {}\n", refused.key, refused.reason));
+            }
+            out.push_str(&added.edit.new_text);
+            out
+        }
+        Err(reason) => format!("refused: {reason}"),
+    }
+}
+
+#[test]
+fn missing_papers_get_a_fix_each_and_one_for_all() {
+    check(
+        &format!(
+            "{THESIS}//- /thesis/main.tex\n\\bibliography{{mine}}\n\
+             \\cite{{own2020, lee2024$0grokfast}} and \\citet{{ho2020denoising}}.\n"
+        ),
+        actions_of,
+        expect![[r#"
+            Add lee2024grokfast to mine.bib (preferred): add lee2024grokfast
+            Add all 2 missing papers to mine.bib [source]: add lee2024grokfast, ho2020denoising
+        "#]],
+    );
+}
+
+#[test]
+fn adding_papers_appends_standalone_entries_after_one_blank_line() {
+    let f = Fixture::new(&format!(
+        "{REFS}{THESIS}//- /thesis/main.tex\n\\bibliography{{mine}}\n$0\\cite{{lee2024grokfast}}\n"
+    ));
+    expect![[r#"
+        /thesis/mine.bib at 61: added lee2024grokfast, power2022grokking
+
+        @article{lee2024grokfast,
+          title     = {Grokfast: Accelerated Grokking by Amplifying Slow Gradients},
+          author    = {Lee, Jaerin and Kang, Bong Gyun},
+          year      = {2024},
+          abstract  = {Amplifying the slow gradients makes grokking happen many times sooner on algorithmic datasets.},
+        }
+
+        @article{power2022grokking,
+          title     = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets},
+          author    = {Power, Alethea and Burda, Yuri and Edwards, Harri},
+          year      = {2022},
+          journal   = {arXiv},
+          abstract  = {Neural networks generalize long after they overfit small algorithmic datasets: grokking.},
+        }
+    "#]]
+    .assert_eq(&addition_of(&f, &["lee2024grokfast", "power2022grokking"]));
+}
+
+#[test]
+fn conflicts_in_the_bibliography_are_refused_with_the_reason() {
+    let thesis = r#"
+//- /thesis/mine.bib
+@misc{LEE2024grokfast, title = {Something Else Entirely}}
+@misc{mygrok, title = {Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets}}
+@misc{ho2020denoising, title = {Denoising Diffusion Probabilistic Models}}
+"#;
+    let f = Fixture::new(&format!(
+        "{REFS}{thesis}//- /thesis/main.tex\n\\bibliography{{mine}}\n$0\\cite{{x}}\n"
+    ));
+    expect!["refused: mine.bib already has the key `LEE2024grokfast` for another paper (“Something Else Entirely”); BibTeX keys ignore case, so rename one of them first"]
+        .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
+    expect!["refused: mine.bib already has this paper as `mygrok`: cite that key instead"]
+        .assert_eq(&addition_of(&f, &["power2022grokking"]));
+    expect!["refused: mine.bib already has every paper asked for"]
+        .assert_eq(&addition_of(&f, &["ho2020denoising"]));
+    let plan = add_to_bibliography::plan(&f.snap, &["power2022grokking".to_string()]).unwrap();
+    assert_eq!(plan.refused[0].cite_instead.as_deref(), Some("mygrok"));
+}
+
+#[test]
+fn only_bibtex_files_inside_the_workspace_are_written() {
+    // The workspace is the thesis folder; `../shared` is outside it.
+    let outside = "//- /shared.bib\n@misc{s, title={S}}\n//- /thesis/main.tex\n\\bibliography{../shared}\n$0\\cite{lee2024grokfast}\n";
+    let mut f = Fixture::new(&format!("{REFS}{outside}"));
+    f.snap.root = Some(f.dir.path().join("thesis"));
+    let refused = addition_of(&f, &["lee2024grokfast"]);
+    assert!(
+        refused
+            .starts_with("refused: cannot add papers to shared.bib: it is outside the workspace"),
+        "{refused}"
+    );
+
+    #[cfg(unix)]
+    {
+        let f = Fixture::new(&format!(
+            "{REFS}//- /thesis/main.tex\n\\bibliography{{linked}}\n$0\\cite{{lee2024grokfast}}\n"
+        ));
+        let elsewhere = tempfile::tempdir().unwrap();
+        let target = elsewhere.path().join("victim.bib");
+        std::fs::write(&target, "").unwrap();
+        std::os::unix::fs::symlink(&target, f.dir.path().join("thesis/linked.bib")).unwrap();
+        let mut f = f;
+        reload_bibliography(&mut f);
+        let refused = addition_of(&f, &["lee2024grokfast"]);
+        assert!(refused.contains("it is outside the workspace"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+    }
+
+    let mut f = Fixture::new(&format!(
+        "{REFS}{THESIS}//- /thesis/main.tex\n\\bibliography{{mine}}\n$0\\cite{{lee2024grokfast}}\n"
+    ));
+    let mine = f.dir.path().join("thesis/mine.bib");
+    let mut permissions = std::fs::metadata(&mine).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&mine, permissions).unwrap();
+    expect!["refused: cannot add papers to mine.bib: the file is read-only"]
+        .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
+    f.snap.root = None;
+    expect!["refused: cannot add papers to mine.bib: no workspace folder is open, and paper-ls writes only into files of the workspace"]
+        .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
+}
+
+/// Sets the fixture document's bibliography again from the files now on disk.
+fn reload_bibliography(f: &mut Fixture) {
+    use crate::workspace::corpora::{read_selection, LoadedCorpus};
+    let doc = f.snap.document.clone().unwrap();
+    let policy = crate::workspace::selection::CorpusPolicy::new(f.snap.root.clone(), &[], &[]);
+    let own = policy.document_bibliography(doc.path.as_deref().unwrap(), &doc.text, doc.language);
+    let cache = crate::corpus::Cache::at(f.dir.path().join(".cache"));
+    let (corpus, stamps) = read_selection(&own, &cache);
+    f.snap.bibliography = Some(crate::workspace::Bibliography {
+        files: own,
+        corpus: crate::workspace::CorpusView::of(LoadedCorpus::indexed_now(corpus, stamps)),
+    });
 }

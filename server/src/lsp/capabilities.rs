@@ -6,6 +6,9 @@ use crate::notes::NOTE_EXTENSIONS;
 use crate::text::PositionEncoding;
 use tower_lsp_server::ls_types::*;
 
+/// The kind of the "Add all missing papers to refs.bib" source action.
+pub const ADD_MISSING_PAPERS_KIND: &str = "source.addMissingPapers";
+
 /// Corpus sources and notes whose changes on disk matter.
 fn watched_globs() -> Vec<String> {
     let notes: Vec<String> = NOTE_EXTENSIONS
@@ -49,7 +52,10 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
             work_done_progress_options: Default::default(),
         })),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::new(ADD_MISSING_PAPERS_KIND),
+            ]),
             ..CodeActionOptions::default()
         })),
         workspace_symbol_provider: Some(OneOf::Left(true)),

@@ -46,6 +46,8 @@ pub struct ClientFlags {
     pub shows_progress: AtomicBool,
     /// The client can register file watchers for us.
     pub watches_files: AtomicBool,
+    /// The client shows code actions that cannot be applied, with the reason.
+    pub shows_disabled_actions: AtomicBool,
     /// The user was told the cache directory cannot be used.
     pub cache_trouble_told: AtomicBool,
 }

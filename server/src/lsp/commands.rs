@@ -6,11 +6,16 @@
 //! (key, title, authors, year, venue, abstract, and where the entry is as an
 //! LSP location); `paper-ls.literatureNote [key]` creates the paper's note
 //! from the template and opens it (`window/showDocument`);
-//! `paper-ls.reindex` reads every corpus again and rebuilds its index.
+//! `paper-ls.reindex` reads every corpus again and rebuilds its index;
+//! `paper-ls.addToBibliography [documentUri, keys]` appends the papers'
+//! entries to the document's own bibliography through `workspace/applyEdit`
+//! (so the edit is the client's, and undoable), and answers what was added
+//! and what was refused, with the reasons (also shown to the user).
 
 use super::run::run_feature;
-use super::to_proto::papers_json;
+use super::to_proto::{papers_json, workspace_edit};
 use super::CLIENT_ANSWER_TIMEOUT;
+use crate::features::add_to_bibliography::{plan, write_plan};
 use crate::features::literature_note::open_literature_note;
 use crate::features::search::{related_to_key, search};
 use crate::workspace::Workspace;
@@ -24,7 +29,14 @@ pub const SEARCH: &str = "paper-ls.search";
 pub const RELATED: &str = "paper-ls.related";
 pub const LITERATURE_NOTE: &str = "paper-ls.literatureNote";
 pub const REINDEX: &str = "paper-ls.reindex";
-pub const COMMANDS: &[&str] = &[SEARCH, RELATED, LITERATURE_NOTE, REINDEX];
+pub const ADD_TO_BIBLIOGRAPHY: &str = "paper-ls.addToBibliography";
+pub const COMMANDS: &[&str] = &[
+    SEARCH,
+    RELATED,
+    LITERATURE_NOTE,
+    REINDEX,
+    ADD_TO_BIBLIOGRAPHY,
+];
 
 const DEFAULT_LIMIT: usize = 20;
 
@@ -47,9 +59,21 @@ pub async fn execute(
             let (corpora, papers) = workspace.reindex().await;
             Ok(json!({ "corpora": corpora, "papers": papers }))
         }
-        (SEARCH | RELATED | LITERATURE_NOTE, None) => Err(Error::invalid_params(format!(
-            "{command} takes a string as its first argument"
-        ))),
+        (ADD_TO_BIBLIOGRAPHY, Some(uri)) => {
+            let keys = match args.get(1) {
+                Some(Value::String(key)) => vec![key.clone()],
+                Some(Value::Array(keys)) => keys
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            add_to_bibliography(workspace, client, &uri, keys).await
+        }
+        (SEARCH | RELATED | LITERATURE_NOTE | ADD_TO_BIBLIOGRAPHY, None) => Err(
+            Error::invalid_params(format!("{command} takes a string as its first argument")),
+        ),
         (LITERATURE_NOTE, Some(key)) => {
             let snap = workspace.workspace_snapshot().await;
             let (path, created) =
@@ -80,6 +104,84 @@ pub async fn execute(
             COMMANDS.join(", ")
         ))),
     }
+}
+
+/// Adds the papers of `keys` to the bibliography of the open document
+/// `uri`, through the client.
+async fn add_to_bibliography(
+    workspace: &Arc<Workspace>,
+    client: &Client,
+    uri: &str,
+    keys: Vec<String>,
+) -> Result<Value> {
+    if keys.is_empty() {
+        return Err(Error::invalid_params(format!(
+            "{ADD_TO_BIBLIOGRAPHY} takes a document URI and a list of keys"
+        )));
+    }
+    let Some(snap) = workspace.snapshot(uri).await else {
+        return Err(Error::invalid_params(format!(
+            "{uri} is not open; {ADD_TO_BIBLIOGRAPHY} works on open documents"
+        )));
+    };
+    let encoding = snap.encoding;
+    let wanted = keys.clone();
+    let added = run_feature("add to bibliography", move || {
+        let planned = plan(&snap, &wanted)?;
+        if planned.to_add.is_empty() && planned.refused.is_empty() {
+            // Everything asked for is there already (completion of a
+            // paper the file has): nothing to do, nothing to say.
+            return Ok(None);
+        }
+        write_plan(&snap, &planned).map(Some)
+    })
+    .await?;
+    let addition = match added {
+        Ok(Some(addition)) => addition,
+        Ok(None) => return Ok(json!({ "added": [], "refused": [] })),
+        Err(reason) => {
+            client.show_message(MessageType::WARNING, &reason).await;
+            return Ok(json!({ "added": [], "refused": [{ "keys": keys, "reason": reason }] }));
+        }
+    };
+    let file = addition.edit.path.clone();
+    let name = file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let label = match addition.added.as_slice() {
+        [one] => format!("Add {one} to {name}"),
+        many => format!("Add {} papers to {name}", many.len()),
+    };
+    let edit = workspace_edit(std::slice::from_ref(&addition.edit), encoding);
+    let applied = tokio::time::timeout(
+        CLIENT_ANSWER_TIMEOUT,
+        client.send_request::<request::ApplyWorkspaceEdit>(ApplyWorkspaceEditParams {
+            label: Some(label),
+            edit,
+        }),
+    )
+    .await;
+    let applied = matches!(applied, Ok(Ok(ref r)) if r.applied);
+    let refused: Vec<Value> = addition
+        .refused
+        .iter()
+        .map(|r| json!({ "key": r.key, "reason": r.reason, "citeInstead": r.cite_instead }))
+        .collect();
+    if let Some(first) = addition.refused.first() {
+        let more = match addition.refused.len() {
+            1 => String::new(),
+            n => format!(" (and {} more not added)", n - 1),
+        };
+        client
+            .show_message(MessageType::WARNING, format!("{}{more}", first.reason))
+            .await;
+    }
+    Ok(json!({
+        "file": file,
+        "added": addition.added,
+        "refused": refused,
+        "applied": applied,
+    }))
 }
 
 async fn show_document(client: &Client, path: &std::path::Path) {

@@ -308,6 +308,15 @@ impl LanguageServer for Server {
             .shows_progress
             .store(shows_progress, Ordering::SeqCst);
         self.flags.watches_files.store(watches, Ordering::SeqCst);
+        let shows_disabled = caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.code_action.as_ref())
+            .and_then(|c| c.disabled_support)
+            .unwrap_or(false);
+        self.flags
+            .shows_disabled_actions
+            .store(shows_disabled, Ordering::SeqCst);
         let warning = self.workspace.initialize(Setup {
             root: from_proto::workspace_root(&params),
             encoding,
@@ -413,11 +422,13 @@ impl LanguageServer for Server {
         let Some((snap, offset)) = self.snapshot_at("textDocument/completion", at).await else {
             return Ok(None);
         };
+        let uri = at.text_document.uri.clone();
         run_feature("completion", move || {
             let found = completion::completion(&snap, offset)?;
             let doc = snap.document.as_ref()?;
             Some(CompletionResponse::List(to_proto::completion_list(
                 doc,
+                &uri,
                 found,
                 snap.encoding,
             )))
@@ -482,11 +493,14 @@ impl LanguageServer for Server {
         let Some(range) = from_proto::range(&snap, params.range) else {
             return Ok(None);
         };
+        let shows_disabled = self.flags.shows_disabled_actions.load(Ordering::SeqCst);
+        let only = params.context.only;
         run_feature("code actions", move || {
             let doc = snap.document.as_ref()?;
             let actions = code_actions::code_actions(&snap, range)
                 .into_iter()
-                .map(|a| to_proto::code_action(doc, &uri, a, snap.encoding))
+                .filter_map(|a| to_proto::code_action(doc, &uri, a, snap.encoding, shows_disabled))
+                .filter(|a| to_proto::is_of_kinds(a, only.as_deref()))
                 .collect();
             Some(actions)
         })

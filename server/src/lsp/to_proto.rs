@@ -1,9 +1,11 @@
 //! Plain feature answers → LSP types. Byte offsets become positions in the
 //! negotiated encoding here and nowhere else.
 
+use super::capabilities::ADD_MISSING_PAPERS_KIND;
+use super::commands::ADD_TO_BIBLIOGRAPHY;
 use crate::corpus::{Problem, Severity};
 use crate::features::card::paper_json;
-use crate::features::code_actions::CodeAction as PlainAction;
+use crate::features::code_actions::{ActionKind, CodeAction as PlainAction, Effect};
 use crate::features::completion::Completion;
 use crate::features::definition::PaperLocation;
 use crate::features::diagnostics::{NotInBibliography, UnknownKey};
@@ -47,12 +49,21 @@ pub fn hover(doc: &DocumentSnapshot, card: HoverCard, enc: PositionEncoding) -> 
     }
 }
 
+/// The completion list; an item whose paper the document's bibliography
+/// lacks carries the command that adds it, run by the client once the item
+/// is accepted (so typing never waits for it).
 pub fn completion_list(
     doc: &DocumentSnapshot,
+    uri: &Uri,
     completion: Completion,
     enc: PositionEncoding,
 ) -> CompletionList {
     let edit_range = range(doc, &completion.range, enc);
+    let add = |key: &str| Command {
+        title: format!("Add {key} to the bibliography"),
+        command: ADD_TO_BIBLIOGRAPHY.into(),
+        arguments: Some(vec![json!(uri.as_str()), json!([key])]),
+    };
     let items = completion
         .found
         .items
@@ -64,6 +75,7 @@ pub fn completion_list(
             documentation: Some(Documentation::MarkupContent(markdown(c.documentation))),
             filter_text: Some(c.filter_text),
             sort_text: Some(c.sort_text),
+            command: c.adds_to_bibliography.then(|| add(&c.key)),
             text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(edit_range, c.key))),
             ..CompletionItem::default()
         })
@@ -154,18 +166,58 @@ pub fn code_action(
     uri: &Uri,
     action: PlainAction,
     enc: PositionEncoding,
-) -> CodeActionOrCommand {
-    let edit = TextEdit::new(range(doc, &action.range, enc), action.new_text);
-    let changes = [(uri.clone(), vec![edit])].into_iter().collect();
-    CodeActionOrCommand::CodeAction(CodeAction {
+    shows_disabled: bool,
+) -> Option<CodeActionOrCommand> {
+    let kind = match action.kind {
+        ActionKind::QuickFix => CodeActionKind::QUICKFIX,
+        ActionKind::Source => CodeActionKind::new(ADD_MISSING_PAPERS_KIND),
+    };
+    let mut proto = CodeAction {
         title: action.title,
-        kind: Some(CodeActionKind::QUICKFIX),
-        edit: Some(WorkspaceEdit {
-            changes: Some(changes),
-            ..WorkspaceEdit::default()
-        }),
+        kind: Some(kind),
         is_preferred: Some(action.preferred),
         ..CodeAction::default()
+    };
+    match action.effect {
+        Effect::EditDocument {
+            range: bytes,
+            new_text,
+        } => {
+            let edit = TextEdit::new(range(doc, &bytes, enc), new_text);
+            let changes = [(uri.clone(), vec![edit])].into_iter().collect();
+            proto.edit = Some(WorkspaceEdit {
+                changes: Some(changes),
+                ..WorkspaceEdit::default()
+            });
+        }
+        Effect::AddToBibliography { keys } => {
+            proto.command = Some(Command {
+                title: proto.title.clone(),
+                command: ADD_TO_BIBLIOGRAPHY.into(),
+                arguments: Some(vec![json!(uri.as_str()), json!(keys)]),
+            });
+        }
+        Effect::Refused { reason } => {
+            if !shows_disabled {
+                return None;
+            }
+            proto.is_preferred = None;
+            proto.disabled = Some(CodeActionDisabled { reason });
+        }
+    }
+    Some(CodeActionOrCommand::CodeAction(proto))
+}
+
+/// Whether `action` is of one of the kinds a client asked for (all when it
+/// asked for none); `source` covers `source.addMissingPapers`.
+pub fn is_of_kinds(action: &CodeActionOrCommand, only: Option<&[CodeActionKind]>) -> bool {
+    let (Some(only), CodeActionOrCommand::CodeAction(action)) = (only, action) else {
+        return true;
+    };
+    let kind = action.kind.as_ref().map_or("", |k| k.as_str());
+    only.iter().any(|wanted| {
+        let wanted = wanted.as_str();
+        kind == wanted || kind.starts_with(&format!("{wanted}."))
     })
 }
 

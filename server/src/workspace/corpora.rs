@@ -10,10 +10,13 @@
 //! panic in a reader) is an empty corpus whose one problem says so — never
 //! silently another corpus.
 
+use super::files::FileSystem;
 use super::last_good::{reason_to_keep, Reading};
 use super::selection::CorpusSelection;
 use super::stamps::SourceStamps;
 use super::unpoisoned;
+use crate::corpus::bibtex::MacroTable;
+use crate::corpus::entry_copy::corpus_macros;
 use crate::corpus::{bundled, Cache, Corpus, Problem, Severity};
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::{
@@ -35,6 +38,9 @@ pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: OnceLock<Arc<PaperIndex>>,
     titles: OnceLock<Arc<TitleMatcher>>,
+    /// The `@string` macros of its `.bib` sources, for copying entries out;
+    /// read again from the sources the first time an entry is copied.
+    bib_macros: OnceLock<Arc<MacroTable>>,
     /// Related papers found so far, by paper: computing them takes tens of
     /// milliseconds with abstracts, too slow for every hover.
     related: Mutex<HashMap<usize, Arc<Vec<usize>>>>,
@@ -52,6 +58,7 @@ impl LoadedCorpus {
             corpus: Arc::new(corpus),
             index: OnceLock::new(),
             titles: OnceLock::new(),
+            bib_macros: OnceLock::new(),
             related: Mutex::default(),
             related_queue: Mutex::default(),
             stamps,
@@ -66,6 +73,13 @@ impl LoadedCorpus {
             loaded.set_search(index, TitleMatcher::for_corpus(&loaded.corpus));
         }
         Arc::new(loaded)
+    }
+
+    /// The macros of its `.bib` sources, read through `files` on first use.
+    pub fn bib_macros(&self, files: &dyn FileSystem) -> Arc<MacroTable> {
+        self.bib_macros
+            .get_or_init(|| Arc::new(corpus_macros(&self.corpus, &|path| files.read(path))))
+            .clone()
     }
 
     pub fn index(&self) -> Option<Arc<PaperIndex>> {

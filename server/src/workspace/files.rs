@@ -22,6 +22,12 @@ pub trait FileSystem: Send + Sync {
     /// The cache directory, which holds files paper-ls made (the bundled
     /// corpus's `.bib`, generated cards).
     fn cache_dir(&self) -> &Path;
+    /// Where `path` really is: links followed, `.` and `..` gone; an error
+    /// when it does not exist.
+    fn canonical(&self, path: &Path) -> std::io::Result<PathBuf>;
+    /// Whether the file is marked read-only (its permissions say so, even
+    /// where the user could override them).
+    fn is_read_only(&self, path: &Path) -> bool;
 }
 
 /// The real disk.
@@ -32,6 +38,12 @@ pub struct Disk {
 impl Disk {
     pub fn new(cache: Arc<Cache>) -> Disk {
         Disk { cache }
+    }
+}
+
+impl Disk {
+    fn is_marked_read_only(path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly())
     }
 }
 
@@ -68,6 +80,14 @@ impl FileSystem for Disk {
 
     fn cache_dir(&self) -> &Path {
         self.cache.dir()
+    }
+
+    fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        std::fs::canonicalize(path)
+    }
+
+    fn is_read_only(&self, path: &Path) -> bool {
+        Disk::is_marked_read_only(path)
     }
 }
 
@@ -124,5 +144,16 @@ impl FileSystem for InMemory {
 
     fn cache_dir(&self) -> &Path {
         &self.cache_dir
+    }
+
+    fn canonical(&self, path: &Path) -> std::io::Result<PathBuf> {
+        match self.get(path) {
+            Some(_) => Ok(path.to_path_buf()),
+            None => std::fs::canonicalize(path),
+        }
+    }
+
+    fn is_read_only(&self, path: &Path) -> bool {
+        self.get(path).is_none() && Disk::is_marked_read_only(path)
     }
 }

@@ -549,6 +549,11 @@ impl CorpusView {
         self.index.is_some()
     }
 
+    /// The `@string` macros of the corpus's `.bib` files (read once).
+    pub fn bib_macros(&self, files: &dyn FileSystem) -> Arc<crate::corpus::bibtex::MacroTable> {
+        self.loaded.bib_macros(files)
+    }
+
     /// Related papers of `paper`, found now if not found before.
     pub fn related(&self, paper: usize) -> Arc<Vec<usize>> {
         if self.index.is_none() {

@@ -250,7 +250,7 @@ fn project_bibliographies(dir: &Path, root: Option<&Path>) -> Vec<PathBuf> {
 
 /// `path` with `.` and `a/..` taken out, so that one file named two ways
 /// (`parts/../refs.bib`, `refs.bib`) is one corpus source.
-fn lexically_normal(path: &Path) -> PathBuf {
+pub fn lexically_normal(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for part in path.components() {

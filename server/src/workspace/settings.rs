@@ -24,6 +24,13 @@ pub struct Settings {
     pub literature_folder: String,
     /// The literature note template (`{{title}}`, `{{key}}`, …); `None` for the built-in one.
     pub literature_template: Option<String>,
+    /// Which of a document's bibliography files papers are added to (a path
+    /// relative to the workspace root, or a file name); `None`: the first
+    /// one that can be written.
+    pub bibliography_target: Option<String>,
+    /// Accepting a completion also adds the paper to the document's
+    /// bibliography when it lacks it.
+    pub add_on_complete: bool,
 }
 
 impl Default for Settings {
@@ -35,6 +42,8 @@ impl Default for Settings {
             inlay_hints: true,
             literature_folder: "literature".into(),
             literature_template: None,
+            bibliography_target: None,
+            add_on_complete: true,
         }
     }
 }
@@ -73,6 +82,19 @@ impl Settings {
             .and_then(Value::as_str)
             .filter(|t| !t.trim().is_empty())
             .map(str::to_string);
+        let bibliography = section.get("bibliography");
+        settings.bibliography_target = bibliography
+            .and_then(|b| b.get("target"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        if let Some(on) = bibliography
+            .and_then(|b| b.get("addOnComplete"))
+            .and_then(Value::as_bool)
+        {
+            settings.add_on_complete = on;
+        }
         settings
     }
 }

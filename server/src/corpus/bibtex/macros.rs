@@ -96,6 +96,14 @@ impl<'p> Macros<'p> {
         }
     }
 
+    /// Every macro in force, by lower-cased name, as owned raw TeX.
+    pub(super) fn owned_values(&self) -> HashMap<String, String> {
+        self.by_name
+            .iter()
+            .map(|(name, &idx)| (name.to_string(), self.values[idx].clone()))
+            .collect()
+    }
+
     /// The raw TeX of macro `name` (any case), if it is defined.
     pub(super) fn get(&self, name: &str) -> Option<&str> {
         let name = lower(name);
@@ -106,7 +114,7 @@ impl<'p> Macros<'p> {
     }
 }
 
-fn month(name: &str) -> Option<&'static str> {
+pub(super) fn month(name: &str) -> Option<&'static str> {
     MONTHS
         .iter()
         .find(|(short, _)| *short == name)

@@ -90,6 +90,8 @@ pub(super) fn symbol_command(name: &str) -> Option<&'static str> {
         "textquotedblright" => "”",
         "textasciitilde" => "~",
         "textbackslash" => "\\",
+        "textbraceleft" => "{",
+        "textbraceright" => "}",
         "textasciicircum" => "^",
         "textunderscore" => "_",
         "textbar" => "|",

@@ -1,0 +1,387 @@
+//! Carrying papers from the library into the document's own bibliography,
+//! so that the manuscript compiles: the quick fix on a "not in refs.bib"
+//! warning, "add all missing papers", and the entry completion adds.
+//!
+//! Two steps, so that listing code actions stays cheap. [`plan`] picks the
+//! file to write and sorts the keys into those to add, those already there
+//! and those refused (with the reason, and the key to cite instead when the
+//! file has the same paper under another key); it reads only the small
+//! target file. [`write_plan`] then copies the entries out of the library
+//! (the slow part on a big `.bib`) and returns one edit that appends them.
+//!
+//! Writing is refused, with the reason, unless the target is a BibTeX file
+//! inside the workspace folder once links are followed, exists, is not
+//! marked read-only, is not gzipped and is UTF-8: a document from an
+//! untrusted repository must never make paper-ls write outside it.
+
+use super::diagnostics::not_in_bibliography;
+use super::rename::FileEdit;
+use crate::corpus::bibtex::{load_bibtex, BibSource};
+use crate::corpus::entry_copy::EntryCopier;
+use crate::corpus::{Corpus, Paper, PaperRef};
+use crate::workspace::selection::lexically_normal;
+use crate::workspace::Snapshot;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Extensions of the files entries are written into.
+const BIB_EXTENSIONS: &[&str] = &["bib", "bibtex", "biblatex"];
+
+/// What adding some keys to the document's bibliography would do.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub target: PathBuf,
+    /// The target's text as just read (without a byte-order mark).
+    text: Arc<str>,
+    /// Library papers to add, in the order asked, each once.
+    pub to_add: Vec<usize>,
+    /// Keys the bibliography already has, for the same paper.
+    pub already_there: Vec<String>,
+    pub refused: Vec<RefusedKey>,
+}
+
+/// A key that cannot be added, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefusedKey {
+    pub key: String,
+    pub reason: String,
+    /// The key the bibliography has the same paper under, to cite instead.
+    pub cite_instead: Option<String>,
+}
+
+/// The edit that appends the entries, and the keys it adds.
+#[derive(Clone, Debug)]
+pub struct Addition {
+    pub edit: FileEdit,
+    pub added: Vec<String>,
+    pub refused: Vec<RefusedKey>,
+}
+
+impl Plan {
+    /// The target's file name, for titles and messages.
+    pub fn target_name(&self) -> String {
+        file_name(&self.target)
+    }
+}
+
+/// The keys the document cites that its bibliography lacks but the library
+/// has, each once, in the order cited.
+pub fn missing_keys(snap: &Snapshot) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for missing in not_in_bibliography(snap) {
+        if !keys.contains(&missing.key) {
+            keys.push(missing.key);
+        }
+    }
+    keys
+}
+
+/// Where `keys` would go and which of them can go there; `Err` with the
+/// reason when nothing can be written at all.
+pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
+    let bibliography = snap
+        .bibliography
+        .as_ref()
+        .ok_or("this document names no bibliography of its own to add papers to")?;
+    let target = choose_target(snap, &bibliography.files)?;
+    let text = read_target(snap, &target)?;
+    let existing = Existing::of(&target, &text, bibliography.corpus.corpus());
+    let library = snap.corpus.corpus();
+    let name = file_name(&target);
+    let mut plan = Plan {
+        target,
+        text,
+        to_add: Vec::new(),
+        already_there: Vec::new(),
+        refused: Vec::new(),
+    };
+    for key in keys {
+        let Some(ordinal) = library.index_of(key) else {
+            plan.refused.push(RefusedKey {
+                key: key.clone(),
+                reason: format!("no paper in the library has the key `{key}`"),
+                cite_instead: None,
+            });
+            continue;
+        };
+        if plan.to_add.contains(&ordinal) {
+            continue;
+        }
+        let paper = library.paper(ordinal);
+        match existing.with_key(key) {
+            Some(there) if same_paper(&paper, there) => plan.already_there.push(key.clone()),
+            Some(there) => plan.refused.push(RefusedKey {
+                key: key.clone(),
+                reason: format!(
+                    "{name} already has the key `{}` for another paper (“{}”); BibTeX keys \
+                     ignore case, so rename one of them first",
+                    there.key, there.title
+                ),
+                cite_instead: None,
+            }),
+            None => match existing.same_paper_as(&paper) {
+                Some(there) => plan.refused.push(RefusedKey {
+                    key: key.clone(),
+                    reason: format!(
+                        "{name} already has this paper as `{}`: cite that key instead",
+                        there.key
+                    ),
+                    cite_instead: Some(there.key.clone()),
+                }),
+                None => plan.to_add.push(ordinal),
+            },
+        }
+    }
+    Ok(plan)
+}
+
+/// The edit that appends the planned entries to the target: each a
+/// standalone BibTeX entry, after one blank line, in the file's own line
+/// endings. `Err` when there is nothing to add.
+pub fn write_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
+    let library = snap.corpus.corpus();
+    let macros = snap.corpus.bib_macros(&*snap.files);
+    let files = snap.files.clone();
+    let read = move |path: &Path| files.read(path);
+    let mut copier = EntryCopier::new(library, &read, &macros);
+    let mut entries = Vec::new();
+    let mut added = Vec::new();
+    let mut refused = plan.refused.clone();
+    for &ordinal in &plan.to_add {
+        let key = library.paper(ordinal).key.to_string();
+        match copier.entry(ordinal) {
+            Ok(entry) => {
+                entries.push(entry);
+                added.push(key);
+            }
+            Err(reason) => refused.push(RefusedKey {
+                key,
+                reason,
+                cite_instead: None,
+            }),
+        }
+    }
+    if entries.is_empty() {
+        let why = refused.first().map_or_else(
+            || format!("{} already has every paper asked for", plan.target_name()),
+            |r| r.reason.clone(),
+        );
+        return Err(why);
+    }
+    let text = &plan.text;
+    let crlf = text.contains("\r\n");
+    let newline = if crlf { "\r\n" } else { "\n" };
+    let separator = if text.is_empty() || text.ends_with("\n\n") || text.ends_with("\r\n\r\n") {
+        ""
+    } else if text.ends_with('\n') {
+        newline
+    } else {
+        if crlf {
+            "\r\n\r\n"
+        } else {
+            "\n\n"
+        }
+    };
+    let mut new_text = separator.to_string();
+    new_text.push_str(&entries.join("\n"));
+    if crlf {
+        new_text = new_text.replace('\n', "\r\n").replace("\r\r\n", "\r\n");
+    }
+    Ok(Addition {
+        edit: FileEdit {
+            path: plan.target.clone(),
+            range: text.len()..text.len(),
+            new_text,
+            text: text.clone(),
+        },
+        added,
+        refused,
+    })
+}
+
+/// [`plan`] then [`write_plan`].
+pub fn add_to_bibliography(snap: &Snapshot, keys: &[String]) -> Result<Addition, String> {
+    write_plan(snap, &plan(snap, keys)?)
+}
+
+/// The file entries go to: `bibliography.target` if set (it must be one of
+/// the document's bibliography files), else the first that can be written.
+fn choose_target(snap: &Snapshot, files: &[PathBuf]) -> Result<PathBuf, String> {
+    if let Some(wanted) = snap.settings.bibliography_target.as_deref() {
+        let chosen = files.iter().find(|file| {
+            let relative = snap
+                .root
+                .as_ref()
+                .map(|root| lexically_normal(&root.join(wanted)));
+            relative.is_some_and(|r| r == lexically_normal(file)) || file.ends_with(wanted)
+        });
+        let Some(chosen) = chosen else {
+            let named: Vec<String> = files.iter().map(|f| file_name(f)).collect();
+            return Err(format!(
+                "the setting bibliography.target is `{wanted}`, but this document's bibliography \
+                 is {}",
+                named.join(", ")
+            ));
+        };
+        writable(snap, chosen)?;
+        return Ok(chosen.clone());
+    }
+    let mut first_reason = None;
+    for file in files {
+        match writable(snap, file) {
+            Ok(()) => return Ok(file.clone()),
+            Err(why) => {
+                first_reason.get_or_insert(why);
+            }
+        }
+    }
+    Err(first_reason.unwrap_or_else(|| "this document names no bibliography file".into()))
+}
+
+/// Why paper-ls may not write `path`, if it may not.
+fn writable(snap: &Snapshot, path: &Path) -> Result<(), String> {
+    let name = file_name(path);
+    let is_bib = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| BIB_EXTENSIONS.iter().any(|b| e.eq_ignore_ascii_case(b)));
+    if !is_bib {
+        return Err(format!(
+            "cannot add papers to {name}: paper-ls writes entries only into BibTeX files (.bib, \
+             .bibtex, .biblatex)"
+        ));
+    }
+    let Some(root) = snap.root.as_ref() else {
+        return Err(format!(
+            "cannot add papers to {name}: no workspace folder is open, and paper-ls writes only \
+             into files of the workspace"
+        ));
+    };
+    let files = &*snap.files;
+    let real = match files.canonical(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "cannot add papers to {name}: {} does not exist; create it (empty is fine) and \
+                 paper-ls will add entries to it",
+                path.display()
+            ))
+        }
+        Err(e) => return Err(format!("cannot add papers to {name}: {e}")),
+    };
+    let real_root = files.canonical(root).unwrap_or_else(|_| root.clone());
+    if !real.starts_with(&real_root) {
+        return Err(format!(
+            "cannot add papers to {name}: it is outside the workspace ({} is {}), and paper-ls \
+             writes only into files of the workspace",
+            path.display(),
+            real.display()
+        ));
+    }
+    if files.is_read_only(path) {
+        return Err(format!(
+            "cannot add papers to {name}: the file is read-only"
+        ));
+    }
+    Ok(())
+}
+
+/// The target's text, if it is one an edit can be made to.
+fn read_target(snap: &Snapshot, target: &Path) -> Result<Arc<str>, String> {
+    let name = file_name(target);
+    let bytes = snap
+        .files
+        .read(target)
+        .map_err(|e| format!("cannot add papers to {name}: cannot read it: {e}"))?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Err(format!(
+            "cannot add papers to {name}: it is gzipped, and paper-ls does not rewrite \
+             compressed files"
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "cannot add papers to {name}: it is not UTF-8, so an added entry could corrupt it; \
+             convert it to UTF-8 first"
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Ok(Arc::from(text))
+}
+
+/// The papers the document's bibliography has now: the target as just
+/// read, and the other files as loaded.
+struct Existing {
+    papers: Vec<Paper>,
+}
+
+impl Existing {
+    fn of(target: &Path, text: &str, loaded: &Corpus) -> Existing {
+        let (mut papers, _) = load_bibtex(&[BibSource {
+            file: 0,
+            path: target,
+            text,
+        }]);
+        papers.extend(
+            loaded
+                .papers
+                .iter()
+                .filter(|p| loaded.source_of(p).path != target)
+                .map(|p| p.to_paper()),
+        );
+        Existing { papers }
+    }
+
+    fn with_key(&self, key: &str) -> Option<&Paper> {
+        self.papers.iter().find(|p| p.key.eq_ignore_ascii_case(key))
+    }
+
+    fn same_paper_as(&self, paper: &PaperRef<'_>) -> Option<&Paper> {
+        self.papers.iter().find(|p| same_paper(paper, p))
+    }
+}
+
+/// Whether two entries are one paper: the same title word for word, or the
+/// same DOI or arXiv id (any version) under titles that do not contradict
+/// it — chapters inherit their book's DOI through `crossref`, and are not
+/// the same paper for it.
+fn same_paper(a: &PaperRef<'_>, b: &Paper) -> bool {
+    let (title_a, title_b) = (normalised_title(a.title), normalised_title(&b.title));
+    if !title_a.is_empty() && title_a == title_b {
+        return true;
+    }
+    let titles_disagree = !title_a.is_empty()
+        && !title_b.is_empty()
+        && !title_a.starts_with(&title_b)
+        && !title_b.starts_with(&title_a);
+    if titles_disagree {
+        return false;
+    }
+    let same =
+        |x: Option<&str>, y: Option<&str>| x.zip(y).is_some_and(|(x, y)| x.eq_ignore_ascii_case(y));
+    let (arxiv_a, arxiv_b) = (a.ids.arxiv.map(without_version), b.ids.arxiv.as_deref());
+    same(a.ids.doi, b.ids.doi.as_deref()) || same(arxiv_a, arxiv_b.map(without_version))
+}
+
+fn without_version(arxiv: &str) -> &str {
+    match arxiv.rfind('v') {
+        Some(at) if at > 0 && arxiv[at + 1..].bytes().all(|b| b.is_ascii_digit()) => &arxiv[..at],
+        _ => arxiv,
+    }
+}
+
+fn normalised_title(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -1,0 +1,477 @@
+//! From the library to a manuscript that compiles, judged by the toolchains
+//! users build with: the real `paper-ls` binary adds missing papers to a
+//! document's own bibliography through its code actions (applied as an
+//! editor applies `workspace/applyEdit`), then `latexmk` (pdflatex + bibtex,
+//! and biber for biblatex) or `pandoc --citeproc` builds the document, and
+//! every citation must resolve to the right paper.
+//!
+//! The library is real data: CryptoBib entries (macros from `abbrev3.bib`, a
+//! `crossref` to a book, accents) and arXiv listings. The toolchains come
+//! from Debian (`.ci/run` installs them); without them these tests say so
+//! and pass, except under CI, where a missing tool is a failure.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::LspClient;
+
+fn shared_corpus(rel: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpora")
+        .join(rel);
+    path.exists().then_some(path)
+}
+
+/// Whether `tool` can be run; under CI its absence fails the test.
+fn have(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} is not installed (.ci/run installs it)"
+        );
+        eprintln!("skipped: {tool} is not installed (.ci/run installs it)");
+    }
+    found
+}
+
+/// Ten CryptoBib papers: seven that use `@string` macros of `abbrev3.bib`,
+/// three chapters that take their book from a `crossref` (one with an
+/// accented author).
+const CRYPTO_KEYS: [&str; 10] = [
+    "C:CohGarZik23",
+    "EC:BelHofYil09",
+    "C:Shamir84",
+    "EC:Schnorr89",
+    "C:BelRog93",
+    "JC:NieSch23",
+    "C:ElGamal84",
+    "OswSta12",
+    "Clavier12",
+    "Rivain12",
+];
+
+/// The text of each entry of `keys` (and of the books they cross-reference)
+/// cut out of CryptoBib's `crypto.bib`.
+fn crypto_entries(crypto_bib: &str, keys: &[&str]) -> String {
+    let mut wanted: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < wanted.len() {
+        let key = wanted[i].clone();
+        i += 1;
+        let at = [
+            "@InProceedings{",
+            "@Article{",
+            "@InCollection{",
+            "@Book{",
+            "@Misc{",
+        ]
+        .iter()
+        .find_map(|t| crypto_bib.find(&format!("{t}{key},")))
+        .unwrap_or_else(|| panic!("{key} is not in crypto.bib"));
+        let end = at + crypto_bib[at..].find("\n}\n").expect("entry end") + 3;
+        let entry = &crypto_bib[at..end];
+        if let Some(parent) = entry
+            .split("crossref =")
+            .nth(1)
+            .and_then(|rest| rest.split('"').nth(1))
+        {
+            if !wanted.iter().any(|w| w == parent) {
+                wanted.push(parent.to_string());
+            }
+        }
+        out.push_str(entry);
+        out.push('\n');
+    }
+    out
+}
+
+/// A workspace whose library is `abbrev3.bib` + the ten CryptoBib entries.
+fn crypto_workspace() -> Option<tempfile::TempDir> {
+    let folder = shared_corpus("cryptobib")?;
+    let dir = tempfile::tempdir().unwrap();
+    let crypto = std::fs::read_to_string(folder.join("crypto.bib")).unwrap();
+    std::fs::copy(folder.join("abbrev3.bib"), dir.path().join("abbrev3.bib")).unwrap();
+    std::fs::write(
+        dir.path().join("library.bib"),
+        crypto_entries(&crypto, &CRYPTO_KEYS),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("paper-ls.toml"),
+        "corpus = [\"abbrev3.bib\", \"library.bib\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("thesis")).unwrap();
+    std::fs::write(
+        dir.path().join("thesis/refs.bib"),
+        "% Our own references.\n@misc{own2020,\n  title = {Our Own Earlier Paper},\n  author = {Ann Author},\n  year = 2020,\n}\n",
+    )
+    .unwrap();
+    Some(dir)
+}
+
+struct Editor {
+    client: LspClient,
+    _cache: tempfile::TempDir,
+    version: i32,
+}
+
+impl Editor {
+    fn start(root: &Path) -> Editor {
+        let cache = tempfile::tempdir().unwrap();
+        let mut client = LspClient::start(cache.path());
+        client.initialize(root, Value::Null, false);
+        Editor {
+            client,
+            _cache: cache,
+            version: 1,
+        }
+    }
+
+    /// Opens the note and waits for its warnings about papers the
+    /// bibliography lacks.
+    fn open_and_wait_for_missing(&mut self, path: &Path, language: &str, want: usize) -> String {
+        let text = std::fs::read_to_string(path).unwrap();
+        let uri = self.client.open(path, language, &text);
+        // The corpus may still be loading when the first warnings go out.
+        assert!(
+            self.eventually_missing(&uri, want),
+            "never saw {want} not-in-bibliography warnings"
+        );
+        uri
+    }
+
+    /// The missing-paper warnings of a fresh diagnostics run: the document
+    /// is sent again unchanged, and the next warnings for it are read.
+    fn missing_now(&mut self, uri: &str) -> Vec<Value> {
+        self.client.notifications.retain(|m| {
+            !(m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri)
+        });
+        let text = self
+            .client
+            .request("paper-ls/documentText", json!({"uri": uri}));
+        let text = text["text"].as_str().unwrap_or_default().to_string();
+        self.version += 1;
+        self.client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": self.version}, "contentChanges": [{"text": text}]}),
+        );
+        self.client
+            .diagnostics_for(uri)
+            .into_iter()
+            .filter(|d| d["code"] == "not-in-bibliography")
+            .collect()
+    }
+
+    fn eventually_missing(&mut self, uri: &str, want: usize) -> bool {
+        for _ in 0..40 {
+            if self.missing_now(uri).len() == want {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        false
+    }
+
+    fn code_actions(&mut self, uri: &str, range: &Value, only: Option<&str>) -> Vec<Value> {
+        let mut context = json!({"diagnostics": []});
+        if let Some(kind) = only {
+            context["only"] = json!([kind]);
+        }
+        self.client
+            .request(
+                "textDocument/codeAction",
+                json!({"textDocument": {"uri": uri}, "range": range, "context": context}),
+            )
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Runs the action's command; the server asks us to apply the edit,
+    /// which the test client does on disk.
+    fn run(&mut self, action: &Value) -> Value {
+        let command = &action["command"];
+        assert_eq!(command["command"], "paper-ls.addToBibliography", "{action}");
+        self.client.request(
+            "workspace/executeCommand",
+            json!({"command": command["command"], "arguments": command["arguments"]}),
+        )
+    }
+}
+
+/// Whether latexmk succeeded, its output, and the last pass's log.
+fn latexmk(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new("latexmk")
+        .args(args)
+        .args(["-interaction=nonstopmode", "-halt-on-error", "main.tex"])
+        .current_dir(dir)
+        .output()
+        .expect("latexmk runs");
+    let log = std::fs::read_to_string(dir.join("main.log")).unwrap_or_default();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text, log)
+}
+
+fn assert_no_undefined_citations(log: &str) {
+    for line in log.lines() {
+        let undefined = (line.contains("Citation") && line.contains("undefined"))
+            || line.contains("There were undefined citations")
+            || line.contains("I didn't find a database entry");
+        assert!(!undefined, "{line}\n---\n{log}");
+    }
+}
+
+/// Titles as BibTeX styles print them: the words, whatever the case.
+fn words(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_natbib_thesis_compiles_after_each_quick_fix() {
+    if !have("latexmk") || !have("bibtex") {
+        return;
+    }
+    let Some(dir) = crypto_workspace() else {
+        eprintln!("skipped: ../shared/corpora/cryptobib is absent");
+        return;
+    };
+    let thesis = dir.path().join("thesis");
+    let cites = CRYPTO_KEYS.join(", ");
+    let main = thesis.join("main.tex");
+    std::fs::write(
+        &main,
+        format!(
+            "\\documentclass{{article}}\n\\usepackage[utf8]{{inputenc}}\n\\usepackage{{natbib}}\n\
+             % plainnat prints DOIs; CryptoBib's have underscores.\n\\newcommand{{\\doi}}[1]{{doi:\\detokenize{{#1}}}}\n\
+             \\begin{{document}}\nOur work~\\citep{{own2020}} builds on \\citet{{{cites}}}.\n\
+             \\bibliographystyle{{plainnat}}\n\\bibliography{{refs}}\n\\end{{document}}\n"
+        ),
+    )
+    .unwrap();
+    let mut editor = Editor::start(dir.path());
+    let uri = editor.open_and_wait_for_missing(&main, "latex", 10);
+    let missing = editor.missing_now(&uri);
+    for diagnostic in &missing {
+        let key = diagnostic["data"]["key"].as_str().unwrap().to_string();
+        let actions = editor.code_actions(&uri, &diagnostic["range"], None);
+        let fix = actions
+            .iter()
+            .find(|a| a["title"] == format!("Add {key} to refs.bib"))
+            .unwrap_or_else(|| panic!("no fix for {key} in {actions:?}"));
+        assert_eq!(fix["kind"], "quickfix");
+        let answer = editor.run(fix);
+        assert_eq!(answer["added"], json!([key]), "{answer}");
+        assert_eq!(answer["applied"], true, "{answer}");
+    }
+    let refs = std::fs::read_to_string(thesis.join("refs.bib")).unwrap();
+    assert!(
+        refs.starts_with("% Our own references.\n@misc{own2020,"),
+        "{refs}"
+    );
+    assert!(!refs.contains("crossref"), "{refs}");
+    assert!(refs.contains("Fran{\\c c}ois-Xavier Standaert"), "{refs}");
+    let (ok, output, log) = latexmk(&thesis, &["-pdf"]);
+    assert!(ok, "latexmk failed:\n{output}");
+    assert_no_undefined_citations(&log);
+    let bbl = std::fs::read_to_string(thesis.join("main.bbl")).unwrap();
+    let bbl_words = words(&bbl);
+    for key in CRYPTO_KEYS {
+        assert!(
+            bbl.contains(&format!("{{{key}}}")),
+            "{key} not in main.bbl:\n{bbl}"
+        );
+    }
+    for title in [
+        "Completeness Theorems for Adaptively Secure Broadcast",
+        "Side-Channel Analysis and Its Relevance to Fault Attacks",
+        "Differential Fault Analysis of DES",
+    ] {
+        assert!(
+            bbl_words.contains(&words(title)),
+            "{title} not in main.bbl:\n{bbl}"
+        );
+    }
+    // The crossref'd chapters carry their book along.
+    assert!(
+        bbl_words.contains("fault analysis in cryptography"),
+        "{bbl}"
+    );
+    // After the fixes, the warnings are gone.
+    editor.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": support::file_uri(&thesis.join("refs.bib")), "type": 2}]}),
+    );
+    assert!(editor.eventually_missing(&uri, 0), "warnings stayed");
+}
+
+#[test]
+fn a_biblatex_thesis_compiles_with_biber_after_adding_all() {
+    if !have("latexmk") || !have("biber") {
+        return;
+    }
+    let Some(dir) = crypto_workspace() else {
+        eprintln!("skipped: ../shared/corpora/cryptobib is absent");
+        return;
+    };
+    let thesis = dir.path().join("thesis");
+    let main = thesis.join("main.tex");
+    let cites = CRYPTO_KEYS.join(",");
+    std::fs::write(
+        &main,
+        format!(
+            "\\documentclass{{article}}\n\\usepackage[backend=biber]{{biblatex}}\n\
+             \\addbibresource{{refs.bib}}\n\\begin{{document}}\nSee \\cite{{own2020}} and \\cite{{{cites}}}.\n\
+             \\printbibliography\n\\end{{document}}\n"
+        ),
+    )
+    .unwrap();
+    let mut editor = Editor::start(dir.path());
+    let uri = editor.open_and_wait_for_missing(&main, "latex", 10);
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = editor.code_actions(&uri, &whole, Some("source"));
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["title"], "Add all 10 missing papers to refs.bib");
+    assert_eq!(actions[0]["kind"], "source.addMissingPapers");
+    let answer = editor.run(&actions[0]);
+    assert_eq!(
+        answer["added"].as_array().map(Vec::len),
+        Some(10),
+        "{answer}"
+    );
+    let (ok, output, log) = latexmk(&thesis, &["-pdf"]);
+    assert!(ok, "latexmk failed:\n{output}");
+    assert_no_undefined_citations(&log);
+    let blg = std::fs::read_to_string(thesis.join("main.blg")).unwrap_or_default();
+    assert!(!blg.contains("ERROR"), "{blg}");
+    let bbl = std::fs::read_to_string(thesis.join("main.bbl")).unwrap();
+    for key in CRYPTO_KEYS {
+        assert!(
+            bbl.contains(&format!("\\entry{{{key}}}")),
+            "{key} not in main.bbl:\n{bbl}"
+        );
+    }
+    assert!(
+        bbl.contains("{Fran\\c{c}ois-Xavier}")
+            || bbl.contains("François-Xavier")
+            || bbl.contains("Fran{\\c c}ois-Xavier"),
+        "{bbl}"
+    );
+    assert!(
+        words(&bbl).contains("completeness theorems for adaptively secure broadcast"),
+        "{bbl}"
+    );
+}
+
+#[test]
+fn a_markdown_note_renders_every_arxiv_reference_after_adding_all() {
+    if !have("pandoc") {
+        return;
+    }
+    let Some(arxiv) = shared_corpus("arxiv/arxiv-2025-cs.jsonl.gz") else {
+        eprintln!("skipped: ../shared/corpora/arxiv is absent");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The first 300 listings, as a JSON Lines library of its own.
+    let listing = Command::new("sh")
+        .arg("-c")
+        .arg(format!("zcat '{}' | head -n 300", arxiv.display()))
+        .output()
+        .unwrap();
+    std::fs::write(dir.path().join("arxiv.jsonl"), &listing.stdout).unwrap();
+    std::fs::write(
+        dir.path().join("paper-ls.toml"),
+        "corpus = [\"arxiv.jsonl\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("refs.bib"), "").unwrap();
+    // Papers to cite: the keys paper-ls gives the first listings.
+    let cache = tempfile::tempdir().unwrap();
+    let listed = Command::new(support::binary())
+        .args([
+            "search",
+            "--corpus",
+            "arxiv.jsonl",
+            "--limit",
+            "8",
+            "--json",
+            "learning",
+        ])
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let found: Value = serde_json::from_slice(&listed.stdout)
+        .unwrap_or_else(|_| panic!("search output: {}", String::from_utf8_lossy(&listed.stdout)));
+    let papers: Vec<(String, String)> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap().to_string(),
+                p["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(papers.len() >= 5, "{found}");
+    let cites: Vec<String> = papers.iter().map(|(k, _)| format!("@{k}")).collect();
+    let note = dir.path().join("note.md");
+    std::fs::write(
+        &note,
+        format!(
+            "---\ntitle: Reading notes\nbibliography: refs.bib\n---\n\nRecent work [{}] matters.\n\n# References\n",
+            cites.join("; ")
+        ),
+    )
+    .unwrap();
+    let mut editor = Editor::start(dir.path());
+    let uri = editor.open_and_wait_for_missing(&note, "markdown", papers.len());
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = editor.code_actions(&uri, &whole, Some("source"));
+    let answer = editor.run(&actions[0]);
+    assert_eq!(
+        answer["added"].as_array().map(Vec::len),
+        Some(papers.len()),
+        "{answer}"
+    );
+    let out = Command::new("pandoc")
+        .args(["--citeproc", "-t", "plain", "note.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rendered = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("not found"), "{stderr}");
+    let rendered_words = words(&rendered);
+    for (key, title) in &papers {
+        assert!(
+            rendered_words.contains(&words(title)),
+            "{key}: “{title}” not rendered:\n{rendered}"
+        );
+    }
+}
