@@ -35,6 +35,19 @@ struct ReloadFigures {
     completion_during: Vec<f64>,
 }
 
+/// Accepting a completion of a library paper that the document's
+/// `refs.bib` lacks: the client runs the item's command, the server answers
+/// with the edit of `refs.bib` to apply.
+struct AdditionFigures {
+    /// The first addition (the library's `@string` macros are read in the
+    /// background when the note shows it has a bibliography of its own).
+    first_ms: f64,
+    /// Command sent → `workspace/applyEdit` received, for the others.
+    to_edit: Vec<f64>,
+    /// Completions answered while an addition was being computed.
+    completion_during: Vec<f64>,
+}
+
 /// Memory of one server before and after many small edits of a note.
 struct EditFigures {
     edits: usize,
@@ -83,6 +96,7 @@ struct Figures {
     /// corpora large enough to have a persisted index.
     index_alone_ms: Option<f64>,
     reload: Option<ReloadFigures>,
+    additions: AdditionFigures,
 }
 
 fn main() {
@@ -333,6 +347,7 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
     let index_alone_ms = index_alone(corpus, cache.path());
     let reload = (corpus.paths.len() == 2 && corpus.paths[1].ends_with("crypto.bib"))
         .then(|| reload_while_typing(corpus, &keys));
+    let additions = bibliography_additions(corpus, &keys, requests.clamp(5, 100));
     Figures {
         name: corpus.name.into(),
         papers,
@@ -352,6 +367,80 @@ fn run(corpus: &Corpus, requests: usize) -> Figures {
         rss_anon_mb,
         index_alone_ms,
         reload,
+        additions,
+    }
+}
+
+/// A thesis citing library papers its `refs.bib` lacks: each key is added
+/// as accepting its completion adds it (`paper-ls.addToBibliography`), and
+/// a completion is asked for while the addition is computed.
+fn bibliography_additions(corpus: &Corpus, keys: &[String], n: usize) -> AdditionFigures {
+    let workspace = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // The bundled corpus is a library too, through the `.bib` it is made from.
+    let bundled = [Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/papers.bib")];
+    let library = if corpus.paths.is_empty() {
+        &bundled[..]
+    } else {
+        &corpus.paths[..]
+    };
+    let options =
+        json!({"corpus": library.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()});
+    std::fs::write(workspace.path().join("refs.bib"), "").unwrap();
+    let note_path = workspace.path().join("main.tex");
+    let note = "\\bibliography{refs}\n\\cite{";
+    std::fs::write(&note_path, note).unwrap();
+    let mut client = LspClient::start(cache.path());
+    client.initialize(workspace.path(), options, false);
+    let uri = client.open(&note_path, "latex", note);
+    wait_until_indexed(&mut client, &note_path);
+    let mut times = Vec::new();
+    let mut completion_during = Vec::new();
+    for (i, key) in keys.iter().take(n).enumerate() {
+        let id = 1_000_000 + i as i64;
+        let sent = Instant::now();
+        client.send(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "workspace/executeCommand",
+            "params": {"command": "paper-ls.addToBibliography", "arguments": [uri, [key]]}}),
+        );
+        let completion_id = 2_000_000 + i as i64;
+        client.send(
+            &json!({"jsonrpc": "2.0", "id": completion_id, "method": "textDocument/completion",
+            "params": {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 6}}}),
+        );
+        let mut edit_at = None;
+        let mut answered = (false, false);
+        while !(answered.0 && answered.1) {
+            let Some(message) = client.wait_for(|m| {
+                m["method"] == "workspace/applyEdit"
+                    || m["id"] == json!(id)
+                    || m["id"] == json!(completion_id)
+            }) else {
+                break;
+            };
+            if message["method"] == "workspace/applyEdit" {
+                edit_at.get_or_insert_with(|| ms(sent.elapsed()));
+                let applied = support::apply_workspace_edit(&message["params"]["edit"]);
+                client.send(
+                    &json!({"jsonrpc": "2.0", "id": message["id"], "result": {"applied": applied}}),
+                );
+            } else if message["id"] == json!(id) {
+                answered.0 = true;
+            } else {
+                completion_during.push(ms(sent.elapsed()));
+                answered.1 = true;
+            }
+        }
+        if let Some(t) = edit_at {
+            times.push(t);
+        }
+    }
+    client.shutdown_and_exit();
+    let first_ms = times.first().copied().unwrap_or(f64::NAN);
+    AdditionFigures {
+        first_ms,
+        to_edit: times.into_iter().skip(1).collect(),
+        completion_during,
     }
 }
 
@@ -725,6 +814,16 @@ fn markdown(results: &[Figures], side_by_side: &[SideBySide], requests: usize) -
             p(&f.implementation),
         ));
     }
+    out.push_str("\nAccepting a completion of a library paper that `refs.bib` lacks → the edit of `refs.bib` to apply (`paper-ls.addToBibliography` sent → `workspace/applyEdit` received; the entry copied out of its source, macros expanded), and completions asked for while it runs:\n\n| corpus | first (the library's macros are read in the background once the note has a bibliography) | after, p50 / p95 / p99 | completion during, p50 / p95 / p99 |\n|---|---|---|---|\n");
+    for f in results {
+        out.push_str(&format!(
+            "| {} | {:.1} | {} | {} |\n",
+            f.name,
+            f.additions.first_ms,
+            p(&f.additions.to_edit),
+            p(&f.additions.completion_during)
+        ));
+    }
     out.push_str(&targets(results));
     for f in results {
         if let Some(r) = &f.reload {
@@ -810,6 +909,13 @@ fn targets(results: &[Figures]) -> String {
                 max <= 50.0,
             );
         }
+        let to_edit = percentile(&c.additions.to_edit, 95.0);
+        row(
+            "completion accepted → .bib edit at 72k, p95 (ms)",
+            "≤ 50",
+            to_edit,
+            to_edit <= 50.0,
+        );
         if let Some(e) = &c.edits {
             let growth = e.rss_after_mb - e.rss_halfway_mb;
             row(
@@ -893,6 +999,7 @@ fn json_of(results: &[Figures], side_by_side: &[SideBySide]) -> Value {
                    "implementation_ms": pct(&f.implementation),
                    "rss_mb": f.rss_mb, "peak_rss_mb": f.peak_rss_mb, "rss_anon_mb": f.rss_anon_mb, "index_alone_ms": f.index_alone_ms, "machine": cpu_model(),
                    "edits": f.edits.as_ref().map(|e| json!({"edits": e.edits, "rss_before_mb": e.rss_before_mb, "rss_halfway_mb": e.rss_halfway_mb, "rss_after_mb": e.rss_after_mb})),
+                   "additions": json!({"first_ms": f.additions.first_ms, "to_edit_ms": pct(&f.additions.to_edit), "completion_during_ms": pct(&f.additions.completion_during)}),
                    "reload": f.reload.as_ref().map(|r| json!({"swap_ms": r.swap_ms, "completion_during_ms": pct(&r.completion_during),
                                                               "completion_during_max_ms": percentile(&r.completion_during, 100.0)}))})
         })

@@ -475,3 +475,152 @@ fn a_markdown_note_renders_every_arxiv_reference_after_adding_all() {
         );
     }
 }
+
+/// Keys of bib-wild's `biblatex-examples.bib` with accents and quote macros
+/// in their titles and venues.
+const WILD_KEYS: [&str; 3] = ["angenendt", "spiegelberg", "averroes/hannes"];
+
+#[test]
+fn paper_ls_bib_writes_what_pandoc_and_biber_read_back_unchanged() {
+    if !have("pandoc") || !have("biber") {
+        return;
+    }
+    let (Some(dir), Some(wild)) = (
+        crypto_workspace(),
+        shared_corpus("bib-wild/texlive/biblatex/biblatex/biblatex-examples.bib"),
+    ) else {
+        eprintln!("skipped: ../shared/corpora is absent");
+        return;
+    };
+    let root = dir.path();
+    std::fs::copy(&wild, root.join("examples.bib")).unwrap();
+    std::fs::write(
+        root.join("paper-ls.toml"),
+        "corpus = [\"abbrev3.bib\", \"library.bib\", \"examples.bib\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("notes/part2")).unwrap();
+    std::fs::write(
+        root.join("notes/one.md"),
+        "Broadcast [@C:CohGarZik23] and faults [@OswSta12; @Rivain12].\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("notes/part2/two.tex"),
+        format!(
+            "History \\cite{{{}}}.\n\\cite{{nobody1999}}\n",
+            WILD_KEYS.join(",")
+        ),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let run = Command::new(support::binary())
+        .args(["bib", "notes", "-o", "refs.bib"])
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("notes/part2/two.tex:2:7: unknown citation key `nobody1999`"),
+        "{stderr}"
+    );
+    let mut keys: Vec<&str> = ["C:CohGarZik23", "OswSta12", "Rivain12"]
+        .into_iter()
+        .chain(WILD_KEYS)
+        .collect();
+    keys.sort_by_key(|k| k.to_lowercase());
+    // pandoc reads every entry back, with the titles paper-ls reads.
+    let pandoc = Command::new("pandoc")
+        .args(["refs.bib", "-f", "biblatex", "-t", "csljson"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        pandoc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pandoc.stderr)
+    );
+    let items: Value = serde_json::from_slice(&pandoc.stdout).unwrap();
+    let read: Vec<(String, String)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_str().unwrap().to_string(),
+                i["title"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let read_keys: Vec<&str> = read.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(read_keys, keys);
+    for (key, title) in &read {
+        let shown = Command::new(support::binary())
+            .args(["show", "--json", key])
+            .env("PAPER_LS_CACHE_DIR", cache.path())
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let ours: Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let ours = ours["title"].as_str().unwrap();
+        assert_eq!(words(title), words(ours), "{key}");
+    }
+    assert!(
+        read.iter().any(|(_, t)| t.contains("Möglichkeit")),
+        "{read:?}"
+    );
+    // biber reads the file without an error and keeps every entry.
+    let biber = Command::new("biber")
+        .args(["--tool", "--quiet", "refs.bib"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let biber_out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&biber.stdout),
+        String::from_utf8_lossy(&biber.stderr)
+    );
+    assert!(
+        biber.status.success() && !biber_out.contains("ERROR"),
+        "{biber_out}"
+    );
+    let tool = std::fs::read_to_string(root.join("refs_bibertool.bib")).unwrap();
+    for key in &keys {
+        assert!(
+            tool.to_lowercase()
+                .contains(&format!("{{{},", key.to_lowercase())),
+            "{key}:\n{tool}"
+        );
+    }
+    // --update adds only what is missing and leaves the rest alone.
+    let before = std::fs::read_to_string(root.join("refs.bib")).unwrap();
+    std::fs::write(root.join("notes/three.md"), "[@C:Shamir84]\n").unwrap();
+    let update = Command::new(support::binary())
+        .args([
+            "bib",
+            "notes/one.md",
+            "notes/three.md",
+            "-o",
+            "refs.bib",
+            "--update",
+        ])
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        update.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
+    let after = std::fs::read_to_string(root.join("refs.bib")).unwrap();
+    assert!(after.starts_with(&before), "existing entries changed");
+    assert!(
+        after[before.len()..].starts_with("\n@inproceedings{C:Shamir84,"),
+        "{}",
+        &after[before.len()..]
+    );
+}

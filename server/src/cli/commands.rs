@@ -238,14 +238,10 @@ pub fn index(args: &CorpusArgs, cache: &Cache) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-pub fn check(
-    corpus: &[String],
-    paths: &[std::path::PathBuf],
-    cache: &Cache,
-) -> anyhow::Result<i32> {
+/// Corpus paths given on the command line, relative to where it runs.
+fn corpus_from_command_line(corpus: &[String]) -> anyhow::Result<Vec<String>> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
-    // Corpus paths given here are relative to where the command runs.
-    let configured: Vec<String> = corpus
+    Ok(corpus
         .iter()
         .map(|c| {
             if Path::new(c).is_absolute() {
@@ -254,7 +250,15 @@ pub fn check(
                 cwd.join(c).to_string_lossy().into_owned()
             }
         })
-        .collect();
+        .collect())
+}
+
+pub fn check(
+    corpus: &[String],
+    paths: &[std::path::PathBuf],
+    cache: &Cache,
+) -> anyhow::Result<i32> {
+    let configured = corpus_from_command_line(corpus)?;
     let report = crate::features::check::check_paths(paths, &configured, None, cache);
     for w in &report.warnings {
         eprintln!("paper-ls: {w}");
@@ -270,4 +274,77 @@ pub fn check(
         report.problems.len()
     );
     Ok(if report.problems.is_empty() { 0 } else { 1 })
+}
+
+pub fn bib(
+    corpus: &[String],
+    paths: &[std::path::PathBuf],
+    output: Option<&Path>,
+    update: bool,
+    cache: &Cache,
+) -> anyhow::Result<i32> {
+    let configured = corpus_from_command_line(corpus)?;
+    let existing = match output {
+        Some(path) if update && path.exists() => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                anyhow::anyhow!(
+                    "{} is not UTF-8; convert it first, or write a new file",
+                    path.display()
+                )
+            })?;
+            Some(text)
+        }
+        Some(_) if update => Some(String::new()),
+        _ => None,
+    };
+    let existing_text = existing
+        .as_deref()
+        .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t));
+    let export =
+        crate::features::bib_export::export_bibliography(paths, &configured, existing_text, cache);
+    for w in &export.warnings {
+        eprintln!("paper-ls: {w}");
+    }
+    for problem in &export.unknown {
+        eprintln!("{problem}");
+    }
+    for reason in &export.refused {
+        eprintln!("paper-ls: {reason}");
+    }
+    match output {
+        Some(path) if update => {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            file.write_all(export.text.as_bytes())?;
+        }
+        Some(path) => std::fs::write(path, &export.text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(export.text.as_bytes())?,
+    }
+    eprintln!(
+        "{} entr{} written{}, from {} note(s); {} unknown key(s)",
+        export.written.len(),
+        if export.written.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        if update {
+            format!(", {} already there", export.kept.len())
+        } else {
+            String::new()
+        },
+        export.notes_read,
+        export.unknown.len()
+    );
+    Ok(if export.unknown.is_empty() && export.refused.is_empty() {
+        0
+    } else {
+        1
+    })
 }

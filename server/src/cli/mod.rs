@@ -1,6 +1,6 @@
 //! The `paper-ls` command line: the language server (`serve`, the default)
 //! and the same engine from the shell (`search`, `show`, `stats`, `related`,
-//! `import`, `index`, `check`, `generate`, `eval-related`). Argument parsing
+//! `import`, `index`, `check`, `bib`, `generate`, `eval-related`). Argument parsing
 //! lives here; each command is a small function that loads its corpus
 //! through the workspace's policy and runs the index or a feature over it,
 //! printing text or `--json`.
@@ -100,6 +100,24 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Write the BibTeX entries the notes under PATH cite, from the library
+    /// (sorted by key, macros expanded, crossref parents merged in); unknown
+    /// keys go to standard error as file:line:col and make the exit status 1.
+    Bib {
+        /// The library to take entries from, instead of the workspace's
+        /// `paper-ls.toml` (else the bundled corpus).
+        #[arg(long = "corpus", short = 'c', value_name = "PATH")]
+        corpus: Vec<String>,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Add only the entries the output file lacks, leaving its own as they are.
+        #[arg(long, requires = "output")]
+        update: bool,
+        /// Notes or folders of notes (.md .markdown .qmd .Rmd .tex).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Generate a large deterministic corpus for benchmarks by recombining the
     /// real titles, abstract sentences and author names of source corpora.
     Generate {
@@ -160,6 +178,12 @@ pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
         Command::Index { corpus } => commands::index(&corpus, cache),
         Command::Check { corpus, paths } => commands::check(&corpus, &paths, cache),
+        Command::Bib {
+            corpus,
+            output,
+            update,
+            paths,
+        } => commands::bib(&corpus, &paths, output.as_deref(), update, cache),
         Command::Generate {
             from,
             papers,

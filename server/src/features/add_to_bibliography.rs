@@ -17,7 +17,7 @@
 use super::diagnostics::not_in_bibliography;
 use super::rename::FileEdit;
 use crate::corpus::bibtex::{load_bibtex, BibSource};
-use crate::corpus::entry_copy::EntryCopier;
+use crate::corpus::entry_copy::{appended, EntryCopier};
 use crate::corpus::{Corpus, Paper, PaperRef};
 use crate::workspace::selection::lexically_normal;
 use crate::workspace::Snapshot;
@@ -141,9 +141,10 @@ pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
 pub fn write_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
     let library = snap.corpus.corpus();
     let macros = snap.corpus.bib_macros(&*snap.files);
-    let files = snap.files.clone();
-    let read = move |path: &Path| files.read(path);
-    let mut copier = EntryCopier::new(library, &read, &macros);
+    let files = &*snap.files;
+    let read = |path: &Path| files.read(path);
+    let read_range = |path: &Path, range| snap.corpus.read_unchanged_range(files, path, range);
+    let mut copier = EntryCopier::new(library, &read, &macros).with_range_reads(&read_range);
     let mut entries = Vec::new();
     let mut added = Vec::new();
     let mut refused = plan.refused.clone();
@@ -169,24 +170,7 @@ pub fn write_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
         return Err(why);
     }
     let text = &plan.text;
-    let crlf = text.contains("\r\n");
-    let newline = if crlf { "\r\n" } else { "\n" };
-    let separator = if text.is_empty() || text.ends_with("\n\n") || text.ends_with("\r\n\r\n") {
-        ""
-    } else if text.ends_with('\n') {
-        newline
-    } else {
-        if crlf {
-            "\r\n\r\n"
-        } else {
-            "\n\n"
-        }
-    };
-    let mut new_text = separator.to_string();
-    new_text.push_str(&entries.join("\n"));
-    if crlf {
-        new_text = new_text.replace('\n', "\r\n").replace("\r\r\n", "\r\n");
-    }
+    let new_text = appended(text, &entries);
     Ok(Addition {
         edit: FileEdit {
             path: plan.target.clone(),

@@ -38,6 +38,27 @@ pub struct CheckProblem {
     pub message: String,
 }
 
+impl CheckProblem {
+    /// The problem of `key` at byte `offset` of `note`.
+    pub fn at(
+        note: &NoteFile,
+        lines: &LineStarts,
+        offset: usize,
+        key: &str,
+        message: String,
+    ) -> CheckProblem {
+        let line = lines.line(offset);
+        let before = note.text.get(lines.start_of(line)..offset);
+        CheckProblem {
+            path: note.path.clone(),
+            line,
+            column: before.map_or(0, |b| b.chars().count()) as u32 + 1,
+            key: key.to_string(),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for CheckProblem {
     /// `path:line:column: message`, as compilers and editors read it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -161,15 +182,8 @@ impl CheckCorpus {
         unknown_keys(ctx, &note.citations)
             .into_iter()
             .map(|unknown| {
-                let line = lines.line(unknown.range.start);
-                let before = note.text.get(lines.start_of(line)..unknown.range.start);
-                CheckProblem {
-                    path: note.path.clone(),
-                    line,
-                    column: before.map_or(0, |b| b.chars().count()) as u32 + 1,
-                    message: unknown.message(),
-                    key: unknown.key,
-                }
+                let message = unknown.message();
+                CheckProblem::at(note, &lines, unknown.range.start, &unknown.key, message)
             })
             .collect()
     }

@@ -6,6 +6,7 @@
 //! the `lsp` layer converts in both directions.
 
 pub mod add_to_bibliography;
+pub mod bib_export;
 pub mod card;
 pub mod check;
 pub mod cite_action;

@@ -7,11 +7,14 @@
 
 use crate::corpus::Cache;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub trait FileSystem: Send + Sync {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    /// Bytes `range` of a file (fewer at its end).
+    fn read_range(&self, path: &Path, range: Range<usize>) -> std::io::Result<Vec<u8>>;
     fn is_file(&self, path: &Path) -> bool;
     /// Writes a generated file (a paper card) under `folder` of the cache
     /// and returns where it is; an unchanged file is left as it is.
@@ -50,6 +53,15 @@ impl Disk {
 impl FileSystem for Disk {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn read_range(&self, path: &Path, range: Range<usize>) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::File::open(path)?;
+        file.seek(SeekFrom::Start(range.start as u64))?;
+        let mut bytes = Vec::with_capacity(range.len());
+        file.take(range.len() as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
     fn is_file(&self, path: &Path) -> bool {
@@ -122,6 +134,15 @@ impl FileSystem for InMemory {
             Some(bytes) => Ok(bytes),
             None => std::fs::read(path),
         }
+    }
+
+    fn read_range(&self, path: &Path, range: Range<usize>) -> std::io::Result<Vec<u8>> {
+        let bytes = self.read(path)?;
+        let end = range.end.min(bytes.len());
+        Ok(bytes
+            .get(range.start.min(end)..end)
+            .unwrap_or_default()
+            .to_vec())
     }
 
     fn is_file(&self, path: &Path) -> bool {

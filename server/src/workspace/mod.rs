@@ -549,6 +549,21 @@ impl CorpusView {
         self.index.is_some()
     }
 
+    /// Bytes `range` of one of the corpus's source files, if the file is as
+    /// it was when the corpus read it (same modification time and length).
+    pub fn read_unchanged_range(
+        &self,
+        files: &dyn FileSystem,
+        path: &Path,
+        range: std::ops::Range<usize>,
+    ) -> Option<Vec<u8>> {
+        let (_, as_read) = self.loaded.stamps.0.iter().find(|(p, _)| p == path)?;
+        if as_read.is_none() || *as_read != stamps::stamp(path) {
+            return None;
+        }
+        files.read_range(path, range).ok()
+    }
+
     /// The `@string` macros of the corpus's `.bib` files (read once).
     pub fn bib_macros(&self, files: &dyn FileSystem) -> Arc<crate::corpus::bibtex::MacroTable> {
         self.loaded.bib_macros(files)
