@@ -1,7 +1,8 @@
 -- Headless Neovim 0.11 test of editors/nvim: loads the plugin from the
 -- repository, calls setup{} as a user would, opens a Markdown and a LaTeX
 -- note, and checks hover, completion, definition, :PaperRelated,
--- :PaperSearch and :checkhealth against the real server.
+-- :PaperSearch and :checkhealth against the real server, and the quick fix
+-- that adds a library paper to a thesis's refs.bib (command + applyEdit).
 --
 -- nvim --headless -u NONE -l tests/editors/nvim/test.lua
 -- Environment: REPO (repository root), PAPER_LS_BIN (server binary),
@@ -280,6 +281,49 @@ local function search_and_cite(buf, line_needle, expected)
 end
 search_and_cite(md, 'See ', 'See [@' .. KEY .. ']')
 search_and_cite(tex, 'Compare \\citep{gro', '\\citep{gro, ' .. KEY)
+
+-- A thesis with its own library and refs.bib (a root of its own, so a
+-- second client): the quick fix on a library paper that refs.bib lacks
+-- runs the server's command, and Neovim applies the edit it sends back.
+local thesis = work .. '/thesis'
+vim.fn.mkdir(thesis, 'p')
+vim.fn.writefile({ 'corpus = ["library.bib"]' }, thesis .. '/paper-ls.toml')
+vim.fn.writefile({ '@string{jdl = {Journal of Deep Libraries}}',
+  '@article{lib2021deep, title = {A Deep Library Paper}, journal = jdl, year = 2021}' }, thesis .. '/library.bib')
+vim.fn.writefile({ '@misc{own2020, title = {Our Own}}' }, thesis .. '/refs.bib')
+vim.fn.writefile({ '\\documentclass{article}', '\\begin{document}', 'As \\cite{lib2021deep} shows.',
+  '\\bibliography{refs}', '\\end{document}' }, thesis .. '/main.tex')
+local main = open(thesis .. '/main.tex', 'tex')
+local warned = vim.wait(30000, function()
+  for _, d in ipairs(vim.diagnostic.get(main)) do
+    if d.code == 'not-in-bibliography' then
+      return true
+    end
+  end
+  return false
+end, 50)
+check('a library paper missing from refs.bib is warned about', warned,
+  short(vim.inspect(vim.diagnostic.get(main))))
+local at = pos_of(main, 'lib2021deep')
+vim.api.nvim_win_set_cursor(0, { at.line + 1, at.character + 2 })
+vim.lsp.buf.code_action({
+  apply = true,
+  filter = function(action)
+    return action.title == 'Add lib2021deep to refs.bib'
+  end,
+})
+local refs_text = ''
+local added = vim.wait(15000, function()
+  local refs = vim.fn.bufnr(thesis .. '/refs.bib')
+  if refs == -1 then
+    return false
+  end
+  refs_text = table.concat(vim.api.nvim_buf_get_lines(refs, 0, -1, false), '\n')
+  return refs_text:find('@article{lib2021deep,', 1, true) ~= nil
+end, 50)
+check('"Add lib2021deep to refs.bib" adds the entry, macros expanded', added
+  and refs_text:find('@misc{own2020, title = {Our Own}}\n\n@article{lib2021deep,', 1, true) ~= nil
+  and refs_text:find('{Journal of Deep Libraries}', 1, true) ~= nil, short(refs_text))
 
 -- :checkhealth paper-ls
 vim.cmd('checkhealth paper-ls')
