@@ -268,7 +268,7 @@ pub fn check(
         writeln!(out, "{p}")?;
     }
     eprintln!(
-        "checked {} citation(s) in {} note(s): {} unknown",
+        "checked {} citation(s) in {} note(s): {} problem(s)",
         report.citations_checked,
         report.notes_checked,
         report.problems.len()

@@ -19,6 +19,7 @@ pub mod latex_text;
 pub mod names;
 pub mod paper;
 pub mod parsed_cache;
+pub mod same_paper;
 pub mod selection;
 pub mod source;
 pub mod table;
@@ -161,6 +162,8 @@ impl Corpus {
         locate_keys(&mut papers, &read);
         let paths: Vec<PathBuf> = read.iter().map(|s| s.path.clone()).collect();
         keys::assign_keys(&mut papers, &paths, &mut problems);
+        let is_bibtex: Vec<bool> = read.iter().map(|s| s.kind.is_bibtex()).collect();
+        same_paper::warn_same_paper_twice(&papers, &is_bibtex, &paths, &mut problems);
         let mut sources: Vec<SourceFile> = read
             .into_iter()
             .map(|s| SourceFile {

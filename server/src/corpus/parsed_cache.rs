@@ -29,7 +29,8 @@ use std::time::{Duration, SystemTime};
 
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
 /// Bump whenever the encoding or the meaning of a field changes.
-const FORMAT_VERSION: u32 = 2;
+// 3: problems include entries that are the same paper twice.
+const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Only corpora this large are worth a file in the cache.
 pub const CACHE_FILE_MIN_PAPERS: usize = 5_000;

@@ -18,6 +18,7 @@ use super::diagnostics::not_in_bibliography;
 use super::rename::FileEdit;
 use crate::corpus::bibtex::{load_bibtex, BibSource};
 use crate::corpus::entry_copy::{appended, EntryCopier};
+use crate::corpus::same_paper::{same_paper as same_paper_as, PaperIdentity};
 use crate::corpus::{Corpus, Paper, PaperRef};
 use crate::workspace::selection::lexically_normal;
 use crate::workspace::Snapshot;
@@ -325,42 +326,14 @@ impl Existing {
     }
 }
 
-/// Whether two entries are one paper: the same title word for word, or the
-/// same DOI or arXiv id (any version) under titles that do not contradict
-/// it — chapters inherit their book's DOI through `crossref`, and are not
-/// the same paper for it.
+/// Whether a library paper and an entry of the bibliography are one paper.
 fn same_paper(a: &PaperRef<'_>, b: &Paper) -> bool {
-    let (title_a, title_b) = (normalised_title(a.title), normalised_title(&b.title));
-    if !title_a.is_empty() && title_a == title_b {
-        return true;
-    }
-    let titles_disagree = !title_a.is_empty()
-        && !title_b.is_empty()
-        && !title_a.starts_with(&title_b)
-        && !title_b.starts_with(&title_a);
-    if titles_disagree {
-        return false;
-    }
-    let same =
-        |x: Option<&str>, y: Option<&str>| x.zip(y).is_some_and(|(x, y)| x.eq_ignore_ascii_case(y));
-    let (arxiv_a, arxiv_b) = (a.ids.arxiv.map(without_version), b.ids.arxiv.as_deref());
-    same(a.ids.doi, b.ids.doi.as_deref()) || same(arxiv_a, arxiv_b.map(without_version))
-}
-
-fn without_version(arxiv: &str) -> &str {
-    match arxiv.rfind('v') {
-        Some(at) if at > 0 && arxiv[at + 1..].bytes().all(|b| b.is_ascii_digit()) => &arxiv[..at],
-        _ => arxiv,
-    }
-}
-
-fn normalised_title(title: &str) -> String {
-    title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let a = PaperIdentity {
+        title: a.title,
+        doi: a.ids.doi,
+        arxiv: a.ids.arxiv,
+    };
+    same_paper_as(a, PaperIdentity::of(b)).is_some()
 }
 
 fn file_name(path: &Path) -> String {

@@ -10,13 +10,16 @@
 //! bibliographies the note names), each distinct corpus loaded once; the
 //! bundled corpus when a note sees none. A Markdown note whose front matter
 //! holds its own `references:` list is counted as checked but never
-//! reported: the keys defined there are not in any corpus.
+//! reported: the keys defined there are not in any corpus. A note that names
+//! its own bibliography beside a configured library also gets a line for
+//! each cited library paper its bibliography lacks, since its build will not
+//! find it (what `paper-ls bib --update` or the editor's quick fix repairs).
 
-use super::diagnostics::unknown_keys;
+use super::diagnostics::{unknown_keys, NotInBibliography};
 use super::PaperContext;
 use crate::corpus::{Cache, Corpus, LineStarts, Severity};
 use crate::index::{PaperIndex, PaperSearch};
-use crate::notes::{bibliographies_named, Language};
+use crate::notes::{bibliographies_named, Citation, Language};
 use crate::workspace::corpora::read_selection;
 use crate::workspace::note_files::{notes_named, NoteFile};
 use crate::workspace::selection::{workspace_root, CorpusPolicy};
@@ -114,11 +117,52 @@ pub fn check_paths(
         }
         let document = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
         let selection = policy.document_selection(Some(&document), &note.text, note.language);
+        let own = policy.document_bibliography(&document, &note.text, note.language);
         let warnings = &mut report.warnings;
         let corpus = corpora
-            .entry(selection)
+            .entry(selection.clone())
             .or_insert_with_key(|files| CheckCorpus::load(files, cache, warnings));
         report.problems.extend(corpus.problems_in(&note, cache));
+        if own.is_empty() || own == selection {
+            continue;
+        }
+        let missing: Vec<&Citation> = note
+            .citations
+            .iter()
+            .filter(|c| corpora[&selection].corpus.index_of(&c.key).is_some())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let warnings = &mut report.warnings;
+        corpora
+            .entry(own.clone())
+            .or_insert_with_key(|files| CheckCorpus::load(files, cache, warnings));
+        let (own_corpus, library) = (&corpora[&own].corpus, &corpora[&selection].corpus);
+        let lines = LineStarts::new(&note.text);
+        for citation in missing
+            .into_iter()
+            .filter(|c| own_corpus.index_of(&c.key).is_none())
+        {
+            let Some(paper) = library.get(&citation.key) else {
+                continue;
+            };
+            let message = NotInBibliography {
+                key: citation.key.to_string(),
+                range: citation.range.clone(),
+                found_in: library.source_of(&paper).path.clone(),
+                bibliography: own.clone(),
+                language: note.language,
+            }
+            .message();
+            report.problems.push(CheckProblem::at(
+                &note,
+                &lines,
+                citation.range.start,
+                &citation.key,
+                message,
+            ));
+        }
     }
     report
         .problems
@@ -253,8 +297,13 @@ mod tests {
             [
                 problem("notes/a.md", 2, 18, "knwn2020"),
                 problem("notes/b.tex", 2, 3, "missing-key"),
+                // In the library, not in the note's own bibliography.
+                problem("notes/own.Rmd", 4, 11, "known2020"),
             ]
         );
+        assert!(report.problems[2]
+            .message
+            .ends_with("is in the library (refs.bib) but not in own.bib: pandoc will not find it"));
         let first = &report.problems[0];
         assert!(
             first.message.contains("closest: `known2020`"),
