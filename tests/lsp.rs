@@ -1429,6 +1429,75 @@ fn accepting_a_library_paper_in_completion_adds_its_entry() {
     );
 }
 
+/// In the thesis's `refs.bib`: a hint on each entry no note of the
+/// workspace cites, beside the warnings of its load (the same paper under
+/// two keys), published together.
+#[test]
+fn bibliography_entries_no_note_cites_get_a_hint() {
+    let mut s = session_with(Value::Null, false, |dir| {
+        std::fs::write(dir.join("paper-ls.toml"), "corpus = [\"library.bib\"]\n").unwrap();
+        std::fs::write(
+            dir.join("library.bib"),
+            "@misc{lib2021deep, title = {Deep}}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("thesis")).unwrap();
+        std::fs::write(
+            dir.join("thesis/refs.bib"),
+            "@misc{own2020, title = {Own}}\n@misc{unused2019, title = {Unused}}\n\
+             @misc{other2018, title = {Other}, doi = {10.1/o}}\n\
+             @misc{Other2018b, title = {Other}, doi = {10.1/O}}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("thesis/chapter.md"),
+            "---\nbibliography: refs.bib\n---\n[@other2018; @Other2018b]\n",
+        )
+        .unwrap();
+    });
+    let main = s.dir.path().join("thesis/main.tex");
+    let text = "\\cite{own2020, lib2021deep}\n\\bibliography{refs}\n";
+    std::fs::write(&main, text).unwrap();
+    s.client.open(&main, "latex", text);
+    let refs = file_uri(&s.dir.path().join("thesis/refs.bib"));
+    let published = s
+        .client
+        .wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == refs
+                && m["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d["code"] == "uncited-entry"))
+        })
+        .expect("hints on refs.bib");
+    let diags = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let hints: Vec<(&str, u64, u64)> = diags
+        .iter()
+        .filter(|d| d["code"] == "uncited-entry")
+        .map(|d| {
+            (
+                d["data"]["key"].as_str().unwrap(),
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["range"]["start"]["character"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(hints, [("unused2019", 1, 6)], "{diags:?}");
+    let hint = diags.iter().find(|d| d["code"] == "uncited-entry").unwrap();
+    assert_eq!(hint["severity"], 4);
+    assert_eq!(hint["tags"], json!([1]));
+    assert!(
+        diags.iter().any(|d| d["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("`Other2018b` is the same paper as `other2018`")),
+        "{diags:?}"
+    );
+}
+
 /// A refusal is said, not swallowed: the user sees why nothing was added.
 #[test]
 fn a_read_only_bibliography_is_refused_with_the_reason() {

@@ -197,3 +197,63 @@ mod tests {
         assert_eq!(edit_distance("é", "e"), 1);
     }
 }
+
+/// An entry of the document's bibliography that no note of the workspace
+/// cites (texlab's "unused entry"): a hint, so the user can prune it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UncitedEntry {
+    pub key: String,
+    pub file: PathBuf,
+    /// Where its key is: 1-based line, and columns in both encodings.
+    pub at: crate::corpus::paper::KeyColumns,
+}
+
+impl UncitedEntry {
+    pub fn message(&self) -> String {
+        format!("`{}` is not cited by any note of the workspace", self.key)
+    }
+}
+
+/// The entries of the snapshot document's bibliography files that no note
+/// cites, by file (every bibliography file listed, with none for a file
+/// whose entries are all cited). Only meaningful once the workspace's notes
+/// have been scanned.
+pub fn uncited_entries(snap: &crate::workspace::Snapshot) -> Vec<(PathBuf, Vec<UncitedEntry>)> {
+    let Some(bibliography) = snap.bibliography.as_ref() else {
+        return Vec::new();
+    };
+    let cited: HashSet<String> =
+        crate::workspace::note_files::notes_seen(&snap.notes, &snap.open_notes)
+            .flat_map(|note| {
+                note.citations
+                    .iter()
+                    .map(|c| c.key.to_lowercase())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    let corpus = bibliography.corpus.corpus();
+    let mut by_file: Vec<(PathBuf, Vec<UncitedEntry>)> = bibliography
+        .files
+        .iter()
+        .map(|f| (f.clone(), Vec::new()))
+        .collect();
+    for paper in corpus.papers.iter() {
+        if cited.contains(&paper.key.to_lowercase()) {
+            continue;
+        }
+        let (Some(at), path) = (
+            paper.origin.key_columns.clone(),
+            &corpus.source_of(&paper).path,
+        ) else {
+            continue;
+        };
+        if let Some((_, entries)) = by_file.iter_mut().find(|(f, _)| f == path) {
+            entries.push(UncitedEntry {
+                key: paper.key.to_string(),
+                file: path.clone(),
+                at,
+            });
+        }
+    }
+    by_file
+}

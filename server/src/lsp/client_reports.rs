@@ -39,6 +39,50 @@ pub enum Notice {
     Progress(LoadEvent),
 }
 
+/// What is published on each corpus file: the problems of its load and,
+/// for a file some open document names as its bibliography, hints on the
+/// entries no note cites. The two come at their own times (a load, a
+/// diagnostics run); each publish sends both, and only when they changed.
+#[derive(Default)]
+pub struct SourceFileDiagnostics {
+    files: std::sync::Mutex<HashMap<Uri, SourceFileState>>,
+}
+
+#[derive(Default)]
+struct SourceFileState {
+    problems: Vec<Diagnostic>,
+    hints: Vec<Diagnostic>,
+    published: Option<Vec<Diagnostic>>,
+}
+
+impl SourceFileDiagnostics {
+    /// The file's load problems; what to publish, if that changed.
+    pub fn set_problems(&self, uri: &Uri, problems: Vec<Diagnostic>) -> Option<Vec<Diagnostic>> {
+        self.update(uri, |state| state.problems = problems)
+    }
+
+    /// The file's hints; what to publish, if that changed.
+    pub fn set_hints(&self, uri: &Uri, hints: Vec<Diagnostic>) -> Option<Vec<Diagnostic>> {
+        self.update(uri, |state| state.hints = hints)
+    }
+
+    fn update(
+        &self,
+        uri: &Uri,
+        change: impl FnOnce(&mut SourceFileState),
+    ) -> Option<Vec<Diagnostic>> {
+        let mut files = crate::workspace::unpoisoned(&self.files);
+        let state = files.entry(uri.clone()).or_default();
+        change(state);
+        let all: Vec<Diagnostic> = state.problems.iter().chain(&state.hints).cloned().collect();
+        if state.published.as_ref() == Some(&all) {
+            return None;
+        }
+        state.published = Some(all.clone());
+        Some(all)
+    }
+}
+
 /// What the client has told us it can do, and what it was told already.
 #[derive(Default)]
 pub struct ClientFlags {
@@ -121,6 +165,7 @@ fn source_diagnostics(corpus: &Corpus) -> FileDiagnostics {
 pub async fn forward(
     client: Client,
     flags: Arc<ClientFlags>,
+    source_files: Arc<SourceFileDiagnostics>,
     mut notices: UnboundedReceiver<Notice>,
 ) {
     // Progress waits for the client to create each token: on a task of its
@@ -138,10 +183,10 @@ pub async fn forward(
         match notice {
             Notice::Loaded { message, files } => {
                 client.log_message(MessageType::INFO, message).await;
-                publish(&client, files).await;
+                publish(&client, &source_files, files).await;
             }
             Notice::Kept { why, files } => {
-                publish(&client, files).await;
+                publish(&client, &source_files, files).await;
                 client
                     .show_message(MessageType::WARNING, format!("paper-ls: {why}."))
                     .await;
@@ -164,9 +209,11 @@ pub async fn forward(
     }
 }
 
-async fn publish(client: &Client, files: FileDiagnostics) {
-    for (uri, diags) in files {
-        client.publish_diagnostics(uri, diags, None).await;
+async fn publish(client: &Client, source_files: &SourceFileDiagnostics, files: FileDiagnostics) {
+    for (uri, problems) in files {
+        if let Some(all) = source_files.set_problems(&uri, problems) {
+            client.publish_diagnostics(uri, all, None).await;
+        }
     }
 }
 

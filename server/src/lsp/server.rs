@@ -5,7 +5,7 @@
 //! status request for clients and benchmarks.
 
 use super::capabilities::{capabilities, file_watchers};
-use super::client_reports::{self, ClientFlags, Notice};
+use super::client_reports::{self, ClientFlags, Notice, SourceFileDiagnostics};
 use super::commands;
 use super::from_proto;
 use super::pinned::{PinnedDocuments, RequestKey};
@@ -40,6 +40,8 @@ pub struct Server {
     /// Bumped on every change of a document, so a delayed diagnostics run
     /// can tell that a newer one superseded it.
     diagnostics_generation: Arc<Mutex<HashMap<DocumentId, u64>>>,
+    /// Problems and hints published on corpus files.
+    source_files: Arc<SourceFileDiagnostics>,
 }
 
 impl Server {
@@ -50,9 +52,11 @@ impl Server {
         notices: UnboundedReceiver<Notice>,
     ) -> Server {
         let flags = Arc::new(ClientFlags::default());
+        let source_files = Arc::new(SourceFileDiagnostics::default());
         tokio::spawn(client_reports::forward(
             client.clone(),
             flags.clone(),
+            source_files.clone(),
             notices,
         ));
         Server {
@@ -61,6 +65,7 @@ impl Server {
             flags,
             pinned,
             diagnostics_generation: Arc::default(),
+            source_files,
         }
     }
 
@@ -168,6 +173,36 @@ impl Server {
         self.client
             .publish_diagnostics(uri, diags, Some(doc.version))
             .await;
+        self.publish_uncited_entries(&snap).await;
+    }
+
+    /// Hints on the entries of the document's bibliography that no note
+    /// cites, once every note of the workspace has been read (before that,
+    /// every entry would look uncited).
+    async fn publish_uncited_entries(&self, snap: &Snapshot) {
+        if snap.bibliography.is_none() || !self.workspace.notes_are_scanned() {
+            return;
+        }
+        let for_hints = snap.clone();
+        let Ok(by_file) = run_feature("uncited entries", move || {
+            diagnostics::uncited_entries(&for_hints)
+        })
+        .await
+        else {
+            return;
+        };
+        for (file, entries) in by_file {
+            let Some(uri) = Uri::from_file_path(&file) else {
+                continue;
+            };
+            let hints = entries
+                .iter()
+                .map(|e| to_proto::uncited_entry(e, snap.encoding))
+                .collect();
+            if let Some(all) = self.source_files.set_hints(&uri, hints) {
+                self.client.publish_diagnostics(uri, all, None).await;
+            }
+        }
     }
 
     fn diagnose_open_documents(&self) {
@@ -361,8 +396,12 @@ impl LanguageServer for Server {
         self.client.log_message(MessageType::INFO, message).await;
         self.pull_settings().await;
         self.watch_files().await;
-        let workspace = self.workspace.clone();
-        tokio::spawn(async move { workspace.scan_notes().await });
+        let server = self.clone();
+        tokio::spawn(async move {
+            server.workspace.scan_notes().await;
+            // What every note cites is known now: bibliography hints.
+            server.diagnose_open_documents();
+        });
         let server = self.clone();
         let after_swap: Arc<dyn Fn() + Send + Sync> =
             Arc::new(move || server.diagnose_open_documents());

@@ -8,7 +8,7 @@ use crate::features::card::paper_json;
 use crate::features::code_actions::{ActionKind, CodeAction as PlainAction, Effect};
 use crate::features::completion::Completion;
 use crate::features::definition::PaperLocation;
-use crate::features::diagnostics::{NotInBibliography, UnknownKey};
+use crate::features::diagnostics::{NotInBibliography, UncitedEntry, UnknownKey};
 use crate::features::hover::HoverCard;
 use crate::features::inlay_hints::InlayHint as PlainHint;
 use crate::features::references::NoteLocation;
@@ -283,6 +283,28 @@ pub fn papers_json(snap: &Snapshot, papers: &[usize]) -> Value {
             })
             .collect(),
     )
+}
+
+/// A hint on a bibliography entry no note cites, shown faded.
+pub fn uncited_entry(entry: &UncitedEntry, enc: PositionEncoding) -> Diagnostic {
+    let line = entry.at.line.saturating_sub(1);
+    let columns = match enc {
+        PositionEncoding::Utf8 => &entry.at.utf8,
+        PositionEncoding::Utf16 => &entry.at.utf16,
+    };
+    Diagnostic {
+        range: Range::new(
+            Position::new(line, columns.start),
+            Position::new(line, columns.end),
+        ),
+        severity: Some(DiagnosticSeverity::HINT),
+        code: Some(NumberOrString::String("uncited-entry".into())),
+        source: Some("paper-ls".into()),
+        message: entry.message(),
+        tags: Some(vec![DiagnosticTag::UNNECESSARY]),
+        data: Some(json!({ "key": entry.key })),
+        ..Diagnostic::default()
+    }
 }
 
 /// A corpus file's problems as diagnostics on that file.

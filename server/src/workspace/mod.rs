@@ -309,6 +309,11 @@ impl Workspace {
         self.notes_scanned.send_replace(true);
     }
 
+    /// Whether the first scan of the notes is done.
+    pub fn notes_are_scanned(&self) -> bool {
+        *self.notes_scanned.borrow()
+    }
+
     /// Waits for the first scan of the notes (at most `patience`).
     pub async fn notes_scanned(&self, patience: Duration) {
         let mut scanned = self.notes_scanned.subscribe();
