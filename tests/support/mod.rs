@@ -3,6 +3,8 @@
 //! (`workspace/configuration` and friends) and collects notifications.
 #![allow(dead_code)]
 
+pub mod zotero;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

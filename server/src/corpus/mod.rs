@@ -23,6 +23,7 @@ pub mod same_paper;
 pub mod selection;
 pub mod source;
 pub mod table;
+pub mod zotero;
 
 pub use cache::Cache;
 pub use paper::{
@@ -64,11 +65,22 @@ pub struct Corpus {
 
 impl Corpus {
     /// Loads every file in `paths` (folders are searched for corpus files).
+    /// A Zotero library that is locked is copied into a temporary folder.
     pub fn load(paths: &[PathBuf]) -> Corpus {
+        Corpus::load_copying_into(paths, &std::env::temp_dir().join("paper-ls-zotero"))
+    }
+
+    /// [`Corpus::load`], copying locked Zotero libraries into `copies`.
+    pub fn load_copying_into(paths: &[PathBuf], copies: &Path) -> Corpus {
         let files = expand_paths(paths);
         let mut problems = Vec::new();
         let mut read = Vec::new();
+        let mut libraries = Vec::new();
         for path in &files {
+            if let Some(library) = zotero::ZoteroSource::from_path(path) {
+                libraries.push((path.clone(), library));
+                continue;
+            }
             match source::read_source(path) {
                 Ok((src, mut warnings)) => {
                     problems.append(&mut warnings);
@@ -77,7 +89,18 @@ impl Corpus {
                 Err(problem) => problems.push(problem),
             }
         }
-        Corpus::from_sources(read, problems)
+        let first_library = read.len();
+        let mut loaded = Vec::new();
+        for (path, library) in libraries {
+            match zotero::load_zotero(first_library + loaded.len(), &library, copies) {
+                Ok(mut load) => {
+                    problems.append(&mut load.problems);
+                    loaded.push((path, load));
+                }
+                Err(problem) => problems.push(problem),
+            }
+        }
+        Corpus::from_all_sources(read, loaded, problems)
     }
 
     /// Like [`Corpus::load`], but a corpus parsed before with the same
@@ -107,7 +130,7 @@ impl Corpus {
             );
             return corpus;
         }
-        let corpus = Corpus::load(&files);
+        let corpus = Corpus::load_copying_into(&files, &cache_dir.join("zotero"));
         // Written only when what was parsed is what was fingerprinted (no
         // source changed or failed in between).
         if fingerprint == Some(corpus.content_fingerprint())
@@ -131,7 +154,17 @@ impl Corpus {
     }
 
     /// Builds a corpus from files already read into memory.
-    pub fn from_sources(read: Vec<source::ReadSource>, mut problems: Vec<Problem>) -> Corpus {
+    pub fn from_sources(read: Vec<source::ReadSource>, problems: Vec<Problem>) -> Corpus {
+        Corpus::from_all_sources(read, Vec::new(), problems)
+    }
+
+    /// Builds a corpus from files read into memory and Zotero libraries
+    /// read (numbered after the files, in order).
+    fn from_all_sources(
+        read: Vec<source::ReadSource>,
+        libraries: Vec<(PathBuf, zotero::ZoteroLoad)>,
+        mut problems: Vec<Problem>,
+    ) -> Corpus {
         let mut papers = Vec::new();
         let bib: Vec<bibtex::BibSource> = read
             .iter()
@@ -154,13 +187,29 @@ impl Corpus {
                 SourceKind::CslJson => csl_json::load_csl_json(file, &src.path, &src.text),
                 SourceKind::JsonLines => jsonl::load_json_lines(file, &src.path, &src.text),
                 SourceKind::Digest => digest::load_digest(file, &src.path, &src.text),
+                SourceKind::Zotero => continue,
             };
             papers.append(&mut found);
             problems.append(&mut trouble);
         }
+        let mut library_sources = Vec::new();
+        for (path, load) in libraries {
+            papers.extend(load.papers);
+            library_sources.push(SourceFile {
+                path,
+                kind: SourceKind::Zotero,
+                gzipped: false,
+                content_hash: load.content_hash,
+                papers: 0,
+            });
+        }
         papers.sort_by_key(|p| (p.origin.file, p.origin.span.start));
         locate_keys(&mut papers, &read);
-        let paths: Vec<PathBuf> = read.iter().map(|s| s.path.clone()).collect();
+        let paths: Vec<PathBuf> = read
+            .iter()
+            .map(|s| s.path.clone())
+            .chain(library_sources.iter().map(|s| s.path.clone()))
+            .collect();
         keys::assign_keys(&mut papers, &paths, &mut problems);
         let is_bibtex: Vec<bool> = read.iter().map(|s| s.kind.is_bibtex()).collect();
         same_paper::warn_same_paper_twice(&papers, &is_bibtex, &paths, &mut problems);
@@ -173,6 +222,7 @@ impl Corpus {
                 content_hash: s.content_hash,
                 papers: 0,
             })
+            .chain(library_sources)
             .collect();
         for p in &papers {
             sources[p.origin.file].papers += 1;

@@ -148,6 +148,20 @@ pub struct Problem {
     pub message: String,
 }
 
+/// The first run of exactly four digits: `2021`, `2021-03-04`, `{2021a}`.
+pub fn first_year(text: &str) -> Option<i32> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if run == 4 {
+            return text[i..i + 4].parse().ok();
+        }
+        i += run.max(1);
+    }
+    None
+}
+
 /// 1-based line number of a byte offset. Counts `\n`, so CRLF text works too.
 pub fn line_of_offset(text: &str, offset: usize) -> u32 {
     let end = offset.min(text.len());

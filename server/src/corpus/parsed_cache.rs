@@ -353,6 +353,7 @@ fn kind_code(kind: SourceKind) -> u8 {
         SourceKind::CslJson => 1,
         SourceKind::JsonLines => 2,
         SourceKind::Digest => 3,
+        SourceKind::Zotero => 4,
     }
 }
 
@@ -362,6 +363,7 @@ fn kind_of(code: u8) -> Option<SourceKind> {
         1 => SourceKind::CslJson,
         2 => SourceKind::JsonLines,
         3 => SourceKind::Digest,
+        4 => SourceKind::Zotero,
         _ => return None,
     })
 }

@@ -34,6 +34,10 @@ pub fn find_config_file(dir: &Path) -> Option<PathBuf> {
 pub fn resolve_entries(root: &Path, entries: &[String]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in entries {
+        if let Some(library) = zotero_entry(entry) {
+            out.push(library);
+            continue;
+        }
         let expanded = expand_home(entry);
         let path = if Path::new(&expanded).is_absolute() {
             PathBuf::from(&expanded)
@@ -47,6 +51,31 @@ pub fn resolve_entries(root: &Path, entries: &[String]) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Whether `entry` names the default Zotero library (`zotero`, `zotero#…`).
+pub fn is_zotero_entry(entry: &str) -> bool {
+    let word = entry.trim().split('#').next().unwrap_or("");
+    word.eq_ignore_ascii_case("zotero")
+}
+
+/// `zotero` (the default Zotero library) or `zotero#selector`, as the path
+/// of that library's database with the selector after `#`.
+fn zotero_entry(entry: &str) -> Option<PathBuf> {
+    let entry = entry.trim();
+    if !is_zotero_entry(entry) {
+        return None;
+    }
+    let selector = match entry.split_once('#') {
+        Some((word, selector)) if word.eq_ignore_ascii_case("zotero") => Some(selector),
+        None if entry.eq_ignore_ascii_case("zotero") => None,
+        _ => return None,
+    };
+    let database = super::zotero::default_data_dir()?.join(super::zotero::DATABASE_FILE);
+    Some(match selector {
+        Some(selector) => PathBuf::from(format!("{}#{selector}", database.display())),
+        None => database,
+    })
 }
 
 fn expand_home(entry: &str) -> String {

@@ -16,6 +16,8 @@ pub enum SourceKind {
     CslJson,
     JsonLines,
     Digest,
+    /// A Zotero library (`zotero.sqlite`), read by `corpus::zotero`.
+    Zotero,
 }
 
 impl SourceKind {
@@ -29,6 +31,7 @@ impl SourceKind {
             "json" | "csl" | "csljson" => Some(SourceKind::CslJson),
             "jsonl" | "ndjson" => Some(SourceKind::JsonLines),
             "txt" | "digest" => Some(SourceKind::Digest),
+            "sqlite" => Some(SourceKind::Zotero),
             _ => None,
         }
     }
@@ -146,6 +149,16 @@ pub fn decode_source(raw: RawSource) -> Result<(ReadSource, Vec<Problem>), Probl
     } else {
         raw
     };
+    if let Some(what) = binary_kind(&bytes) {
+        return Err(whole_file_problem(
+            &path,
+            format!(
+                "not a corpus file paper-ls can read: it is {what}; corpus files are BibTeX \
+                 (.bib), CSL-JSON (.json), JSON Lines (.jsonl) or paper digests (.txt), each \
+                 possibly gzipped"
+            ),
+        ));
+    }
     let mut problems = Vec::new();
     let text = decode_text(bytes, &path, &mut problems);
     let kind = SourceKind::from_path(&path).unwrap_or_else(|| SourceKind::sniff(&text));
@@ -157,6 +170,27 @@ pub fn decode_source(raw: RawSource) -> Result<(ReadSource, Vec<Problem>), Probl
         content_hash,
     };
     Ok((source, problems))
+}
+
+/// What a file is when its first bytes show it is no text at all (text
+/// corpora never hold a NUL byte); `None` for text.
+fn binary_kind(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 3] = [
+        (
+            b"SQLite format 3\0",
+            "an SQLite database (a Zotero library's zotero.sqlite is one)",
+        ),
+        (b"%PDF-", "a PDF"),
+        (b"PK\x03\x04", "a zip archive"),
+    ];
+    if let Some((_, what)) = SIGNATURES
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+    {
+        return Some(what);
+    }
+    let head = &bytes[..bytes.len().min(8192)];
+    head.contains(&0).then_some("binary data")
 }
 
 /// UTF-8 when valid (a BOM dropped), Latin-1 otherwise: real bibliographies
@@ -226,6 +260,32 @@ mod tests {
         assert_eq!(text, "line one\nMüller");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, 2);
+    }
+
+    #[test]
+    fn binary_files_are_refused_with_what_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = dir.path().join("zotero.sqlite");
+        let mut bytes = b"SQLite format 3\0".to_vec();
+        bytes.extend(std::iter::repeat_n(0u8, 4000));
+        bytes.extend_from_slice(b"Some Title\nAn abstract.\n");
+        std::fs::write(&sqlite, &bytes).unwrap();
+        let problem = read_source(&sqlite).unwrap_err();
+        assert!(
+            problem.message.contains("an SQLite database"),
+            "{}",
+            problem.message
+        );
+        assert_eq!(problem.severity, Severity::Error);
+        let odd = dir.path().join("papers.dat");
+        std::fs::write(&odd, b"Title\n\0\x01\x02binary").unwrap();
+        assert!(read_source(&odd)
+            .unwrap_err()
+            .message
+            .contains("binary data"));
+        let corpus = crate::corpus::Corpus::load(&[sqlite]);
+        assert_eq!(corpus.papers.len(), 0);
+        assert_eq!(corpus.problems.len(), 1);
     }
 
     #[test]

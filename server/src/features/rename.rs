@@ -159,6 +159,12 @@ fn read_only_reason(source: &SourceFile, files: &dyn FileSystem) -> Option<Strin
         SourceKind::JsonLines => "a JSON Lines dump",
         SourceKind::CslJson => "a CSL-JSON export",
         SourceKind::Digest => "a paper digest",
+        SourceKind::Zotero => {
+            return Some(format!(
+                "its entry is in a Zotero library ({path}), which paper-ls never writes; change \
+                 the citation key in Zotero (its Citation Key field, or Better BibTeX)"
+            ))
+        }
     };
     Some(format!(
         "its entry comes from {what} ({path}), not a BibTeX file; change the key in the tool \

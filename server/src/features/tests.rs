@@ -648,3 +648,39 @@ fn reload_bibliography(f: &mut Fixture) {
         corpus: crate::workspace::CorpusView::of(LoadedCorpus::indexed_now(corpus, stamps)),
     });
 }
+
+#[test]
+fn the_target_setting_chooses_among_the_bibliography_files() {
+    let files = r#"
+//- /thesis/a.bib
+@misc{a2020, title = {A}}
+//- /thesis/b.bib
+@misc{b2020, title = {B}}
+"#;
+    let fixture = format!(
+        "{REFS}{files}//- /thesis/main.tex\n\\bibliography{{a,b}}\n$0\\cite{{lee2024grokfast}}\n"
+    );
+    let first = Fixture::new(&fixture);
+    assert!(addition_of(&first, &["lee2024grokfast"]).starts_with("/thesis/a.bib at "));
+    let settings = |target: &str| Settings {
+        bibliography_target: Some(target.into()),
+        ..Settings::default()
+    };
+    let by_path = Fixture::with_settings(&fixture, settings("thesis/b.bib"));
+    assert!(addition_of(&by_path, &["lee2024grokfast"]).starts_with("/thesis/b.bib at "));
+    let by_name = Fixture::with_settings(&fixture, settings("b.bib"));
+    assert!(addition_of(&by_name, &["lee2024grokfast"]).starts_with("/thesis/b.bib at "));
+    let elsewhere = Fixture::with_settings(&fixture, settings("other.bib"));
+    expect!["refused: the setting bibliography.target is `other.bib`, but this document's bibliography is a.bib, b.bib"]
+        .assert_eq(&addition_of(&elsewhere, &["lee2024grokfast"]));
+}
+
+#[test]
+fn entries_are_written_only_into_bibtex_files() {
+    let csl = "//- /thesis/own.json\n[{\"id\": \"own\", \"title\": \"Own\"}]\n";
+    let f = Fixture::new(&format!(
+        "{REFS}{csl}//- /thesis/main.md\n---\nbibliography: own.json\n---\n$0[@lee2024grokfast]\n"
+    ));
+    expect!["refused: cannot add papers to own.json: paper-ls writes entries only into BibTeX files (.bib, .bibtex, .biblatex)"]
+        .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
+}

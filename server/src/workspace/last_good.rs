@@ -38,7 +38,9 @@ pub fn reason_to_keep(last_good: Reading<'_>, fresh: Reading<'_>) -> Option<Stri
             let path = &old.path;
             let Some(file) = after.sources.iter().position(|s| s.path == *path) else {
                 // Not read this time: gone (a deletion), or there but unreadable.
-                std::fs::symlink_metadata(path).ok()?;
+                let on_disk = crate::corpus::zotero::ZoteroSource::from_path(path)
+                    .map_or_else(|| path.clone(), |library| library.database);
+                std::fs::symlink_metadata(&on_disk).ok()?;
                 let why = if path.is_dir() {
                     "it is a folder now".to_string()
                 } else {
@@ -54,6 +56,10 @@ pub fn reason_to_keep(last_good: Reading<'_>, fresh: Reading<'_>) -> Option<Stri
                     old.papers
                 ));
             };
+            // A library's log shrinks at every checkpoint: its size says nothing.
+            if old.kind == crate::corpus::SourceKind::Zotero {
+                return None;
+            }
             let size_before = last_good.stamps.size_of(path)?;
             let size_now = fresh.stamps.size_of(path)?;
             if size_now >= size_before {

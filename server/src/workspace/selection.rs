@@ -61,8 +61,19 @@ impl CorpusPolicy {
     /// (relative to that file's folder), else none (the bundled corpus).
     pub fn for_command_line(explicit: &[PathBuf], dir: &Path) -> Result<Self, String> {
         if !explicit.is_empty() {
+            // `--corpus zotero` names the default Zotero library, as in
+            // `paper-ls.toml`; other paths are taken as they are.
+            let explicit = explicit
+                .iter()
+                .flat_map(|path| match path.to_str() {
+                    Some(entry) if crate::corpus::selection::is_zotero_entry(entry) => {
+                        crate::corpus::selection::resolve_entries(dir, &[entry.to_string()])
+                    }
+                    _ => vec![path.clone()],
+                })
+                .collect();
             return Ok(CorpusPolicy {
-                explicit: explicit.to_vec(),
+                explicit,
                 ..CorpusPolicy::default()
             });
         }

@@ -10,8 +10,24 @@ use std::time::SystemTime;
 pub type Stamp = Option<(SystemTime, u64)>;
 
 pub fn stamp(path: &Path) -> Stamp {
+    if let Some(library) = crate::corpus::zotero::ZoteroSource::from_path(path) {
+        return library_stamp(&library);
+    }
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
+}
+
+/// A Zotero library changes in its database and in its write-ahead log
+/// (where writes stay until a checkpoint): the later time, the total length.
+fn library_stamp(library: &crate::corpus::zotero::ZoteroSource) -> Stamp {
+    let [database, wal] = library.watched_files();
+    let meta = std::fs::metadata(database).ok()?;
+    let (mut time, mut len) = (meta.modified().ok()?, meta.len());
+    if let Ok(wal) = std::fs::metadata(wal) {
+        time = time.max(wal.modified().unwrap_or(time));
+        len += wal.len();
+    }
+    Some((time, len))
 }
 
 /// Each source of a corpus with its stamp at the time it was read.

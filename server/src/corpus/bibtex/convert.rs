@@ -13,6 +13,7 @@ use super::{
     join, lower, worker_threads, BibSource, ParsedFile, ProblemSink, RawEntry, RawField, ValuePart,
 };
 use super::{KeyOrigin, Origin, Paper};
+use crate::corpus::paper::first_year;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
@@ -417,20 +418,6 @@ fn inherit<'p>(child: &mut Slots<'p>, parent: &Slots<'p>) {
             *slot = parent[idx];
         }
     }
-}
-
-/// The first run of exactly four digits: `2021`, `2021-03-04`, `{2021a}`.
-fn first_year(text: &str) -> Option<i32> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let run = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if run == 4 {
-            return text[i..i + 4].parse().ok();
-        }
-        i += run.max(1);
-    }
-    None
 }
 
 fn strip_doi_prefix(doi: &str) -> &str {

@@ -1,0 +1,782 @@
+//! A Zotero library (`zotero.sqlite`) as a corpus source, read-only.
+//!
+//! Papers are the regular items of every library in the database (the
+//! user's and the groups'), or of one collection with its subcollections;
+//! never attachments, notes or annotations, never what is in the trash.
+//! Everything is looked up by name (item types, fields, base-field
+//! mappings, creator types), never by id: ids differ between libraries
+//! created before and after Zotero's 2019 schema overhaul, and custom
+//! fields get ids of their own.
+//!
+//! Zotero keeps its database locked (`locking_mode=EXCLUSIVE`) while it
+//! runs. A library that cannot be read in place is copied, with its `-wal`
+//! (recent writes live there until a checkpoint), into the cache; the copy
+//! is checked (`PRAGMA quick_check`) before it is read, and Zotero's own
+//! `zotero.sqlite.bak` is the last resort. The user's files are only ever
+//! opened read-only; nothing is written to them.
+//!
+//! Citation keys are the ones the user sees in Zotero: Zotero 8's native
+//! `citationKey` field; with Better BibTeX, the `citationkey` table of
+//! `better-bibtex.sqlite` beside the database; a `Citation Key: …` line in
+//! `extra`; else none, and the corpus makes one up as for other sources.
+
+use super::paper::{first_year, Paper, Person, Problem, Severity};
+use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where a corpus entry points in a Zotero library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoteroSource {
+    /// The `zotero.sqlite` file.
+    pub database: PathBuf,
+    /// `Thesis/Chapter 2`, `@Group name` or `@Group name/Collection`: one
+    /// collection (with its subcollections) or one group library.
+    pub selector: Option<String>,
+}
+
+/// The file name Zotero gives its database.
+pub const DATABASE_FILE: &str = "zotero.sqlite";
+
+impl ZoteroSource {
+    /// The Zotero source a corpus path names: `…/zotero.sqlite`, a Zotero
+    /// data folder (one holding `zotero.sqlite`), either followed by
+    /// `#selector`. `None` for anything else.
+    pub fn from_path(path: &Path) -> Option<ZoteroSource> {
+        let text = path.to_str()?;
+        let (base, selector) = match text.split_once('#') {
+            Some((base, selector)) => (base, Some(selector.trim().to_string())),
+            None => (text, None),
+        };
+        let base = Path::new(base);
+        let database = if base.file_name().is_some_and(|n| n == DATABASE_FILE) {
+            base.to_path_buf()
+        } else if base.join(DATABASE_FILE).is_file() {
+            base.join(DATABASE_FILE)
+        } else {
+            return None;
+        };
+        Some(ZoteroSource {
+            database,
+            selector: selector.filter(|s| !s.is_empty()),
+        })
+    }
+
+    /// The files whose changes change the library: the database and its
+    /// write-ahead log.
+    pub fn watched_files(&self) -> [PathBuf; 2] {
+        [self.database.clone(), wal_of(&self.database)]
+    }
+}
+
+fn wal_of(database: &Path) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// The default Zotero data directory: the one the Zotero profile's
+/// `prefs.js` names (`extensions.zotero.dataDir` when
+/// `extensions.zotero.useDataDir` is on), else `~/Zotero`.
+pub fn default_data_dir() -> Option<PathBuf> {
+    let home = dirs::home_dir()?;
+    let profile_roots = [
+        home.join(".zotero/zotero"),
+        home.join("Library/Application Support/Zotero/Profiles"),
+        dirs::config_dir()
+            .unwrap_or_default()
+            .join("Zotero/Zotero/Profiles"),
+    ];
+    for root in profile_roots {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        let mut profiles: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        profiles.sort();
+        for profile in profiles {
+            if let Some(dir) = std::fs::read_to_string(profile.join("prefs.js"))
+                .ok()
+                .and_then(|prefs| data_dir_in_prefs(&prefs))
+            {
+                return Some(dir);
+            }
+        }
+    }
+    Some(home.join("Zotero"))
+}
+
+/// The data directory a `prefs.js` sets, if it sets one and uses it.
+pub fn data_dir_in_prefs(prefs: &str) -> Option<PathBuf> {
+    let value = |name: &str| {
+        prefs.lines().find_map(|line| {
+            let rest = line
+                .trim()
+                .strip_prefix("user_pref(")?
+                .trim_start()
+                .strip_prefix(&format!("\"{name}\""))?;
+            let rest = rest.trim_start().strip_prefix(',')?.trim();
+            let rest = rest.strip_suffix(';').unwrap_or(rest).trim_end();
+            let rest = rest.strip_suffix(')')?.trim();
+            Some(rest.to_string())
+        })
+    };
+    if value("extensions.zotero.useDataDir").as_deref() != Some("true") {
+        return None;
+    }
+    let dir = value("extensions.zotero.dataDir")?;
+    let dir = dir.strip_prefix('"')?.strip_suffix('"')?;
+    Some(PathBuf::from(dir.replace("\\\\", "\\")))
+}
+
+/// What one read of a library gave.
+pub struct ZoteroLoad {
+    pub papers: Vec<Paper>,
+    pub problems: Vec<Problem>,
+    /// A hash of what was read, so an unchanged library is known as such.
+    pub content_hash: u64,
+}
+
+/// Reads the papers of `source`; `file` is the source's index in its corpus
+/// and `copies` a folder of ours where a locked database is copied to.
+/// `Err` when the library cannot be read at all.
+pub fn load_zotero(
+    file: usize,
+    source: &ZoteroSource,
+    copies: &Path,
+) -> Result<ZoteroLoad, Problem> {
+    let whole = |message: String| Problem {
+        file: source.database.clone(),
+        line: 0,
+        severity: Severity::Error,
+        message,
+    };
+    if !source.database.is_file() {
+        return Err(whole(format!(
+            "no Zotero database here ({} does not exist)",
+            source.database.display()
+        )));
+    }
+    let mut problems = Vec::new();
+    let connection = open_readable(&source.database, copies, &mut problems).map_err(whole)?;
+    let keys = better_bibtex_keys(&source.database);
+    let read = read_library(&connection, source, &keys, file)
+        .map_err(|e| whole(format!("cannot read the Zotero library: {e}")))?;
+    problems.extend(read.problems.into_iter().map(|message| Problem {
+        file: source.database.clone(),
+        line: 0,
+        severity: Severity::Warning,
+        message,
+    }));
+    Ok(ZoteroLoad {
+        papers: read.papers,
+        problems,
+        content_hash: read.content_hash,
+    })
+}
+
+/// A connection that can read the library now: the database itself,
+/// read-only, if Zotero is not holding it; else a checked copy; else
+/// Zotero's backup.
+fn open_readable(
+    database: &Path,
+    copies: &Path,
+    problems: &mut Vec<Problem>,
+) -> Result<Connection, String> {
+    match open_read_only(database) {
+        Ok(connection) => return Ok(connection),
+        Err(e) if !is_locked(&e) => {
+            return Err(format!("cannot open the Zotero database: {e}"));
+        }
+        Err(_) => {}
+    }
+    match copy_and_open(database, copies) {
+        Ok(connection) => Ok(connection),
+        Err(why) => {
+            let backup = database.with_extension("sqlite.bak");
+            let connection = copy_and_open(&backup, copies).map_err(|backup_why| {
+                format!(
+                    "the Zotero database is locked (Zotero is running) and a copy of it could not \
+                     be read ({why}); nor could Zotero's backup ({backup_why})"
+                )
+            })?;
+            problems.push(Problem {
+                file: database.to_path_buf(),
+                line: 0,
+                severity: Severity::Warning,
+                message: format!(
+                    "the Zotero database is locked and a copy of it could not be read ({why}); \
+                     read Zotero's backup {} instead, which may be a few days old",
+                    backup.display()
+                ),
+            });
+            Ok(connection)
+        }
+    }
+}
+
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(std::time::Duration::from_millis(200))?;
+    // Opening is lazy: a locked database shows itself at the first read.
+    connection.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+    Ok(connection)
+}
+
+fn is_locked(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Copies the database (and its `-wal`) into `copies`, checks the copy and
+/// opens it. The copy is ours: opening it replays the log into it.
+fn copy_and_open(database: &Path, copies: &Path) -> Result<Connection, String> {
+    if !database.is_file() {
+        return Err(format!("{} does not exist", database.display()));
+    }
+    let folder = copies.join(format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(database.to_string_lossy().as_bytes())
+    ));
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
+    let copy = folder.join(DATABASE_FILE);
+    let copy_wal = wal_of(&copy);
+    let _ = std::fs::remove_file(&copy_wal);
+    let _ = std::fs::remove_file(folder.join(format!("{DATABASE_FILE}-shm")));
+    std::fs::copy(database, &copy).map_err(|e| format!("cannot copy it: {e}"))?;
+    let wal = wal_of(database);
+    if wal.is_file() {
+        std::fs::copy(&wal, &copy_wal).map_err(|e| format!("cannot copy its -wal: {e}"))?;
+    }
+    let connection = Connection::open(&copy).map_err(|e| e.to_string())?;
+    let check: String = connection
+        .query_row("PRAGMA quick_check", [], |row| row.get(0))
+        .map_err(|e| format!("the copy is damaged: {e}"))?;
+    if check != "ok" {
+        return Err(format!("the copy is damaged: {check}"));
+    }
+    Ok(connection)
+}
+
+/// Better BibTeX's keys, by library and item key, from the
+/// `better-bibtex.sqlite` beside the database (empty when there is none).
+fn better_bibtex_keys(database: &Path) -> HashMap<(i64, String), String> {
+    let path = database.with_file_name("better-bibtex.sqlite");
+    let mut keys = HashMap::new();
+    let Ok(connection) = open_read_only(&path) else {
+        return keys;
+    };
+    let Ok(mut statement) =
+        connection.prepare("SELECT libraryID, itemKey, citationKey FROM citationkey")
+    else {
+        return keys;
+    };
+    let rows = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    });
+    if let Ok(rows) = rows {
+        for (library, item, key) in rows.flatten() {
+            if !key.trim().is_empty() {
+                keys.insert((library, item), key.trim().to_string());
+            }
+        }
+    }
+    keys
+}
+
+struct LibraryRead {
+    papers: Vec<Paper>,
+    problems: Vec<String>,
+    content_hash: u64,
+}
+
+/// One regular item as read.
+#[derive(Default)]
+struct Item {
+    key: String,
+    library: i64,
+    item_type: String,
+    /// Field name → value, with each type-specific field also under its
+    /// base field's name (`proceedingsTitle` also as `publicationTitle`).
+    fields: HashMap<String, String>,
+    /// (creator type, person), in order.
+    creators: Vec<(String, Person)>,
+    tags: Vec<String>,
+}
+
+fn read_library(
+    connection: &Connection,
+    source: &ZoteroSource,
+    bbt_keys: &HashMap<(i64, String), String>,
+    file: usize,
+) -> rusqlite::Result<LibraryRead> {
+    let mut problems = Vec::new();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let table = |name: &str| -> rusqlite::Result<String> {
+        // Zotero fills the *Combined tables (built-in and custom types and
+        // fields) at start-up; a database never opened by Zotero has only
+        // the plain ones.
+        let combined = format!("{name}Combined");
+        let filled: i64 = connection
+            .query_row(&format!("SELECT count(*) FROM {combined}"), [], |r| {
+                r.get(0)
+            })
+            .unwrap_or(0);
+        Ok(if filled > 0 {
+            combined
+        } else {
+            name.to_string()
+        })
+    };
+    let (item_types, fields, base_mappings) = (
+        table("itemTypes")?,
+        table("fields")?,
+        table("baseFieldMappings")?,
+    );
+    let wanted = selected_items(connection, source, &mut problems)?;
+    let mut items: HashMap<i64, Item> = HashMap::new();
+    {
+        let mut statement = connection.prepare(&format!(
+            "SELECT i.itemID, i.key, i.libraryID, t.typeName FROM items i \
+             JOIN {item_types} t ON t.itemTypeID = i.itemTypeID \
+             WHERE t.typeName NOT IN ('attachment', 'note', 'annotation') \
+             AND i.itemID NOT IN (SELECT itemID FROM deletedItems) ORDER BY i.itemID"
+        ))?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, key, library, item_type) = row?;
+            if wanted.as_ref().is_some_and(|w| !w.contains(&id)) {
+                continue;
+            }
+            items.insert(
+                id,
+                Item {
+                    key,
+                    library,
+                    item_type,
+                    ..Item::default()
+                },
+            );
+        }
+    }
+    // Base field of each (item type, field): `bookTitle` of a book section
+    // is its `publicationTitle`.
+    let mut base_of: HashMap<(String, String), String> = HashMap::new();
+    {
+        let mut statement = connection.prepare(&format!(
+            "SELECT t.typeName, f.fieldName, b.fieldName FROM {base_mappings} m \
+             JOIN {item_types} t ON t.itemTypeID = m.itemTypeID \
+             JOIN {fields} f ON f.fieldID = m.fieldID \
+             JOIN {fields} b ON b.fieldID = m.baseFieldID"
+        ))?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        for row in rows {
+            let (item_type, field, base): (String, String, String) = row?;
+            base_of.insert((item_type, field), base);
+        }
+    }
+    {
+        let mut statement = connection.prepare(&format!(
+            "SELECT d.itemID, f.fieldName, v.value FROM itemData d \
+             JOIN {fields} f ON f.fieldID = d.fieldID \
+             JOIN itemDataValues v ON v.valueID = d.valueID ORDER BY d.itemID, d.fieldID"
+        ))?;
+        let rows = statement.query_map([], |row| {
+            let value: rusqlite::types::Value = row.get(2)?;
+            let value = match value {
+                rusqlite::types::Value::Text(t) => t,
+                rusqlite::types::Value::Integer(i) => i.to_string(),
+                rusqlite::types::Value::Real(r) => r.to_string(),
+                _ => String::new(),
+            };
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, value))
+        })?;
+        for row in rows {
+            let (id, field, value) = row?;
+            let Some(item) = items.get_mut(&id) else {
+                continue;
+            };
+            hasher.update(&id.to_le_bytes());
+            hasher.update(field.as_bytes());
+            hasher.update(value.as_bytes());
+            if let Some(base) = base_of.get(&(item.item_type.clone(), field.clone())) {
+                item.fields
+                    .entry(base.clone())
+                    .or_insert_with(|| value.clone());
+            }
+            item.fields.insert(field, value);
+        }
+    }
+    {
+        let mut statement = connection.prepare(
+            "SELECT ic.itemID, ct.creatorType, c.firstName, c.lastName, c.fieldMode \
+             FROM itemCreators ic JOIN creators c ON c.creatorID = ic.creatorID \
+             JOIN creatorTypes ct ON ct.creatorTypeID = ic.creatorTypeID \
+             ORDER BY ic.itemID, ic.orderIndex",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                row.get::<_, Option<i64>>(4)?.unwrap_or(0),
+            ))
+        })?;
+        for row in rows {
+            let (id, role, given, family, mode) = row?;
+            let Some(item) = items.get_mut(&id) else {
+                continue;
+            };
+            hasher.update(&id.to_le_bytes());
+            hasher.update(given.as_bytes());
+            hasher.update(family.as_bytes());
+            // fieldMode 1: one field, a name that is not split (an institution).
+            let person = if mode == 1 {
+                Person {
+                    given: String::new(),
+                    family: family.trim().to_string(),
+                }
+            } else {
+                Person {
+                    given: given.trim().to_string(),
+                    family: family.trim().to_string(),
+                }
+            };
+            item.creators.push((role, person));
+        }
+    }
+    {
+        let mut statement = connection.prepare(
+            "SELECT it.itemID, t.name FROM itemTags it JOIN tags t ON t.tagID = it.tagID \
+             ORDER BY it.itemID, t.name",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, tag) = row?;
+            if let Some(item) = items.get_mut(&id) {
+                hasher.update(tag.as_bytes());
+                item.tags.push(tag);
+            }
+        }
+    }
+    if let Ok(version) = connection.query_row(
+        "SELECT version FROM version WHERE schema = 'userdata'",
+        [],
+        |row| row.get::<_, i64>(0),
+    ) {
+        if !(KNOWN_USERDATA_VERSIONS).contains(&version) {
+            problems.push(format!(
+                "this Zotero database has schema version {version}, which paper-ls has not met \
+                 before; it read what it could"
+            ));
+        }
+    }
+    let mut ids: Vec<i64> = items.keys().copied().collect();
+    ids.sort_unstable();
+    let papers = ids
+        .into_iter()
+        .filter_map(|id| {
+            let item = items.remove(&id)?;
+            Some(paper_of(item, bbt_keys, file))
+        })
+        .collect();
+    Ok(LibraryRead {
+        papers,
+        problems,
+        content_hash: hasher.digest(),
+    })
+}
+
+/// The `userdata` schema versions of the Zotero releases paper-ls was
+/// built against (Zotero 7 and 8).
+const KNOWN_USERDATA_VERSIONS: std::ops::RangeInclusive<i64> = 120..=129;
+
+/// The items the selector takes (`None`: all of them). An unknown
+/// collection or group is a problem and selects nothing.
+fn selected_items(
+    connection: &Connection,
+    source: &ZoteroSource,
+    problems: &mut Vec<String>,
+) -> rusqlite::Result<Option<std::collections::HashSet<i64>>> {
+    let Some(selector) = source.selector.as_deref() else {
+        return Ok(None);
+    };
+    let (group, path) = match selector.strip_prefix('@') {
+        Some(rest) => match rest.split_once('/') {
+            Some((group, path)) => (Some(group.trim()), path.trim()),
+            None => (Some(rest.trim()), ""),
+        },
+        None => (None, selector.trim()),
+    };
+    let library: i64 = match group {
+        Some(name) => {
+            let found = connection.query_row(
+                "SELECT libraryID FROM groups WHERE name = ?1",
+                [name],
+                |row| row.get(0),
+            );
+            match found {
+                Ok(id) => id,
+                Err(rusqlite::Error::QueryReturnedNoRows) => {
+                    problems.push(format!("no group library is named “{name}”"));
+                    return Ok(Some(Default::default()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => connection
+            .query_row(
+                "SELECT libraryID FROM libraries WHERE type = 'user' ORDER BY libraryID LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap_or(1),
+    };
+    let mut items = std::collections::HashSet::new();
+    if path.is_empty() {
+        let mut statement = connection.prepare("SELECT itemID FROM items WHERE libraryID = ?1")?;
+        for id in statement.query_map([library], |row| row.get::<_, i64>(0))? {
+            items.insert(id?);
+        }
+        return Ok(Some(items));
+    }
+    // Collections of the library: id → (name, parent).
+    let mut collections: HashMap<i64, (String, Option<i64>)> = HashMap::new();
+    {
+        let mut statement = connection.prepare(
+            "SELECT collectionID, collectionName, parentCollectionID FROM collections \
+             WHERE libraryID = ?1 AND collectionID NOT IN \
+             (SELECT collectionID FROM deletedCollections)",
+        )?;
+        let rows = statement.query_map([library], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, name, parent) = row?;
+            collections.insert(id, (name, parent));
+        }
+    }
+    let names: Vec<&str> = path
+        .split('/')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut parent: Option<i64> = None;
+    for name in &names {
+        let next = collections
+            .iter()
+            .filter(|(_, (n, p))| n == name && *p == parent)
+            .map(|(id, _)| *id)
+            .min();
+        match next {
+            Some(id) => parent = Some(id),
+            None => {
+                problems.push(format!("no collection “{path}” in the Zotero library"));
+                return Ok(Some(items));
+            }
+        }
+    }
+    let Some(top) = parent else {
+        return Ok(Some(items));
+    };
+    let mut chosen = vec![top];
+    let mut i = 0;
+    while i < chosen.len() {
+        let current = chosen[i];
+        chosen.extend(
+            collections
+                .iter()
+                .filter(|(_, (_, p))| *p == Some(current))
+                .map(|(id, _)| *id),
+        );
+        i += 1;
+    }
+    let mut statement =
+        connection.prepare("SELECT itemID FROM collectionItems WHERE collectionID = ?1")?;
+    for collection in chosen {
+        for id in statement.query_map([collection], |row| row.get::<_, i64>(0))? {
+            items.insert(id?);
+        }
+    }
+    Ok(Some(items))
+}
+
+/// Creator types that are not the work's authors.
+const SECONDARY_CREATORS: &[&str] = &[
+    "editor",
+    "seriesEditor",
+    "translator",
+    "contributor",
+    "reviewedAuthor",
+    "bookAuthor",
+    "counsel",
+    "guest",
+    "interviewer",
+    "recipient",
+    "cosponsor",
+    "wordsBy",
+    "castMember",
+    "commenter",
+];
+
+fn paper_of(item: Item, bbt_keys: &HashMap<(i64, String), String>, file: usize) -> Paper {
+    let field = |name: &str| {
+        item.fields
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut paper = Paper::titled(
+        field("title").unwrap_or_default(),
+        entry_type(&item.item_type),
+    );
+    let extra = field("extra").unwrap_or_default();
+    let key = field("citationKey")
+        .or_else(|| bbt_keys.get(&(item.library, item.key.clone())).cloned())
+        .or_else(|| extra_value(&extra, "Citation Key"));
+    if let Some(key) = key {
+        paper.key = key;
+        paper.key_origin = super::KeyOrigin::Source;
+    }
+    let authors: Vec<Person> = item
+        .creators
+        .iter()
+        .filter(|(role, _)| !SECONDARY_CREATORS.contains(&role.as_str()))
+        .map(|(_, p)| p.clone())
+        .collect();
+    paper.authors = if authors.is_empty() {
+        item.creators
+            .iter()
+            .filter(|(role, _)| role == "editor")
+            .map(|(_, p)| p.clone())
+            .collect()
+    } else {
+        authors
+    };
+    paper.year = field("date").as_deref().and_then(first_year);
+    paper.venue = ["publicationTitle", "publisher", "university", "institution"]
+        .iter()
+        .find_map(|name| field(name));
+    paper.abstract_text = field("abstractNote");
+    paper.ids.doi = field("DOI").or_else(|| extra_value(&extra, "DOI"));
+    paper.ids.url = field("url");
+    paper.ids.arxiv = arxiv_id(&item, &extra);
+    paper.categories = item.tags;
+    paper.origin.file = file;
+    paper
+}
+
+/// Zotero's item types as BibTeX-style entry types.
+fn entry_type(item_type: &str) -> &'static str {
+    match item_type {
+        "journalArticle" | "magazineArticle" | "newspaperArticle" => "article",
+        "conferencePaper" => "inproceedings",
+        "book" => "book",
+        "bookSection" | "encyclopediaArticle" | "dictionaryEntry" => "incollection",
+        "thesis" => "phdthesis",
+        "report" => "techreport",
+        "preprint" => "misc",
+        _ => "misc",
+    }
+}
+
+/// `Name: value` on a line of `extra` (the name in any case).
+fn extra_value(extra: &str, name: &str) -> Option<String> {
+    extra.lines().find_map(|line| {
+        let (label, value) = line.split_once(':')?;
+        (label.trim().eq_ignore_ascii_case(name) && !value.trim().is_empty())
+            .then(|| value.trim().to_string())
+    })
+}
+
+/// The arXiv id from `archiveID` (`arXiv:2101.00001`), `extra`
+/// (`arXiv: 2101.00001`) or an arxiv.org URL.
+fn arxiv_id(item: &Item, extra: &str) -> Option<String> {
+    let strip = |id: &str| {
+        let id = id.trim();
+        let id = id
+            .get(..6)
+            .filter(|p| p.eq_ignore_ascii_case("arxiv:"))
+            .map_or(id, |_| &id[6..]);
+        (!id.trim().is_empty()).then(|| id.trim().to_string())
+    };
+    if let Some(id) = item.fields.get("archiveID").and_then(|a| strip(a)) {
+        return Some(id);
+    }
+    if let Some(id) = extra_value(extra, "arXiv").and_then(|a| strip(&a)) {
+        return Some(id);
+    }
+    let url = item.fields.get("url")?;
+    let at = url.to_ascii_lowercase().find("arxiv.org/abs/")? + "arxiv.org/abs/".len();
+    let id = url[at..].split(['?', '#']).next()?.trim_end_matches('/');
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_dir_comes_from_prefs_when_zotero_uses_it() {
+        let prefs = "user_pref(\"extensions.zotero.dataDir\", \"/data/Zot\");\n\
+                     user_pref(\"extensions.zotero.useDataDir\", true);\n";
+        assert_eq!(data_dir_in_prefs(prefs), Some(PathBuf::from("/data/Zot")));
+        let unused = "user_pref(\"extensions.zotero.dataDir\", \"/data/Zot\");\n";
+        assert_eq!(data_dir_in_prefs(unused), None);
+    }
+
+    #[test]
+    fn sources_are_named_by_database_or_folder_and_a_selector() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(DATABASE_FILE), b"").unwrap();
+        let by_folder = ZoteroSource::from_path(&dir.path().join("#Thesis/Chapter 2")).unwrap();
+        assert_eq!(by_folder.database, dir.path().join(DATABASE_FILE));
+        assert_eq!(by_folder.selector.as_deref(), Some("Thesis/Chapter 2"));
+        let by_file = ZoteroSource::from_path(&dir.path().join(DATABASE_FILE)).unwrap();
+        assert_eq!(by_file.selector, None);
+        assert_eq!(ZoteroSource::from_path(Path::new("refs.bib")), None);
+    }
+
+    #[test]
+    fn extra_lines_and_urls_give_keys_and_arxiv_ids() {
+        let extra = "tex.note: x\nCitation Key: smith2020\narXiv: 2101.00001v2";
+        assert_eq!(
+            extra_value(extra, "citation key").as_deref(),
+            Some("smith2020")
+        );
+        let item = Item {
+            fields: [(
+                "url".to_string(),
+                "https://arxiv.org/abs/2203.1/".to_string(),
+            )]
+            .into(),
+            ..Item::default()
+        };
+        assert_eq!(arxiv_id(&item, "").as_deref(), Some("2203.1"));
+        assert_eq!(arxiv_id(&item, extra).as_deref(), Some("2101.00001v2"));
+    }
+}

@@ -1,0 +1,384 @@
+//! Zotero libraries as a corpus: real `zotero.sqlite` databases built with
+//! Zotero's own schema files (tests/support/zotero.rs), filled from real
+//! arXiv listings, read by the corpus loader — in place, while another
+//! process holds Zotero's exclusive lock, with writes still in the WAL — and
+//! through the real binary.
+
+mod support;
+
+use paper_ls::corpus::{Corpus, KeyOrigin};
+use rusqlite::Connection;
+use std::path::Path;
+use support::zotero::{arxiv_listings, available, better_bibtex, Library};
+
+macro_rules! require_shared {
+    () => {
+        if !available() {
+            eprintln!("skipped: ../shared/zotero or ../shared/corpora/arxiv is absent");
+            return;
+        }
+    };
+}
+
+/// A user library as a researcher has it, and what went into it.
+struct Built {
+    dir: tempfile::TempDir,
+    titles: Vec<String>,
+    trashed: String,
+    in_chapter: Vec<String>,
+    in_subsection: String,
+    group_title: String,
+}
+
+fn build(legacy_ids: bool) -> Built {
+    let dir = tempfile::tempdir().unwrap();
+    let listings = arxiv_listings(40);
+    let mut lib = Library::create(&dir.path().join("zotero.sqlite"), legacy_ids);
+    let types = [
+        "preprint",
+        "journalArticle",
+        "conferencePaper",
+        "bookSection",
+    ];
+    let mut items = Vec::new();
+    for (n, listing) in listings.iter().take(30).enumerate() {
+        let item_type = types[n % types.len()];
+        let venue = match item_type {
+            "journalArticle" => vec![("publicationTitle", "Journal of Machine Learning Research")],
+            "conferencePaper" => vec![("proceedingsTitle", "Proceedings of NeurIPS 2025")],
+            "bookSection" => vec![("bookTitle", "Handbook of Learning")],
+            _ => vec![],
+        };
+        let key_line;
+        let mut extra = venue;
+        if n == 3 {
+            extra.push(("citationKey", "native2025key"));
+        }
+        if n == 4 {
+            key_line = "tex.foo: bar\nCitation Key: fromextra2025".to_string();
+            extra.push(("extra", &key_line));
+        }
+        let (id, _) = lib.add_listing(1, item_type, listing, &extra);
+        items.push(id);
+    }
+    // Not papers: a note, an attachment; a trashed paper.
+    lib.add_note(1, items[0], "<p>My reading note on this.</p>");
+    lib.add_pdf(1, items[0], "paper.pdf");
+    let trashed = listings[30].title.clone();
+    let (gone, _) = lib.add_listing(1, "preprint", &listings[30], &[]);
+    lib.trash(gone);
+    lib.tag(items[1], "grokking");
+    // Collections: Thesis / Chapter 2 / Section 2.1.
+    let thesis = lib.add_collection(1, "Thesis", None);
+    let chapter = lib.add_collection(1, "Chapter 2", Some(thesis));
+    let section = lib.add_collection(1, "Section 2.1", Some(chapter));
+    let other = lib.add_collection(1, "Chapter 3", Some(thesis));
+    lib.collect(chapter, items[5]);
+    lib.collect(chapter, items[6]);
+    lib.collect(section, items[7]);
+    lib.collect(other, items[8]);
+    // A group library with one paper.
+    let group = lib.add_group("Lab Reading Group");
+    lib.add_listing(group, "preprint", &listings[31], &[]);
+    Built {
+        titles: listings.iter().take(30).map(|l| l.title.clone()).collect(),
+        trashed,
+        in_chapter: vec![
+            listings[5].title.clone(),
+            listings[6].title.clone(),
+            listings[7].title.clone(),
+        ],
+        in_subsection: listings[7].title.clone(),
+        group_title: listings[31].title.clone(),
+        dir,
+    }
+}
+
+fn titles(corpus: &Corpus) -> Vec<String> {
+    corpus.papers.iter().map(|p| p.title.to_string()).collect()
+}
+
+fn load(path: &Path) -> Corpus {
+    Corpus::load(&[path.to_path_buf()])
+}
+
+#[test]
+fn the_regular_items_of_every_library_are_papers() {
+    require_shared!();
+    for legacy in [false, true] {
+        let built = build(legacy);
+        let corpus = load(&built.dir.path().join("zotero.sqlite"));
+        let found = titles(&corpus);
+        assert_eq!(
+            corpus.papers.len(),
+            31,
+            "legacy ids {legacy}: {found:?}\n{:?}",
+            corpus.problems
+        );
+        for title in &built.titles {
+            assert!(found.contains(title), "{title}");
+        }
+        assert!(
+            found.contains(&built.group_title),
+            "group papers are included"
+        );
+        assert!(!found.contains(&built.trashed), "the trash is left out");
+        assert!(
+            corpus.problems.iter().all(|p| p.line == 0),
+            "{:?}",
+            corpus.problems
+        );
+        let journal = corpus
+            .papers
+            .iter()
+            .find(|p| p.venue == Some("Journal of Machine Learning Research"))
+            .expect("a journal article");
+        assert_eq!(journal.entry_type, "article");
+        let proceedings = corpus
+            .papers
+            .iter()
+            .find(|p| p.entry_type == "inproceedings")
+            .expect("a conference paper");
+        assert_eq!(
+            proceedings.venue,
+            Some("Proceedings of NeurIPS 2025"),
+            "through the base field"
+        );
+        let section = corpus
+            .papers
+            .iter()
+            .find(|p| p.entry_type == "incollection")
+            .unwrap();
+        assert_eq!(section.venue, Some("Handbook of Learning"));
+        let preprint = corpus
+            .papers
+            .iter()
+            .find(|p| p.title == built.titles[0])
+            .unwrap();
+        assert!(preprint.ids.arxiv.is_some(), "arXiv id from the URL");
+        assert!(preprint.ids.doi.is_some_and(|d| d.starts_with("10.48550/")));
+        assert!(preprint.abstract_text().is_some());
+        assert!(!preprint.authors.is_empty());
+        assert!(preprint.year.is_some());
+        let tagged = corpus
+            .papers
+            .iter()
+            .find(|p| p.title == built.titles[1])
+            .unwrap();
+        assert_eq!(tagged.categories.iter().collect::<Vec<_>>(), ["grokking"]);
+    }
+}
+
+#[test]
+fn keys_are_zoteros_better_bibtexs_or_made_up() {
+    require_shared!();
+    let built = build(false);
+    let database = built.dir.path().join("zotero.sqlite");
+    let conn = Connection::open(&database).unwrap();
+    let item_key = |title: &str| -> String {
+        conn.query_row(
+            "SELECT i.key FROM items i JOIN itemData d USING(itemID) JOIN itemDataValues v USING(valueID) \
+             WHERE v.value = ?1",
+            [title],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    better_bibtex(
+        built.dir.path(),
+        &[(1, &item_key(&built.titles[9]), "bbt2025pinned")],
+    );
+    let corpus = load(&database);
+    let key_of = |title: &str| corpus.papers.iter().find(|p| p.title == title).unwrap();
+    assert_eq!(key_of(&built.titles[3]).key, "native2025key");
+    assert_eq!(key_of(&built.titles[3]).key_origin, KeyOrigin::Source);
+    assert_eq!(key_of(&built.titles[4]).key, "fromextra2025");
+    assert_eq!(key_of(&built.titles[9]).key, "bbt2025pinned");
+    let made_up = key_of(&built.titles[10]);
+    assert_eq!(made_up.key_origin, KeyOrigin::Generated);
+    assert!(!made_up.key.is_empty());
+}
+
+#[test]
+fn a_collection_takes_its_subcollections_and_a_group_its_own_papers() {
+    require_shared!();
+    let built = build(false);
+    let base = built.dir.path().join("zotero.sqlite");
+    let chapter = load(Path::new(&format!("{}#Thesis/Chapter 2", base.display())));
+    let mut found = titles(&chapter);
+    found.sort();
+    let mut want = built.in_chapter.clone();
+    want.sort();
+    assert_eq!(found, want);
+    let section = load(Path::new(&format!(
+        "{}#Thesis/Chapter 2/Section 2.1",
+        base.display()
+    )));
+    assert_eq!(titles(&section), std::slice::from_ref(&built.in_subsection));
+    let by_folder = load(Path::new(&format!(
+        "{}#@Lab Reading Group",
+        built.dir.path().display()
+    )));
+    assert_eq!(titles(&by_folder), std::slice::from_ref(&built.group_title));
+    let missing = load(Path::new(&format!("{}#Thesis/Nope", base.display())));
+    assert_eq!(missing.papers.len(), 0);
+    assert!(
+        missing
+            .problems
+            .iter()
+            .any(|p| p.message.contains("no collection “Thesis/Nope”")),
+        "{:?}",
+        missing.problems
+    );
+}
+
+#[test]
+fn a_library_zotero_holds_locked_is_read_from_a_checked_copy() {
+    require_shared!();
+    let built = build(false);
+    let database = built.dir.path().join("zotero.sqlite");
+    {
+        let conn = Connection::open(&database).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")
+            .unwrap();
+    }
+    // Zotero running: WAL mode, its exclusive lock, a committed write still
+    // in the WAL, and a write transaction open.
+    let zotero = Connection::open(&database).unwrap();
+    zotero
+        .execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA locking_mode=EXCLUSIVE;",
+        )
+        .unwrap();
+    let listings = arxiv_listings(40);
+    let mut writer = Library::reopen(zotero, &database);
+    writer.add_listing(1, "preprint", &listings[35], &[]);
+    writer.conn.execute_batch("BEGIN IMMEDIATE;").unwrap();
+    writer.add_listing(1, "preprint", &listings[36], &[]);
+    assert!(
+        Connection::open_with_flags(&database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0)))
+            .is_err(),
+        "the database is locked, as while Zotero runs"
+    );
+    let copies = tempfile::tempdir().unwrap();
+    let corpus = Corpus::load_copying_into(std::slice::from_ref(&database), copies.path());
+    let found = titles(&corpus);
+    assert!(
+        found.contains(&listings[35].title),
+        "a committed write in the WAL is read"
+    );
+    assert!(
+        !found.contains(&listings[36].title),
+        "an open transaction is not"
+    );
+    assert_eq!(corpus.papers.len(), 32, "{:?}", corpus.problems);
+    writer.conn.execute_batch("COMMIT;").unwrap();
+}
+
+/// `corpus = ["zotero"]` in the editor: the default library (`~/Zotero`),
+/// completion and hover on its papers, go to paper (a generated card, as
+/// for other sources one would not read), rename refused with the reason,
+/// and a paper added in Zotero — while the server runs — found within a
+/// second or two.
+#[test]
+fn the_default_library_is_live_in_the_editor() {
+    require_shared!();
+    use serde_json::{json, Value};
+    use std::process::{Command, Stdio};
+    use support::LspClient;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("Zotero")).unwrap();
+    let database = home.path().join("Zotero/zotero.sqlite");
+    let listings = arxiv_listings(40);
+    let mut lib = Library::create(&database, false);
+    for listing in listings.iter().take(10) {
+        lib.add_listing(1, "preprint", listing, &[]);
+    }
+    lib.add_listing(
+        1,
+        "journalArticle",
+        &listings[10],
+        &[("citationKey", "zot2025live")],
+    );
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workspace.path().join("paper-ls.toml"),
+        "corpus = [\"zotero\"]\n",
+    )
+    .unwrap();
+    let note = workspace.path().join("note.md");
+    let text = "See [@zot2025live] and [@zot2025";
+    std::fs::write(&note, text).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let child = Command::new(support::binary())
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env("HOME", home.path())
+        .env("PAPER_LS_LOG", "info")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut client = LspClient::start_child(child);
+    client.initialize(workspace.path(), Value::Null, false);
+    let uri = client.open(&note, "markdown", text);
+    assert!(client.wait_until_indexed(support::TIMEOUT));
+    let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 8));
+    let card = hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(card.contains(&listings[10].title), "{card}");
+    let completion = client.request(
+        "textDocument/completion",
+        LspClient::at(&uri, 0, text.len() as u32),
+    );
+    let labels: Vec<&str> = completion["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"zot2025live"), "{labels:?}");
+    let definition = client.request("textDocument/definition", LspClient::at(&uri, 0, 8));
+    let target = definition["uri"]
+        .as_str()
+        .or_else(|| definition[0]["uri"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        target.ends_with(".md") && !target.contains("zotero.sqlite"),
+        "a generated card: {definition}"
+    );
+    let rename = client.request_raw("textDocument/prepareRename", LspClient::at(&uri, 0, 8));
+    let refusal = rename["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(refusal.contains("Zotero library"), "{rename}");
+    // Zotero adds a paper while the server runs.
+    lib.add_listing(
+        1,
+        "preprint",
+        &listings[11],
+        &[("citationKey", "zot2025added")],
+    );
+    let mut seen = false;
+    for _ in 0..60 {
+        let found = client.request(
+            "workspace/executeCommand",
+            json!({"command": "paper-ls.search", "arguments": [listings[11].title.clone(), 3]}),
+        );
+        if found
+            .as_array()
+            .is_some_and(|f| f.iter().any(|p| p["key"] == "zot2025added"))
+        {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(seen, "the new paper is found");
+    client.shutdown_and_exit();
+}
