@@ -196,7 +196,46 @@ fn corpora(smoke: bool) -> Vec<Corpus> {
             eprintln!("skipping {name}: not found under {}", shared.display());
         }
     }
+    if support::zotero::available() {
+        out.push(zotero_library());
+    }
     out
+}
+
+/// A large personal Zotero library: 10,000 arXiv listings as items of four
+/// types, with collections and tags, built once with Zotero's own schema
+/// (tests/support/zotero.rs) and reused.
+fn zotero_library() -> Corpus {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpora/zotero-10k");
+    let path = dir.join("zotero.sqlite");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        eprintln!("building {} …", path.display());
+        let building = dir.join("building.sqlite");
+        let mut library = support::zotero::Library::create(&building, false);
+        library.conn.execute_batch("BEGIN").unwrap();
+        let types = [
+            "preprint",
+            "journalArticle",
+            "conferencePaper",
+            "bookSection",
+        ];
+        let topics = library.add_collection(1, "Reading", None);
+        for (n, listing) in support::zotero::arxiv_listings(10_000).iter().enumerate() {
+            let (item, _) = library.add_listing(1, types[n % types.len()], listing, &[]);
+            if n % 10 == 0 {
+                library.collect(topics, item);
+                library.tag(item, "to-read");
+            }
+        }
+        library.conn.execute_batch("COMMIT").unwrap();
+        drop(library);
+        std::fs::rename(&building, &path).unwrap();
+    }
+    Corpus {
+        name: "zotero-10k",
+        paths: vec![path],
+    }
 }
 
 /// A million papers recombined from the real corpora by `paper-ls generate`

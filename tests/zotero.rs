@@ -63,7 +63,10 @@ fn build(legacy_ids: bool) -> Built {
     }
     // Not papers: a note, an attachment; a trashed paper.
     lib.add_note(1, items[0], "<p>My reading note on this.</p>");
-    lib.add_pdf(1, items[0], "paper.pdf");
+    let (_, attachment_key) = lib.add_pdf(1, items[0], "paper.pdf");
+    let storage = dir.path().join("storage").join(attachment_key);
+    std::fs::create_dir_all(&storage).unwrap();
+    std::fs::write(storage.join("paper.pdf"), b"%PDF-1.5\n").unwrap();
     let trashed = listings[30].title.clone();
     let (gone, _) = lib.add_listing(1, "preprint", &listings[30], &[]);
     lib.trash(gone);
@@ -284,7 +287,7 @@ fn a_library_zotero_holds_locked_is_read_from_a_checked_copy() {
 #[test]
 fn the_default_library_is_live_in_the_editor() {
     require_shared!();
-    use serde_json::{json, Value};
+    use serde_json::json;
     use std::process::{Command, Stdio};
     use support::LspClient;
     let home = tempfile::tempdir().unwrap();
@@ -321,7 +324,13 @@ fn the_default_library_is_live_in_the_editor() {
         .spawn()
         .unwrap();
     let mut client = LspClient::start_child(child);
-    client.initialize(workspace.path(), Value::Null, false);
+    let template =
+        "{{title}}\nPDF: {{pdf}}\nZotero: {{zoteroLink}}\n\n{{notes}}\n\n{{annotations}}\n";
+    client.initialize(
+        workspace.path(),
+        json!({"literatureNotes": {"template": template}}),
+        false,
+    );
     let uri = client.open(&note, "markdown", text);
     assert!(client.wait_until_indexed(support::TIMEOUT));
     let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 8));

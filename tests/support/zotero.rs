@@ -11,7 +11,6 @@
 use rusqlite::{params, Connection};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 pub fn shared() -> PathBuf {
@@ -47,13 +46,12 @@ pub struct Listing {
 
 /// The first `n` arXiv listings of the shared corpus.
 pub fn arxiv_listings(n: usize) -> Vec<Listing> {
+    use std::io::BufRead;
     let file = std::fs::File::open(shared().join("corpora/arxiv/arxiv-2025-cs.jsonl.gz")).unwrap();
-    let mut text = String::new();
-    let mut decoder = flate2::read::GzDecoder::new(file);
-    // The first megabytes hold far more than any test needs.
-    let _ = decoder.by_ref().take(4 << 20).read_to_string(&mut text);
-    text.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+    std::io::BufReader::new(flate2::read::GzDecoder::new(file))
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
         .take(n)
         .map(|v| Listing {
             id: v["id"].as_str().unwrap_or_default().to_string(),
@@ -464,6 +462,28 @@ impl Library {
             )
             .unwrap();
         (attachment, key)
+    }
+}
+
+impl Library {
+    /// A highlight on a PDF attachment, with a comment, on a page.
+    pub fn annotate(
+        &mut self,
+        library: i64,
+        attachment: i64,
+        text: &str,
+        comment: &str,
+        page: &str,
+    ) -> i64 {
+        let (annotation, _) = self.add_item(library, "annotation", &[], &[]);
+        self.conn
+            .execute(
+                "INSERT INTO itemAnnotations (itemID, parentItemID, type, text, comment, color, pageLabel, sortIndex, position, isExternal) \
+                 VALUES (?1, ?2, 1, ?3, ?4, '#ffd400', ?5, ?6, '{}', 0)",
+                params![annotation, attachment, text, comment, page, format!("{:05}|000000|00000", page.parse::<u32>().unwrap_or(0))],
+            )
+            .unwrap();
+        annotation
     }
 }
 

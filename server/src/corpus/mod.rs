@@ -32,6 +32,7 @@ pub use paper::{
 pub use source::SourceKind;
 pub use table::{Authors, Categories, Ids, PaperRef, PaperTable, PersonRef};
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A corpus file as loaded: enough to jump into it and to tell whether it changed.
@@ -57,6 +58,8 @@ pub struct Corpus {
     pub papers: PaperTable,
     pub sources: Vec<SourceFile>,
     pub problems: Vec<Problem>,
+    /// Where Zotero items lead (their PDFs, the item in Zotero), by paper.
+    pub library_links: HashMap<u32, zotero::LibraryLinks>,
     /// Papers by key, case-folded, then by position: lookups by key and by
     /// key prefix without an index. Ordinals only, not copies of the keys:
     /// at a million papers, three maps of owned keys cost ~200 MB.
@@ -111,9 +114,16 @@ impl Corpus {
         let files = expand_paths(paths);
         // Snapshots name files by their UTF-8 paths; an unreadable file is
         // reported afresh each time rather than remembered.
+        // A Zotero library is never cached: its latest writes sit in its
+        // `-wal`, which the database file's hash does not see.
         let hashes: Option<Vec<u64>> = files
             .iter()
-            .map(|f| f.to_str().and(source::hash_file(f).ok()))
+            .map(|f| {
+                let cacheable = zotero::ZoteroSource::from_path(f).is_none();
+                f.to_str()
+                    .filter(|_| cacheable)
+                    .and(source::hash_file(f).ok())
+            })
             .collect();
         let fingerprint = hashes.as_ref().map(|hashes| {
             fingerprint_of(
@@ -193,7 +203,11 @@ impl Corpus {
             problems.append(&mut trouble);
         }
         let mut library_sources = Vec::new();
+        let mut links_by_file: HashMap<usize, Vec<zotero::LibraryLinks>> = HashMap::new();
         for (path, load) in libraries {
+            if let Some(first) = load.papers.first() {
+                links_by_file.insert(first.origin.file, load.links);
+            }
             papers.extend(load.papers);
             library_sources.push(SourceFile {
                 path,
@@ -228,9 +242,20 @@ impl Corpus {
             sources[p.origin.file].papers += 1;
         }
         let table = PaperTable::from_papers(&papers);
+        let mut library_links = HashMap::new();
+        for (ordinal, paper) in papers.iter().enumerate() {
+            let links = links_by_file
+                .get(&paper.origin.file)
+                .and_then(|links| links.get(paper.origin.span.start));
+            if let Some(links) = links {
+                library_links.insert(ordinal as u32, links.clone());
+            }
+        }
         // Millions of small strings: freed beside, not before the first answer.
         release_in_background(papers);
-        Corpus::assemble(table, sources, problems)
+        let mut corpus = Corpus::assemble(table, sources, problems);
+        corpus.library_links = library_links;
+        corpus
     }
 
     /// Builds a corpus from packed papers (or the papers of a test).
@@ -259,6 +284,7 @@ impl Corpus {
             papers,
             sources,
             problems,
+            library_links: HashMap::new(),
             sorted_keys,
         }
     }

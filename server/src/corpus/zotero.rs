@@ -128,9 +128,34 @@ pub fn data_dir_in_prefs(prefs: &str) -> Option<PathBuf> {
     Some(PathBuf::from(dir.replace("\\\\", "\\")))
 }
 
+/// Where a library item leads: its PDFs on disk and the item in Zotero.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LibraryLinks {
+    /// Its PDF attachments that are on disk: stored files
+    /// (`storage/<key>/<name>`) and linked files.
+    pub pdfs: Vec<PathBuf>,
+    /// `zotero://select/…` for the item (groups too).
+    pub select: String,
+    /// Its child notes, as plain text.
+    pub notes: Vec<String>,
+    /// The annotations of its PDFs, in reading order.
+    pub annotations: Vec<Annotation>,
+}
+
+/// A highlight or note made on a PDF in Zotero's reader.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Annotation {
+    /// The highlighted text.
+    pub text: String,
+    pub comment: String,
+    pub page: String,
+}
+
 /// What one read of a library gave.
 pub struct ZoteroLoad {
     pub papers: Vec<Paper>,
+    /// The links of each paper, in the same order.
+    pub links: Vec<LibraryLinks>,
     pub problems: Vec<Problem>,
     /// A hash of what was read, so an unchanged library is known as such.
     pub content_hash: u64,
@@ -159,7 +184,12 @@ pub fn load_zotero(
     let mut problems = Vec::new();
     let connection = open_readable(&source.database, copies, &mut problems).map_err(whole)?;
     let keys = better_bibtex_keys(&source.database);
-    let read = read_library(&connection, source, &keys, file)
+    let data_dir = source
+        .database
+        .parent()
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    let read = read_library(&connection, source, &keys, file, &data_dir)
         .map_err(|e| whole(format!("cannot read the Zotero library: {e}")))?;
     problems.extend(read.problems.into_iter().map(|message| Problem {
         file: source.database.clone(),
@@ -169,6 +199,7 @@ pub fn load_zotero(
     }));
     Ok(ZoteroLoad {
         papers: read.papers,
+        links: read.links,
         problems,
         content_hash: read.content_hash,
     })
@@ -295,6 +326,7 @@ fn better_bibtex_keys(database: &Path) -> HashMap<(i64, String), String> {
 
 struct LibraryRead {
     papers: Vec<Paper>,
+    links: Vec<LibraryLinks>,
     problems: Vec<String>,
     content_hash: u64,
 }
@@ -311,6 +343,9 @@ struct Item {
     /// (creator type, person), in order.
     creators: Vec<(String, Person)>,
     tags: Vec<String>,
+    pdfs: Vec<PathBuf>,
+    notes: Vec<String>,
+    annotations: Vec<Annotation>,
 }
 
 fn read_library(
@@ -318,6 +353,7 @@ fn read_library(
     source: &ZoteroSource,
     bbt_keys: &HashMap<(i64, String), String>,
     file: usize,
+    data_dir: &Path,
 ) -> rusqlite::Result<LibraryRead> {
     let mut problems = Vec::new();
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
@@ -478,6 +514,88 @@ fn read_library(
             }
         }
     }
+    {
+        let base = attachment_base_dir();
+        let mut statement = connection.prepare(
+            "SELECT a.parentItemID, i.key, a.linkMode, a.path FROM itemAttachments a \
+             JOIN items i ON i.itemID = a.itemID \
+             WHERE a.contentType = 'application/pdf' AND a.parentItemID IS NOT NULL \
+             AND a.itemID NOT IN (SELECT itemID FROM deletedItems) ORDER BY a.itemID",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?;
+        for row in rows {
+            let (parent, key, mode, path) = row?;
+            let Some(item) = items.get_mut(&parent) else {
+                continue;
+            };
+            if let Some(pdf) = attachment_file(data_dir, base.as_deref(), &key, mode, &path) {
+                item.pdfs.push(pdf);
+            }
+        }
+    }
+    {
+        let mut statement = connection.prepare(
+            "SELECT n.parentItemID, n.note FROM itemNotes n \
+             WHERE n.parentItemID IS NOT NULL AND n.itemID NOT IN (SELECT itemID FROM deletedItems) \
+             ORDER BY n.itemID",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            ))
+        })?;
+        for row in rows {
+            let (parent, html) = row?;
+            if let Some(item) = items.get_mut(&parent) {
+                let text = html_to_text(&html);
+                if !text.is_empty() {
+                    item.notes.push(text);
+                }
+            }
+        }
+    }
+    {
+        let mut statement = connection.prepare(
+            "SELECT a.parentItemID, n.text, n.comment, n.pageLabel FROM itemAnnotations n \
+             JOIN itemAttachments a ON a.itemID = n.parentItemID \
+             WHERE n.itemID NOT IN (SELECT itemID FROM deletedItems) \
+             ORDER BY a.itemID, n.sortIndex",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                row.get::<_, Option<String>>(3)?.unwrap_or_default(),
+            ))
+        })?;
+        for row in rows {
+            let (Some(parent), text, comment, page) = row? else {
+                continue;
+            };
+            if let Some(item) = items.get_mut(&parent) {
+                item.annotations.push(Annotation {
+                    text,
+                    comment,
+                    page,
+                });
+            }
+        }
+    }
+    let groups: HashMap<i64, i64> = {
+        let mut statement = connection.prepare("SELECT libraryID, groupID FROM groups")?;
+        let rows =
+            statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     if let Ok(version) = connection.query_row(
         "SELECT version FROM version WHERE schema = 'userdata'",
         [],
@@ -492,15 +610,31 @@ fn read_library(
     }
     let mut ids: Vec<i64> = items.keys().copied().collect();
     ids.sort_unstable();
-    let papers = ids
-        .into_iter()
-        .filter_map(|id| {
-            let item = items.remove(&id)?;
-            Some(paper_of(item, bbt_keys, file))
-        })
-        .collect();
+    let mut papers = Vec::with_capacity(ids.len());
+    let mut links = Vec::with_capacity(ids.len());
+    for id in ids {
+        let Some(mut item) = items.remove(&id) else {
+            continue;
+        };
+        let select = match groups.get(&item.library) {
+            Some(group) => format!("zotero://select/groups/{group}/items/{}", item.key),
+            None => format!("zotero://select/library/items/{}", item.key),
+        };
+        links.push(LibraryLinks {
+            pdfs: std::mem::take(&mut item.pdfs),
+            select,
+            notes: std::mem::take(&mut item.notes),
+            annotations: std::mem::take(&mut item.annotations),
+        });
+        let mut paper = paper_of(item, bbt_keys, file);
+        // Keeps the papers in this order through the corpus's sort, so
+        // their links can be found again by position.
+        paper.origin.span = papers.len()..papers.len();
+        papers.push(paper);
+    }
     Ok(LibraryRead {
         papers,
+        links,
         problems,
         content_hash: hasher.digest(),
     })
@@ -622,6 +756,110 @@ fn selected_items(
         }
     }
     Ok(Some(items))
+}
+
+/// Zotero's base folder for linked files (`extensions.zotero.baseAttachmentPath`
+/// in the profile's `prefs.js`), if one is set.
+fn attachment_base_dir() -> Option<PathBuf> {
+    let prefs = profile_prefs()?;
+    prefs.lines().find_map(|line| {
+        let rest = line
+            .trim()
+            .strip_prefix("user_pref(\"extensions.zotero.baseAttachmentPath\",")?;
+        let value = rest
+            .trim()
+            .trim_end_matches(';')
+            .trim_end_matches(')')
+            .trim();
+        let value = value.strip_prefix('"')?.strip_suffix('"')?;
+        Some(PathBuf::from(value.replace("\\\\", "\\")))
+    })
+}
+
+/// The first Zotero profile's `prefs.js`, if there is one.
+fn profile_prefs() -> Option<String> {
+    let home = dirs::home_dir()?;
+    let roots = [
+        home.join(".zotero/zotero"),
+        home.join("Library/Application Support/Zotero/Profiles"),
+        dirs::config_dir()
+            .unwrap_or_default()
+            .join("Zotero/Zotero/Profiles"),
+    ];
+    roots.iter().find_map(|root| {
+        let mut profiles: Vec<PathBuf> = std::fs::read_dir(root)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        profiles.sort();
+        profiles
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p.join("prefs.js")).ok())
+    })
+}
+
+/// The file of a PDF attachment, if it is on disk: a stored file
+/// (`storage:name.pdf`, in `storage/<key>/`), or a linked file (an
+/// absolute path, or `attachments:relative` under the base folder).
+fn attachment_file(
+    data_dir: &Path,
+    base: Option<&Path>,
+    key: &str,
+    mode: i64,
+    path: &str,
+) -> Option<PathBuf> {
+    let file = if let Some(name) = path.strip_prefix("storage:") {
+        data_dir.join("storage").join(key).join(name)
+    } else if let Some(relative) = path.strip_prefix("attachments:") {
+        base?.join(relative)
+    } else if mode == 2 || Path::new(path).is_absolute() {
+        PathBuf::from(path)
+    } else {
+        return None;
+    };
+    file.is_file().then_some(file)
+}
+
+/// A Zotero note's HTML as plain text: tags dropped, paragraphs and line
+/// breaks kept as line breaks, the common entities decoded.
+fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        out.push_str(&rest[..at]);
+        let Some(end) = rest[at..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[at + 1..at + end]
+            .trim_start_matches('/')
+            .to_ascii_lowercase();
+        let name = tag.split([' ', '/']).next().unwrap_or("");
+        if matches!(
+            name,
+            "p" | "br" | "div" | "li" | "h1" | "h2" | "h3" | "h4" | "blockquote"
+        ) && !out.ends_with('\n')
+            && !out.is_empty()
+        {
+            out.push('\n');
+        }
+        rest = &rest[at + end + 1..];
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Creator types that are not the work's authors.
@@ -759,6 +997,12 @@ mod tests {
         let by_file = ZoteroSource::from_path(&dir.path().join(DATABASE_FILE)).unwrap();
         assert_eq!(by_file.selector, None);
         assert_eq!(ZoteroSource::from_path(Path::new("refs.bib")), None);
+    }
+
+    #[test]
+    fn notes_lose_their_markup_but_not_their_lines() {
+        let html = "<div data-schema-version=\"9\"><h1>Key idea</h1><p>Slow &amp; steady<br/>wins</p></div>";
+        assert_eq!(html_to_text(html), "Key idea\nSlow & steady\nwins");
     }
 
     #[test]

@@ -16,7 +16,16 @@ pub fn paper_card(corpus: &Corpus, paper: &PaperRef<'_>) -> String {
         out.push_str(&md_escape(&text));
         out.push_str("\n\n");
     }
-    let links = links(paper);
+    let mut links = links(paper);
+    if let Some(library) = corpus.library_links.get(&(paper.ordinal() as u32)) {
+        for pdf in &library.pdfs {
+            let name = pdf
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            links.push(format!("[PDF {}]({})", md_escape(&name), file_url(pdf)));
+        }
+        links.push(format!("[Open in Zotero]({})", library.select));
+    }
     if !links.is_empty() {
         out.push_str(&links.join(" · "));
         out.push_str("\n\n");
@@ -45,6 +54,48 @@ pub fn byline(paper: &PaperRef<'_>) -> String {
         parts.push(format!("*{}*", md_escape(venue)));
     }
     parts.join(" · ")
+}
+
+/// A `file://` URL for a local file, spaces and other unsafe characters
+/// percent-encoded so Markdown and editors read it as one link.
+pub fn file_url(path: &std::path::Path) -> String {
+    let mut out = String::from("file://");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Where a paper is best opened: its PDF when the library has one, else
+/// its DOI, arXiv page or URL; with a tooltip.
+pub fn open_target(corpus: &Corpus, paper: &PaperRef<'_>) -> Option<(String, String)> {
+    if let Some(pdf) = corpus
+        .library_links
+        .get(&(paper.ordinal() as u32))
+        .and_then(|l| l.pdfs.first())
+    {
+        return Some((
+            file_url(pdf),
+            format!("Open the PDF of {}", short_title(paper.title)),
+        ));
+    }
+    if let Some(doi) = paper.ids.doi {
+        return Some((format!("https://doi.org/{doi}"), format!("Open DOI {doi}")));
+    }
+    if let Some(id) = paper.ids.arxiv {
+        return Some((
+            format!("https://arxiv.org/abs/{id}"),
+            format!("Open arXiv:{id}"),
+        ));
+    }
+    paper
+        .ids
+        .url
+        .map(|url| (url.to_string(), format!("Open {url}")))
 }
 
 /// Markdown links to the paper's DOI, arXiv page and URL (each once).

@@ -49,6 +49,8 @@ pub enum Effect {
     AddToBibliography { keys: Vec<String> },
     /// Not possible, for this reason (shown greyed out where the editor can).
     Refused { reason: String },
+    /// Open the paper (its PDF, else its page on the web) outside the editor.
+    OpenPaper { key: String },
 }
 
 /// The actions for what `range` touches.
@@ -58,6 +60,7 @@ pub fn code_actions(snap: &Snapshot, range: Range<usize>) -> Vec<CodeAction> {
     };
     let mut actions = unknown_key_fixes(snap, doc, &range);
     actions.extend(bibliography_fixes(snap, doc, &range));
+    actions.extend(open_paper_actions(snap, doc, &range));
     actions.extend(cite_actions(snap, doc, &snap.title_mentions(), &range));
     actions
 }
@@ -185,6 +188,37 @@ fn unknown_key_fixes(
         }
     }
     actions
+}
+
+/// "Open the PDF of <title>" for each cited paper the range touches that has
+/// a PDF in the library (the DOI, arXiv page or URL are document links
+/// already; an action on every key would light up every citation).
+fn open_paper_actions(
+    snap: &Snapshot,
+    doc: &DocumentSnapshot,
+    range: &Range<usize>,
+) -> Vec<CodeAction> {
+    let corpus = snap.corpus.corpus();
+    doc.citations()
+        .iter()
+        .filter(|c| c.range.start <= range.end && range.start <= c.range.end)
+        .filter_map(|citation| {
+            let paper = corpus.get(&citation.key)?;
+            corpus
+                .library_links
+                .get(&(paper.ordinal() as u32))
+                .filter(|l| !l.pdfs.is_empty())?;
+            let (_, title) = super::card::open_target(corpus, &paper)?;
+            Some(CodeAction {
+                title,
+                kind: ActionKind::QuickFix,
+                effect: Effect::OpenPaper {
+                    key: paper.key.to_string(),
+                },
+                preferred: false,
+            })
+        })
+        .collect()
 }
 
 /// "Cite <key>" for each title mention in `range` that no citation follows.

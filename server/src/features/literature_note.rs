@@ -10,7 +10,10 @@ const RELATED_IN_NOTE: usize = 5;
 
 /// The built-in template. Placeholders: `{{title}}`, `{{key}}`,
 /// `{{citation}}`, `{{authors}}`, `{{year}}`, `{{venue}}`, `{{abstract}}`,
-/// `{{links}}`, `{{related}}`.
+/// `{{links}}`, `{{related}}`; for a paper from a Zotero library also
+/// `{{pdf}}` (its first PDF), `{{zoteroLink}}`, `{{notes}}` (its child
+/// notes) and `{{annotations}}` (highlighted text, comment and page label of
+/// each annotation of its PDFs), empty for other sources.
 pub const DEFAULT_TEMPLATE: &str = "---\ntitle: \"{{title}}\"\ncitekey: {{key}}\n---\n\n# {{title}}\n\n{{citation}} · {{authors}} · {{year}} · {{venue}}\n\n{{links}}\n\n## Abstract\n\n{{abstract}}\n\n## Notes\n\n\n\n## Related papers\n\n{{related}}\n";
 
 /// The note for the paper at `ordinal`, from `template` (or the built-in one).
@@ -44,11 +47,60 @@ pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&
         ("links", links(paper).join(" · ")),
         ("related", related.join("\n")),
     ];
+    let library = ctx.corpus.library_links.get(&(ordinal as u32));
+    let library_fields = [
+        (
+            "pdf",
+            library
+                .and_then(|l| l.pdfs.first())
+                .map(|p| super::card::file_url(p))
+                .unwrap_or_default(),
+        ),
+        (
+            "zoteroLink",
+            library.map(|l| l.select.clone()).unwrap_or_default(),
+        ),
+        (
+            "notes",
+            library.map(|l| l.notes.join("\n\n")).unwrap_or_default(),
+        ),
+        (
+            "annotations",
+            library
+                .map(|l| annotations(&l.annotations))
+                .unwrap_or_default(),
+        ),
+    ];
     let mut note = template.unwrap_or(DEFAULT_TEMPLATE).to_string();
-    for (name, value) in fields {
+    for (name, value) in fields.into_iter().chain(library_fields) {
         note = note.replace(&format!("{{{{{name}}}}}"), &value);
     }
     note
+}
+
+/// Annotations as a Markdown list: `> highlighted text` (p. 3), then the
+/// comment.
+fn annotations(annotations: &[crate::corpus::zotero::Annotation]) -> String {
+    annotations
+        .iter()
+        .map(|a| {
+            let mut item = String::from("- ");
+            if !a.text.trim().is_empty() {
+                item.push_str(&format!("“{}”", a.text.trim()));
+            }
+            if !a.page.trim().is_empty() {
+                item.push_str(&format!(" (p. {})", a.page.trim()));
+            }
+            if !a.comment.trim().is_empty() {
+                if item.len() > 2 {
+                    item.push_str(" — ");
+                }
+                item.push_str(a.comment.trim());
+            }
+            item
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The paper's literature note: created from the template under the

@@ -16,6 +16,7 @@ pub mod definition;
 pub mod diagnostics;
 pub mod hover;
 pub mod inlay_hints;
+pub mod links;
 pub mod literature_note;
 pub mod references;
 pub mod related;

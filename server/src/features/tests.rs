@@ -361,6 +361,7 @@ fn actions_of(f: &Fixture) -> String {
                 }
                 Effect::AddToBibliography { keys } => format!("add {}", keys.join(", ")),
                 Effect::Refused { reason } => format!("refused: {reason}"),
+                Effect::OpenPaper { key } => format!("open {key}"),
             };
             format!(
                 "{}{}{}: {effect}\n",
@@ -683,4 +684,35 @@ fn entries_are_written_only_into_bibtex_files() {
     ));
     expect!["refused: cannot add papers to own.json: paper-ls writes entries only into BibTeX files (.bib, .bibtex, .biblatex)"]
         .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
+}
+
+#[test]
+fn citation_keys_link_to_the_doi_arxiv_page_or_url() {
+    let refs = r#"
+//- /links.bib
+@article{withdoi, title = {With a DOI}, doi = {10.1000/xyz}, eprint = {2101.00001}, archiveprefix = {arXiv}}
+@misc{witharxiv, title = {Only arXiv}, eprint = {2101.00002}, archiveprefix = {arXiv}}
+@misc{withurl, title = {Only a URL}, url = {https://example.org/paper}}
+@misc{nothing, title = {Nowhere to Go}}
+"#;
+    let f = Fixture::new(&format!(
+        "{refs}//- /note.md\n$0[@withdoi; @witharxiv; @withurl; @nothing; @unknown]\n"
+    ));
+    let shown: String = super::links::paper_links(&f.snap)
+        .iter()
+        .map(|l| {
+            format!(
+                "{} -> {} ({})\n",
+                Fixture::show_range(f.text(), &l.range),
+                l.target,
+                l.tooltip
+            )
+        })
+        .collect();
+    expect![[r#"
+        2..9 "withdoi" -> https://doi.org/10.1000/xyz (Open DOI 10.1000/xyz)
+        12..21 "witharxiv" -> https://arxiv.org/abs/2101.00002 (Open arXiv:2101.00002)
+        24..31 "withurl" -> https://example.org/paper (Open https://example.org/paper)
+    "#]]
+    .assert_eq(&shown);
 }

@@ -10,7 +10,10 @@
 //! `paper-ls.addToBibliography [documentUri, keys]` appends the papers'
 //! entries to the document's own bibliography through `workspace/applyEdit`
 //! (so the edit is the client's, and undoable), and answers what was added
-//! and what was refused, with the reasons (also shown to the user).
+//! and what was refused, with the reasons (also shown to the user);
+//! `paper-ls.openPaper [key]` asks the client to open the paper's PDF (or
+//! its DOI, arXiv page, URL) outside the editor (`window/showDocument`,
+//! `external`).
 
 use super::run::run_feature;
 use super::to_proto::{papers_json, workspace_edit};
@@ -30,7 +33,9 @@ pub const RELATED: &str = "paper-ls.related";
 pub const LITERATURE_NOTE: &str = "paper-ls.literatureNote";
 pub const REINDEX: &str = "paper-ls.reindex";
 pub const ADD_TO_BIBLIOGRAPHY: &str = "paper-ls.addToBibliography";
+pub const OPEN_PAPER: &str = "paper-ls.openPaper";
 pub const COMMANDS: &[&str] = &[
+    OPEN_PAPER,
     SEARCH,
     RELATED,
     LITERATURE_NOTE,
@@ -71,7 +76,38 @@ pub async fn execute(
             };
             add_to_bibliography(workspace, client, &uri, keys).await
         }
-        (SEARCH | RELATED | LITERATURE_NOTE | ADD_TO_BIBLIOGRAPHY, None) => Err(
+        (OPEN_PAPER, Some(key)) => {
+            let snap = workspace.workspace_snapshot().await;
+            let target = run_feature("open paper", move || {
+                let corpus = snap.corpus.corpus();
+                let paper = corpus.get(&key)?;
+                crate::features::card::open_target(corpus, &paper)
+            })
+            .await?;
+            let Some((target, _)) = target else {
+                return Err(Error::invalid_params(
+                    "no PDF, DOI, arXiv id or URL for this key",
+                ));
+            };
+            let shown = match target.parse::<Uri>() {
+                Ok(uri) => {
+                    let show = ShowDocumentParams {
+                        uri,
+                        external: Some(true),
+                        take_focus: Some(true),
+                        selection: None,
+                    };
+                    tokio::time::timeout(CLIENT_ANSWER_TIMEOUT, client.show_document(show))
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .unwrap_or(false)
+                }
+                Err(_) => false,
+            };
+            Ok(json!({ "target": target, "shown": shown }))
+        }
+        (SEARCH | RELATED | LITERATURE_NOTE | ADD_TO_BIBLIOGRAPHY | OPEN_PAPER, None) => Err(
             Error::invalid_params(format!("{command} takes a string as its first argument")),
         ),
         (LITERATURE_NOTE, Some(key)) => {

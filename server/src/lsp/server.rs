@@ -13,8 +13,8 @@ use super::run::run_feature;
 use super::to_proto;
 use super::CLIENT_ANSWER_TIMEOUT;
 use crate::features::{
-    code_actions, completion, definition, diagnostics, hover, inlay_hints, references, related,
-    rename, search,
+    code_actions, completion, definition, diagnostics, hover, inlay_hints, links, references,
+    related, rename, search,
 };
 use crate::workspace::settings::{Settings, SECTION};
 use crate::workspace::{follow_sources, Change, DocumentId, Setup, Snapshot, Workspace};
@@ -577,6 +577,25 @@ impl LanguageServer for Server {
                 .map(|h| to_proto::inlay_hint(doc, h, snap.encoding))
                 .collect();
             Some(hints)
+        })
+        .await
+    }
+
+    async fn document_link(&self, params: DocumentLinkParams) -> Result<Option<Vec<DocumentLink>>> {
+        let Some(snap) = self
+            .workspace
+            .snapshot(params.text_document.uri.as_str())
+            .await
+        else {
+            return Ok(None);
+        };
+        run_feature("document links", move || {
+            let doc = snap.document.as_ref()?;
+            let links = links::paper_links(&snap)
+                .into_iter()
+                .filter_map(|l| to_proto::document_link(doc, l, snap.encoding))
+                .collect();
+            Some(links)
         })
         .await
     }

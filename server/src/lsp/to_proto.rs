@@ -2,7 +2,7 @@
 //! negotiated encoding here and nowhere else.
 
 use super::capabilities::ADD_MISSING_PAPERS_KIND;
-use super::commands::ADD_TO_BIBLIOGRAPHY;
+use super::commands::{ADD_TO_BIBLIOGRAPHY, OPEN_PAPER};
 use crate::corpus::{Problem, Severity};
 use crate::features::card::paper_json;
 use crate::features::code_actions::{ActionKind, CodeAction as PlainAction, Effect};
@@ -11,6 +11,7 @@ use crate::features::definition::PaperLocation;
 use crate::features::diagnostics::{NotInBibliography, UncitedEntry, UnknownKey};
 use crate::features::hover::HoverCard;
 use crate::features::inlay_hints::InlayHint as PlainHint;
+use crate::features::links::PaperLink;
 use crate::features::references::NoteLocation;
 use crate::features::rename::FileEdit;
 use crate::features::search::PaperSymbol;
@@ -197,6 +198,14 @@ pub fn code_action(
                 arguments: Some(vec![json!(uri.as_str()), json!(keys)]),
             });
         }
+        Effect::OpenPaper { key } => {
+            proto.kind = Some(CodeActionKind::EMPTY);
+            proto.command = Some(Command {
+                title: proto.title.clone(),
+                command: OPEN_PAPER.into(),
+                arguments: Some(vec![json!(key)]),
+            });
+        }
         Effect::Refused { reason } => {
             if !shows_disabled {
                 return None;
@@ -283,6 +292,20 @@ pub fn papers_json(snap: &Snapshot, papers: &[usize]) -> Value {
             })
             .collect(),
     )
+}
+
+/// A citation key as a link to where its paper is read.
+pub fn document_link(
+    doc: &DocumentSnapshot,
+    link: PaperLink,
+    enc: PositionEncoding,
+) -> Option<DocumentLink> {
+    Some(DocumentLink {
+        range: range(doc, &link.range, enc),
+        target: Some(link.target.parse::<Uri>().ok()?),
+        tooltip: Some(link.tooltip),
+        data: None,
+    })
 }
 
 /// A hint on a bibliography entry no note cites, shown faded.
