@@ -79,30 +79,10 @@ fn wal_of(database: &Path) -> PathBuf {
 /// `prefs.js` names (`extensions.zotero.dataDir` when
 /// `extensions.zotero.useDataDir` is on), else `~/Zotero`.
 pub fn default_data_dir() -> Option<PathBuf> {
-    let home = dirs::home_dir()?;
-    let profile_roots = [
-        home.join(".zotero/zotero"),
-        home.join("Library/Application Support/Zotero/Profiles"),
-        dirs::config_dir()
-            .unwrap_or_default()
-            .join("Zotero/Zotero/Profiles"),
-    ];
-    for root in profile_roots {
-        let Ok(entries) = std::fs::read_dir(&root) else {
-            continue;
-        };
-        let mut profiles: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        profiles.sort();
-        for profile in profiles {
-            if let Some(dir) = std::fs::read_to_string(profile.join("prefs.js"))
-                .ok()
-                .and_then(|prefs| data_dir_in_prefs(&prefs))
-            {
-                return Some(dir);
-            }
-        }
-    }
-    Some(home.join("Zotero"))
+    profile_prefs()
+        .iter()
+        .find_map(|prefs| data_dir_in_prefs(prefs))
+        .or_else(|| Some(dirs::home_dir()?.join("Zotero")))
 }
 
 /// The data directory a `prefs.js` sets, if it sets one and uses it.
@@ -761,8 +741,8 @@ fn selected_items(
 /// Zotero's base folder for linked files (`extensions.zotero.baseAttachmentPath`
 /// in the profile's `prefs.js`), if one is set.
 fn attachment_base_dir() -> Option<PathBuf> {
-    let prefs = profile_prefs()?;
-    prefs.lines().find_map(|line| {
+    let prefs = profile_prefs();
+    prefs.iter().flat_map(|p| p.lines()).find_map(|line| {
         let rest = line
             .trim()
             .strip_prefix("user_pref(\"extensions.zotero.baseAttachmentPath\",")?;
@@ -776,9 +756,12 @@ fn attachment_base_dir() -> Option<PathBuf> {
     })
 }
 
-/// The first Zotero profile's `prefs.js`, if there is one.
-fn profile_prefs() -> Option<String> {
-    let home = dirs::home_dir()?;
+/// The `prefs.js` of every Zotero profile (Linux, macOS, Windows places),
+/// in a stable order.
+fn profile_prefs() -> Vec<String> {
+    let Some(home) = dirs::home_dir() else {
+        return Vec::new();
+    };
     let roots = [
         home.join(".zotero/zotero"),
         home.join("Library/Application Support/Zotero/Profiles"),
@@ -786,17 +769,20 @@ fn profile_prefs() -> Option<String> {
             .unwrap_or_default()
             .join("Zotero/Zotero/Profiles"),
     ];
-    roots.iter().find_map(|root| {
-        let mut profiles: Vec<PathBuf> = std::fs::read_dir(root)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .collect();
+    let mut prefs = Vec::new();
+    for root in roots {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        let mut profiles: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         profiles.sort();
-        profiles
-            .iter()
-            .find_map(|p| std::fs::read_to_string(p.join("prefs.js")).ok())
-    })
+        prefs.extend(
+            profiles
+                .iter()
+                .filter_map(|p| std::fs::read_to_string(p.join("prefs.js")).ok()),
+        );
+    }
+    prefs
 }
 
 /// The file of a PDF attachment, if it is on disk: a stored file
