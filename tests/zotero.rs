@@ -391,3 +391,32 @@ fn the_default_library_is_live_in_the_editor() {
     assert!(seen, "the new paper is found");
     client.shutdown_and_exit();
 }
+
+/// Zotero closed but its last writes still in the WAL (not checkpointed):
+/// read in place, read-only, with those writes.
+#[test]
+fn writes_still_in_the_wal_are_read_in_place() {
+    require_shared!();
+    let built = build(false);
+    let database = built.dir.path().join("zotero.sqlite");
+    let listings = arxiv_listings(40);
+    let conn = Connection::open(&database).unwrap();
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")
+        .unwrap();
+    let mut writer = Library::reopen(conn, &database);
+    writer.add_listing(1, "preprint", &listings[37], &[]);
+    let wal = database.with_file_name("zotero.sqlite-wal");
+    assert!(
+        std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0),
+        "the write is in the WAL"
+    );
+    let before = std::fs::read(&database).unwrap();
+    let corpus = load(&database);
+    assert!(titles(&corpus).contains(&listings[37].title));
+    assert_eq!(
+        std::fs::read(&database).unwrap(),
+        before,
+        "the database is not written"
+    );
+    drop(writer);
+}
