@@ -19,7 +19,7 @@ use super::rename::FileEdit;
 use crate::corpus::bibtex::{load_bibtex, BibSource};
 use crate::corpus::entry_copy::{appended, EntryCopier};
 use crate::corpus::same_paper::{same_paper as same_paper_as, PaperIdentity};
-use crate::corpus::{Corpus, Paper, PaperRef};
+use crate::corpus::{Corpus, PaperRef};
 use crate::workspace::selection::lexically_normal;
 use crate::workspace::Snapshot;
 use std::path::{Path, PathBuf};
@@ -294,46 +294,80 @@ fn read_target(snap: &Snapshot, target: &Path) -> Result<Arc<str>, String> {
     Ok(Arc::from(text))
 }
 
+/// An entry of the bibliography, as much as telling papers apart needs.
+struct Entry {
+    key: String,
+    title: String,
+    doi: Option<String>,
+    arxiv: Option<String>,
+}
+
+impl Entry {
+    fn identity(&self) -> PaperIdentity<'_> {
+        PaperIdentity {
+            title: &self.title,
+            doi: self.doi.as_deref(),
+            arxiv: self.arxiv.as_deref(),
+        }
+    }
+}
+
 /// The papers the document's bibliography has now: the target as just
 /// read, and the other files as loaded.
 struct Existing {
-    papers: Vec<Paper>,
+    entries: Vec<Entry>,
 }
 
 impl Existing {
     fn of(target: &Path, text: &str, loaded: &Corpus) -> Existing {
-        let (mut papers, _) = load_bibtex(&[BibSource {
+        let (papers, _) = load_bibtex(&[BibSource {
             file: 0,
             path: target,
             text,
         }]);
-        papers.extend(
+        let mut entries: Vec<Entry> = papers
+            .into_iter()
+            .map(|p| Entry {
+                key: p.key,
+                title: p.title,
+                doi: p.ids.doi,
+                arxiv: p.ids.arxiv,
+            })
+            .collect();
+        entries.extend(
             loaded
                 .papers
                 .iter()
                 .filter(|p| loaded.source_of(p).path != target)
-                .map(|p| p.to_paper()),
+                .map(|p| Entry {
+                    key: p.key.to_string(),
+                    title: p.title.to_string(),
+                    doi: p.ids.doi.map(str::to_string),
+                    arxiv: p.ids.arxiv.map(str::to_string),
+                }),
         );
-        Existing { papers }
+        Existing { entries }
     }
 
-    fn with_key(&self, key: &str) -> Option<&Paper> {
-        self.papers.iter().find(|p| p.key.eq_ignore_ascii_case(key))
+    fn with_key(&self, key: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.key.eq_ignore_ascii_case(key))
     }
 
-    fn same_paper_as(&self, paper: &PaperRef<'_>) -> Option<&Paper> {
-        self.papers.iter().find(|p| same_paper(paper, p))
+    fn same_paper_as(&self, paper: &PaperRef<'_>) -> Option<&Entry> {
+        self.entries.iter().find(|e| same_paper(paper, e))
     }
 }
 
 /// Whether a library paper and an entry of the bibliography are one paper.
-fn same_paper(a: &PaperRef<'_>, b: &Paper) -> bool {
+fn same_paper(a: &PaperRef<'_>, b: &Entry) -> bool {
     let a = PaperIdentity {
         title: a.title,
         doi: a.ids.doi,
         arxiv: a.ids.arxiv,
     };
-    same_paper_as(a, PaperIdentity::of(b)).is_some()
+    same_paper_as(a, b.identity()).is_some()
 }
 
 fn file_name(path: &Path) -> String {
