@@ -74,21 +74,48 @@ fn write_entry(out: &mut String, p: &Paper) {
         venue_field,
         p.venue.as_deref().map(escape).unwrap_or_default(),
     );
-    field("doi", p.ids.doi.clone().unwrap_or_default());
+    field(
+        "doi",
+        p.ids.doi.as_deref().map(identifier).unwrap_or_default(),
+    );
     if let Some(arxiv) = &p.ids.arxiv {
-        field("eprint", arxiv.clone());
+        field("eprint", identifier(arxiv));
         field("archiveprefix", "arXiv".into());
+        let class = p.categories.iter().find(|c| is_arxiv_category(c));
         field(
             "primaryclass",
-            p.categories.first().cloned().unwrap_or_default(),
+            class.map(|c| identifier(c)).unwrap_or_default(),
         );
     }
-    field("url", p.ids.url.clone().unwrap_or_default());
+    field(
+        "url",
+        p.ids.url.as_deref().map(identifier).unwrap_or_default(),
+    );
     field(
         "abstract",
         p.abstract_text.as_deref().map(escape).unwrap_or_default(),
     );
     out.push_str("}\n");
+}
+
+/// A DOI, URL, eprint id or class as written verbatim: without the braces
+/// and line breaks no identifier has, which could end the entry early.
+fn identifier(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '{' | '}' | '\n' | '\r'))
+        .collect()
+}
+
+/// Whether a category is one of arXiv's (`cs.CL`, `hep-th`), not a tag a
+/// library gives (`to-read`).
+fn is_arxiv_category(category: &str) -> bool {
+    const ARCHIVES: &[&str] = &[
+        "cs", "math", "stat", "eess", "econ", "physics", "q-bio", "q-fin", "astro-ph", "cond-mat",
+        "gr-qc", "hep-ex", "hep-lat", "hep-ph", "hep-th", "math-ph", "nlin", "nucl-ex", "nucl-th",
+        "quant-ph",
+    ];
+    let archive = category.split('.').next().unwrap_or("");
+    ARCHIVES.contains(&archive)
 }
 
 fn bibtex_type(t: &str) -> &'static str {
@@ -204,6 +231,25 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}\n{bib}");
         assert_eq!(papers.len(), 1, "{bib}");
         assert_eq!(papers[0].title, paper.title);
+    }
+
+    #[test]
+    fn identifiers_cannot_end_an_entry_either() {
+        let mut paper = Paper::titled("T".into(), "article");
+        paper.key = "k".into();
+        paper.ids.doi = Some("10.1/x},\n}\n@misc{pwned,\n  title = {Injected".into());
+        paper.ids.arxiv = Some("2101.00001".into());
+        paper.ids.url = Some("https://x.org/a}\r\n@misc{b, title={c}}".into());
+        paper.categories = vec!["to-read".into(), "cs.CL".into()];
+        let bib = to_bibtex_entry(&paper);
+        let (papers, problems) = load_bibtex(&[BibSource {
+            file: 0,
+            path: Path::new("x.bib"),
+            text: &bib,
+        }]);
+        assert!(problems.is_empty(), "{problems:?}\n{bib}");
+        assert_eq!(papers.len(), 1, "{bib}");
+        assert!(bib.contains("primaryclass = {cs.CL}"), "{bib}");
     }
 
     #[test]

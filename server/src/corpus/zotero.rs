@@ -796,6 +796,10 @@ fn attachment_file(
     path: &str,
 ) -> Option<PathBuf> {
     let file = if let Some(name) = path.strip_prefix("storage:") {
+        // A stored file is a plain name inside the item's folder.
+        if name.contains(['/', '\\']) || name == ".." || key.contains(['/', '\\', '.']) {
+            return None;
+        }
         data_dir.join("storage").join(key).join(name)
     } else if let Some(relative) = path.strip_prefix("attachments:") {
         base?.join(relative)

@@ -20,10 +20,15 @@ use crate::corpus::bibtex::{load_bibtex, BibSource};
 use crate::corpus::entry_copy::{appended, EntryCopier};
 use crate::corpus::same_paper::{same_paper as same_paper_as, PaperIdentity};
 use crate::corpus::{Corpus, PaperRef};
+use crate::workspace::files::FileSystem;
 use crate::workspace::selection::lexically_normal;
 use crate::workspace::Snapshot;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// A bibliography larger than this is refused (it is a library, and
+/// reading it whole for every addition would be slow).
+const MAX_TARGET_BYTES: usize = 64 << 20;
 
 /// Extensions of the files entries are written into.
 const BIB_EXTENSIONS: &[&str] = &["bib", "bibtex", "biblatex"];
@@ -86,7 +91,7 @@ pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
         .ok_or("this document names no bibliography of its own to add papers to")?;
     let target = choose_target(snap, &bibliography.files)?;
     let text = read_target(snap, &target)?;
-    let existing = Existing::of(&target, &text, bibliography.corpus.corpus());
+    let existing = Existing::of(&target, &text, bibliography.corpus.corpus(), &*snap.files);
     let library = snap.corpus.corpus();
     let name = file_name(&target);
     let mut plan = Plan {
@@ -208,13 +213,12 @@ fn choose_target(snap: &Snapshot, files: &[PathBuf]) -> Result<PathBuf, String> 
                 named.join(", ")
             ));
         };
-        writable(snap, chosen)?;
-        return Ok(chosen.clone());
+        return writable(snap, chosen);
     }
     let mut first_reason = None;
     for file in files {
         match writable(snap, file) {
-            Ok(()) => return Ok(file.clone()),
+            Ok(real) => return Ok(real),
             Err(why) => {
                 first_reason.get_or_insert(why);
             }
@@ -223,14 +227,17 @@ fn choose_target(snap: &Snapshot, files: &[PathBuf]) -> Result<PathBuf, String> 
     Err(first_reason.unwrap_or_else(|| "this document names no bibliography file".into()))
 }
 
-/// Why paper-ls may not write `path`, if it may not.
-fn writable(snap: &Snapshot, path: &Path) -> Result<(), String> {
+/// Where `path` really is, if paper-ls may write it; else why not. Edits
+/// go to that real path (links followed, `..` gone), so an editor that reads
+/// the path differently cannot be sent elsewhere.
+fn writable(snap: &Snapshot, path: &Path) -> Result<PathBuf, String> {
     let name = file_name(path);
-    let is_bib = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| BIB_EXTENSIONS.iter().any(|b| e.eq_ignore_ascii_case(b)));
-    if !is_bib {
+    let is_bib = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| BIB_EXTENSIONS.iter().any(|b| e.eq_ignore_ascii_case(b)))
+    };
+    if !is_bib(path) {
         return Err(format!(
             "cannot add papers to {name}: paper-ls writes entries only into BibTeX files (.bib, \
              .bibtex, .biblatex)"
@@ -263,12 +270,19 @@ fn writable(snap: &Snapshot, path: &Path) -> Result<(), String> {
             real.display()
         ));
     }
-    if files.is_read_only(path) {
+    // A link named `refs.bib` may point at any other file of the workspace.
+    if !is_bib(&real) || !files.is_file(&real) {
+        return Err(format!(
+            "cannot add papers to {name}: it is {}, not a BibTeX file",
+            real.display()
+        ));
+    }
+    if files.is_read_only(&real) {
         return Err(format!(
             "cannot add papers to {name}: the file is read-only"
         ));
     }
-    Ok(())
+    Ok(real)
 }
 
 /// The target's text, if it is one an edit can be made to.
@@ -278,6 +292,13 @@ fn read_target(snap: &Snapshot, target: &Path) -> Result<Arc<str>, String> {
         .files
         .read(target)
         .map_err(|e| format!("cannot add papers to {name}: cannot read it: {e}"))?;
+    if bytes.len() > MAX_TARGET_BYTES {
+        return Err(format!(
+            "cannot add papers to {name}: it is larger than {} MB, which is no manuscript's \
+             bibliography",
+            MAX_TARGET_BYTES >> 20
+        ));
+    }
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Err(format!(
             "cannot add papers to {name}: it is gzipped, and paper-ls does not rewrite \
@@ -319,7 +340,7 @@ struct Existing {
 }
 
 impl Existing {
-    fn of(target: &Path, text: &str, loaded: &Corpus) -> Existing {
+    fn of(target: &Path, text: &str, loaded: &Corpus, files: &dyn FileSystem) -> Existing {
         let (papers, _) = load_bibtex(&[BibSource {
             file: 0,
             path: target,
@@ -338,7 +359,10 @@ impl Existing {
             loaded
                 .papers
                 .iter()
-                .filter(|p| loaded.source_of(p).path != target)
+                .filter(|p| {
+                    let path = &loaded.source_of(p).path;
+                    path != target && files.canonical(path).ok().as_deref() != Some(target)
+                })
                 .map(|p| Entry {
                     key: p.key.to_string(),
                     title: p.title.to_string(),

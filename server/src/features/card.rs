@@ -92,9 +92,15 @@ pub fn open_target(corpus: &Corpus, paper: &PaperRef<'_>) -> Option<(String, Str
             format!("Open arXiv:{id}"),
         ));
     }
+    // Only web pages: a URL from a corpus file (which a repository can
+    // ship) must not make the editor open `file:`, `smb:` or other schemes.
     paper
         .ids
         .url
+        .filter(|url| {
+            let lower = url.to_ascii_lowercase();
+            lower.starts_with("https://") || lower.starts_with("http://")
+        })
         .map(|url| (url.to_string(), format!("Open {url}")))
 }
 

@@ -620,6 +620,19 @@ fn only_bibtex_files_inside_the_workspace_are_written() {
         let refused = addition_of(&f, &["lee2024grokfast"]);
         assert!(refused.contains("it is outside the workspace"), "{refused}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+
+        // A link named like a bibliography, to another file of the workspace.
+        let f = Fixture::new(&format!(
+            "{REFS}//- /thesis/main.tex\n\\bibliography{{sneaky}}\n$0\\cite{{lee2024grokfast}}\n"
+        ));
+        let config = f.dir.path().join("config");
+        std::fs::write(&config, "[core]\n").unwrap();
+        std::os::unix::fs::symlink(&config, f.dir.path().join("thesis/sneaky.bib")).unwrap();
+        let mut f = f;
+        reload_bibliography(&mut f);
+        let refused = addition_of(&f, &["lee2024grokfast"]);
+        assert!(refused.contains("not a BibTeX file"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), "[core]\n");
     }
 
     let mut f = Fixture::new(&format!(

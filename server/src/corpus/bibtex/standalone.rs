@@ -254,7 +254,8 @@ fn merge_parents(
 
 /// A raw value that cannot break the entry it is written in.
 fn safe_value(raw: &str) -> String {
-    let raw = raw.replace("\r\n", "\n");
+    // A lone CR ends a line for our reader's entry detection too.
+    let raw = raw.replace("\r\n", "\n").replace('\r', "\n");
     let value = if is_brace_balanced(&raw) {
         raw
     } else {
