@@ -205,6 +205,21 @@ pub fn load_bibtex(sources: &[BibSource<'_>]) -> (Vec<Paper>, Vec<Problem>) {
     (papers, problems.into_iter().map(|(_, p)| p).collect())
 }
 
+/// Named texts as the sources of one load, for tests (`paths` holds the
+/// names as paths, so the sources can borrow them).
+#[cfg(test)]
+pub(crate) fn test_sources<'a>(
+    files: &'a [(&str, &str)],
+    paths: &'a [std::path::PathBuf],
+) -> Vec<BibSource<'a>> {
+    files
+        .iter()
+        .zip(paths)
+        .enumerate()
+        .map(|(file, ((_, text), path))| BibSource { file, path, text })
+        .collect()
+}
+
 /// The papers of one `.bib` text, which must read without a problem: for
 /// tests of what is written out.
 #[cfg(test)]

@@ -87,25 +87,32 @@ pub fn default_data_dir() -> Option<PathBuf> {
 
 /// The data directory a `prefs.js` sets, if it sets one and uses it.
 pub fn data_dir_in_prefs(prefs: &str) -> Option<PathBuf> {
-    let value = |name: &str| {
-        prefs.lines().find_map(|line| {
-            let rest = line
-                .trim()
-                .strip_prefix("user_pref(")?
-                .trim_start()
-                .strip_prefix(&format!("\"{name}\""))?;
-            let rest = rest.trim_start().strip_prefix(',')?.trim();
-            let rest = rest.strip_suffix(';').unwrap_or(rest).trim_end();
-            let rest = rest.strip_suffix(')')?.trim();
-            Some(rest.to_string())
-        })
-    };
-    if value("extensions.zotero.useDataDir").as_deref() != Some("true") {
+    if pref_value(prefs, "extensions.zotero.useDataDir").as_deref() != Some("true") {
         return None;
     }
-    let dir = value("extensions.zotero.dataDir")?;
-    let dir = dir.strip_prefix('"')?.strip_suffix('"')?;
-    Some(PathBuf::from(dir.replace("\\\\", "\\")))
+    pref_path(prefs, "extensions.zotero.dataDir")
+}
+
+/// The raw value of `user_pref("name", value);` in a `prefs.js`.
+fn pref_value(prefs: &str, name: &str) -> Option<String> {
+    prefs.lines().find_map(|line| {
+        let rest = line
+            .trim()
+            .strip_prefix("user_pref(")?
+            .trim_start()
+            .strip_prefix(&format!("\"{name}\""))?;
+        let rest = rest.trim_start().strip_prefix(',')?.trim();
+        let rest = rest.strip_suffix(';').unwrap_or(rest).trim_end();
+        let rest = rest.strip_suffix(')')?.trim();
+        Some(rest.to_string())
+    })
+}
+
+/// A path-valued preference (a quoted string, backslashes escaped).
+fn pref_path(prefs: &str, name: &str) -> Option<PathBuf> {
+    let value = pref_value(prefs, name)?;
+    let value = value.strip_prefix('"')?.strip_suffix('"')?;
+    Some(PathBuf::from(value.replace("\\\\", "\\")))
 }
 
 /// Where a library item leads: its PDFs on disk and the item in Zotero.
@@ -741,19 +748,9 @@ fn selected_items(
 /// Zotero's base folder for linked files (`extensions.zotero.baseAttachmentPath`
 /// in the profile's `prefs.js`), if one is set.
 fn attachment_base_dir() -> Option<PathBuf> {
-    let prefs = profile_prefs();
-    prefs.iter().flat_map(|p| p.lines()).find_map(|line| {
-        let rest = line
-            .trim()
-            .strip_prefix("user_pref(\"extensions.zotero.baseAttachmentPath\",")?;
-        let value = rest
-            .trim()
-            .trim_end_matches(';')
-            .trim_end_matches(')')
-            .trim();
-        let value = value.strip_prefix('"')?.strip_suffix('"')?;
-        Some(PathBuf::from(value.replace("\\\\", "\\")))
-    })
+    profile_prefs()
+        .iter()
+        .find_map(|prefs| pref_path(prefs, "extensions.zotero.baseAttachmentPath"))
 }
 
 /// The `prefs.js` of every Zotero profile (Linux, macOS, Windows places),

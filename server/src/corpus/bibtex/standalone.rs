@@ -291,12 +291,7 @@ mod tests {
     /// Every entry of `files` by key, and the macros of all of them.
     fn setup(files: &[(&str, &str)]) -> (HashMap<String, String>, MacroTable) {
         let paths: Vec<PathBuf> = files.iter().map(|(n, _)| PathBuf::from(n)).collect();
-        let sources: Vec<BibSource<'_>> = files
-            .iter()
-            .zip(&paths)
-            .enumerate()
-            .map(|(file, ((_, text), path))| BibSource { file, path, text })
-            .collect();
+        let sources = crate::corpus::bibtex::test_sources(files, &paths);
         let mut entries = HashMap::new();
         for (_, text) in files {
             for entry in parse_file(text).entries {

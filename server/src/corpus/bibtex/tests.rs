@@ -8,13 +8,7 @@ use std::time::Instant;
 
 fn load(files: &[(&str, &str)]) -> (Vec<Paper>, Vec<Problem>) {
     let paths: Vec<PathBuf> = files.iter().map(|(name, _)| PathBuf::from(name)).collect();
-    let sources: Vec<BibSource<'_>> = files
-        .iter()
-        .zip(&paths)
-        .enumerate()
-        .map(|(file, ((_, text), path))| BibSource { file, path, text })
-        .collect();
-    load_bibtex(&sources)
+    load_bibtex(&test_sources(files, &paths))
 }
 
 fn load_one(text: &str) -> (Vec<Paper>, Vec<Problem>) {
