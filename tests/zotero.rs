@@ -200,6 +200,30 @@ fn keys_are_zoteros_better_bibtexs_or_made_up() {
     let made_up = key_of(&built.titles[10]);
     assert_eq!(made_up.key_origin, KeyOrigin::Generated);
     assert!(!made_up.key.is_empty());
+    drop(corpus);
+
+    // Zotero running: both databases locked; Better BibTeX's keys are
+    // still its keys (read from a checked copy, as the library is).
+    let listings = arxiv_listings(40);
+    let zotero = hold_like_zotero(&database, &listings[35]);
+    let bbt = Connection::open(built.dir.path().join("better-bibtex.sqlite")).unwrap();
+    bbt.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA locking_mode=EXCLUSIVE; \
+         UPDATE citationkey SET pinned = 1;",
+    )
+    .unwrap();
+    let copies = tempfile::tempdir().unwrap();
+    let corpus = Corpus::load_copying_into(std::slice::from_ref(&database), copies.path());
+    let key_of = |title: &str| corpus.papers.iter().find(|p| p.title == title).unwrap();
+    assert_eq!(
+        key_of(&built.titles[9]).key,
+        "bbt2025pinned",
+        "{:?}",
+        corpus.problems
+    );
+    assert_eq!(key_of(&built.titles[3]).key, "native2025key");
+    assert!(titles(&corpus).contains(&listings[35].title));
+    drop((zotero, bbt));
 }
 
 #[test]
@@ -240,22 +264,10 @@ fn a_library_zotero_holds_locked_is_read_from_a_checked_copy() {
     require_shared!();
     let built = build(false);
     let database = built.dir.path().join("zotero.sqlite");
-    {
-        let conn = Connection::open(&database).unwrap();
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")
-            .unwrap();
-    }
     // Zotero running: WAL mode, its exclusive lock, a committed write still
     // in the WAL, and a write transaction open.
-    let zotero = Connection::open(&database).unwrap();
-    zotero
-        .execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA locking_mode=EXCLUSIVE;",
-        )
-        .unwrap();
     let listings = arxiv_listings(40);
-    let mut writer = Library::reopen(zotero, &database);
-    writer.add_listing(1, "preprint", &listings[35], &[]);
+    let mut writer = hold_like_zotero(&database, &listings[35]);
     writer.conn.execute_batch("BEGIN IMMEDIATE;").unwrap();
     writer.add_listing(1, "preprint", &listings[36], &[]);
     assert!(
@@ -288,51 +300,24 @@ fn a_library_zotero_holds_locked_is_read_from_a_checked_copy() {
 fn the_default_library_is_live_in_the_editor() {
     require_shared!();
     use serde_json::json;
-    use std::process::{Command, Stdio};
     use support::LspClient;
-    let home = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(home.path().join("Zotero")).unwrap();
-    let database = home.path().join("Zotero/zotero.sqlite");
-    let listings = arxiv_listings(40);
-    let mut lib = Library::create(&database, false);
-    for listing in listings.iter().take(10) {
-        lib.add_listing(1, "preprint", listing, &[]);
-    }
-    lib.add_listing(
-        1,
-        "journalArticle",
-        &listings[10],
-        &[("citationKey", "zot2025live")],
-    );
-    let workspace = tempfile::tempdir().unwrap();
-    std::fs::write(
-        workspace.path().join("paper-ls.toml"),
-        "corpus = [\"zotero\"]\n",
-    )
-    .unwrap();
-    let note = workspace.path().join("note.md");
     let text = "See [@zot2025live] and [@zot2025";
-    std::fs::write(&note, text).unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let child = Command::new(support::binary())
-        .env("PAPER_LS_CACHE_DIR", cache.path())
-        .env("HOME", home.path())
-        .env("PAPER_LS_LOG", "info")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut client = LspClient::start_child(child);
     let template =
         "{{title}}\nPDF: {{pdf}}\nZotero: {{zoteroLink}}\n\n{{notes}}\n\n{{annotations}}\n";
-    client.initialize(
-        workspace.path(),
+    let EditorOnLibrary {
+        database,
+        listings,
+        mut client,
+        uri,
+        // Bound, not `..`: the folders must outlive the test.
+        _home,
+        _workspace,
+        _cache,
+    } = editor_on_default_library(
+        "zot2025live",
+        text,
         json!({"literatureNotes": {"template": template}}),
-        false,
     );
-    let uri = client.open(&note, "markdown", text);
-    assert!(client.wait_until_indexed(support::TIMEOUT));
     let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 8));
     let card = hover["contents"]["value"]
         .as_str()
@@ -367,29 +352,93 @@ fn the_default_library_is_live_in_the_editor() {
         .to_string();
     assert!(refusal.contains("Zotero library"), "{rename}");
     // Zotero adds a paper while the server runs.
+    let mut lib = Library::reopen(Connection::open(&database).unwrap(), &database);
     lib.add_listing(
         1,
         "preprint",
         &listings[11],
         &[("citationKey", "zot2025added")],
     );
-    let mut seen = false;
-    for _ in 0..60 {
+    assert!(
+        search_finds(&mut client, &listings[11].title, "zot2025added"),
+        "the new paper is found"
+    );
+    client.shutdown_and_exit();
+}
+
+/// The real server on a user's default library (`~/Zotero`, with `HOME`
+/// pointing at a temporary folder) of ten papers and one more with the
+/// citation key `key`, and `text` open as a note of its workspace.
+struct EditorOnLibrary {
+    _home: tempfile::TempDir,
+    _workspace: tempfile::TempDir,
+    _cache: tempfile::TempDir,
+    database: std::path::PathBuf,
+    listings: Vec<support::zotero::Listing>,
+    client: support::LspClient,
+    uri: String,
+}
+
+fn editor_on_default_library(key: &str, text: &str, options: serde_json::Value) -> EditorOnLibrary {
+    use std::process::{Command, Stdio};
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("Zotero")).unwrap();
+    let database = home.path().join("Zotero/zotero.sqlite");
+    let listings = arxiv_listings(40);
+    let mut lib = Library::create(&database, false);
+    for listing in listings.iter().take(10) {
+        lib.add_listing(1, "preprint", listing, &[]);
+    }
+    lib.add_listing(1, "journalArticle", &listings[10], &[("citationKey", key)]);
+    drop(lib);
+    let workspace = tempfile::tempdir().unwrap();
+    std::fs::write(
+        workspace.path().join("paper-ls.toml"),
+        "corpus = [\"zotero\"]\n",
+    )
+    .unwrap();
+    let note = workspace.path().join("note.md");
+    std::fs::write(&note, text).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let child = Command::new(support::binary())
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env("HOME", home.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut client = support::LspClient::start_child(child);
+    client.initialize(workspace.path(), options, false);
+    let uri = client.open(&note, "markdown", text);
+    assert!(client.wait_until_indexed(support::TIMEOUT));
+    EditorOnLibrary {
+        _home: home,
+        _workspace: workspace,
+        _cache: cache,
+        database,
+        listings,
+        client,
+        uri,
+    }
+}
+
+/// Whether `paper-ls.search` for `title` finds `key` within ten seconds.
+fn search_finds(client: &mut support::LspClient, title: &str, key: &str) -> bool {
+    for _ in 0..100 {
         let found = client.request(
             "workspace/executeCommand",
-            json!({"command": "paper-ls.search", "arguments": [listings[11].title.clone(), 3]}),
+            serde_json::json!({"command": "paper-ls.search", "arguments": [title, 3]}),
         );
         if found
             .as_array()
-            .is_some_and(|f| f.iter().any(|p| p["key"] == "zot2025added"))
+            .is_some_and(|f| f.iter().any(|p| p["key"] == key))
         {
-            seen = true;
-            break;
+            return true;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(seen, "the new paper is found");
-    client.shutdown_and_exit();
+    false
 }
 
 /// Zotero closed but its last writes still in the WAL (not checkpointed):
@@ -419,4 +468,241 @@ fn writes_still_in_the_wal_are_read_in_place() {
         "the database is not written"
     );
     drop(writer);
+}
+
+/// A library large enough to be kept parsed: the second start reads it back
+/// (links included), and every change Zotero makes — in place, or in the
+/// WAL while Zotero holds its lock — is seen at once, each state replacing
+/// the kept copy rather than adding a file.
+#[test]
+fn a_large_library_is_kept_parsed_and_every_change_is_seen() {
+    require_shared!();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("zotero.sqlite");
+    let listings = arxiv_listings(1_210);
+    let mut lib = Library::create(&database, false);
+    lib.conn.execute_batch("BEGIN").unwrap();
+    let mut first = 0;
+    for (n, listing) in listings.iter().take(1_200).enumerate() {
+        let (id, _) = lib.add_listing(1, "preprint", listing, &[]);
+        if n == 0 {
+            first = id;
+        }
+    }
+    lib.conn.execute_batch("COMMIT").unwrap();
+    lib.add_note(1, first, "<p>Kept with the paper.</p>");
+    drop(lib);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = paper_ls::corpus::Cache::at(cache_dir.path());
+    let kept_files = || {
+        std::fs::read_dir(cache_dir.path().join("corpus"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".bin"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let paths = [database.clone()];
+    let parsed = Corpus::load_cached(&paths, &cache);
+    cache.finish_writes();
+    assert_eq!(parsed.papers.len(), 1_200, "{:?}", parsed.problems);
+    assert_eq!(kept_files(), 1, "a parsed copy is kept");
+    assert!(!parsed.papers.abstracts_are_on_disk());
+    let kept = Corpus::load_cached(&paths, &cache);
+    assert!(kept.papers.abstracts_are_on_disk(), "read back");
+    assert_eq!(titles(&kept), titles(&parsed));
+    assert_eq!(kept.library_links, parsed.library_links);
+    assert!(kept
+        .library_links
+        .values()
+        .any(|l| l.notes == ["Kept with the paper."]));
+    assert_eq!(kept.content_fingerprint(), parsed.content_fingerprint());
+
+    // Zotero closed: a paper added in place.
+    let mut lib = Library::reopen(Connection::open(&database).unwrap(), &database);
+    lib.add_listing(1, "preprint", &listings[1_200], &[]);
+    drop(lib);
+    let changed = Corpus::load_cached(&paths, &cache);
+    cache.finish_writes();
+    assert!(titles(&changed).contains(&listings[1_200].title));
+    assert!(!changed.papers.abstracts_are_on_disk(), "read again");
+    assert_ne!(changed.content_fingerprint(), parsed.content_fingerprint());
+
+    // Zotero running: WAL mode, its lock, each commit only in the WAL.
+    let zotero = Connection::open(&database).unwrap();
+    zotero
+        .execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA locking_mode=EXCLUSIVE;",
+        )
+        .unwrap();
+    let mut writer = Library::reopen(zotero, &database);
+    for listing in &listings[1_201..1_204] {
+        writer.add_listing(1, "preprint", listing, &[]);
+        let seen = Corpus::load_cached(&paths, &cache);
+        cache.finish_writes();
+        assert!(
+            titles(&seen).contains(&listing.title),
+            "a commit in the WAL is seen: {:?}",
+            seen.problems
+        );
+        assert!(!seen.papers.abstracts_are_on_disk(), "read again");
+        let again = Corpus::load_cached(&paths, &cache);
+        assert!(again.papers.abstracts_are_on_disk(), "and kept");
+        assert_eq!(titles(&again), titles(&seen));
+    }
+    assert_eq!(kept_files(), 1, "each state replaced the last");
+    drop(writer);
+}
+
+/// Overwrites the middle of a database file with junk, as a copy taken
+/// while Zotero wrote (or a failing disk) can be: SQLite's quick_check
+/// fails on it.
+fn damage(database: &Path, junk: u8) {
+    use std::io::{Seek, SeekFrom, Write};
+    let len = std::fs::metadata(database).unwrap().len();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(database)
+        .unwrap();
+    file.seek(SeekFrom::Start(4096 * 2)).unwrap();
+    file.write_all(&vec![junk; (len as usize / 2).max(4096)])
+        .unwrap();
+}
+
+/// Whether a message says the library is damaged: in the copy taken
+/// because Zotero holds the database, or in the database itself (SQLite
+/// may meet the damage before the lock).
+fn says_damaged(message: &str) -> bool {
+    message.contains("the copy is damaged") || message.contains("malformed")
+}
+
+/// Holds the library as Zotero does while it runs: WAL mode, its
+/// exclusive lock taken by a write.
+fn hold_like_zotero(database: &Path, listing: &support::zotero::Listing) -> Library {
+    let zotero = Connection::open(database).unwrap();
+    zotero
+        .execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; PRAGMA locking_mode=EXCLUSIVE;",
+        )
+        .unwrap();
+    let mut writer = Library::reopen(zotero, database);
+    writer.add_listing(1, "preprint", listing, &[]);
+    writer
+}
+
+/// Zotero holds the library and the copy taken of it is damaged: Zotero's
+/// own backup (`zotero.sqlite.bak`) is read, with a warning saying so; with
+/// no backup either, the load fails with a reason rather than giving junk.
+#[test]
+fn a_damaged_copy_falls_back_to_zoteros_backup() {
+    require_shared!();
+    let built = build(false);
+    let database = built.dir.path().join("zotero.sqlite");
+    let backup = built.dir.path().join("zotero.sqlite.bak");
+    std::fs::copy(&database, &backup).unwrap();
+    let listings = arxiv_listings(40);
+    let writer = hold_like_zotero(&database, &listings[35]);
+    damage(&database, 0xa5);
+    let copies = tempfile::tempdir().unwrap();
+    let corpus = Corpus::load_copying_into(std::slice::from_ref(&database), copies.path());
+    assert_eq!(titles(&corpus).len(), 31, "{:?}", corpus.problems);
+    assert!(titles(&corpus).contains(&built.titles[0]));
+    assert!(
+        corpus
+            .problems
+            .iter()
+            .any(|p| p.message.contains("read Zotero's backup") && says_damaged(&p.message)),
+        "{:?}",
+        corpus.problems
+    );
+    std::fs::remove_file(&backup).unwrap();
+    let corpus = Corpus::load_copying_into(std::slice::from_ref(&database), copies.path());
+    assert_eq!(corpus.papers.len(), 0);
+    assert!(
+        corpus
+            .problems
+            .iter()
+            .any(|p| p.message.contains("nor could Zotero's backup") && says_damaged(&p.message)),
+        "{:?}",
+        corpus.problems
+    );
+    drop(writer);
+}
+
+/// In the editor, Zotero running and every copy of the library damaged:
+/// the last good papers keep answering, the user is told once (a
+/// `window/showMessage`), later refusals go to the log only, and the library
+/// is read again once it reads well.
+#[test]
+fn a_damaged_library_keeps_the_last_good_papers_and_is_told_once() {
+    require_shared!();
+    use serde_json::json;
+    use support::LspClient;
+    let text = "See [@zot2025kept].";
+    let EditorOnLibrary {
+        database,
+        listings,
+        mut client,
+        uri,
+        // Bound, not `..`: the folders must outlive the test.
+        _home,
+        _workspace,
+        _cache,
+    } = editor_on_default_library("zot2025kept", text, json!({}));
+    let good = std::fs::read(&database).unwrap();
+    let card = |client: &mut LspClient| {
+        let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 8));
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(card(&mut client).contains(&listings[10].title));
+    let kept_message = |m: &serde_json::Value, method: &str| {
+        m["method"] == method
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("still answering from the 11 papers"))
+    };
+    let writer = hold_like_zotero(&database, &listings[11]);
+    damage(&database, 0xa5);
+    let told = client.wait_for(|m| kept_message(m, "window/showMessage"));
+    let told = told.expect("the user is told the library cannot be read");
+    assert!(
+        says_damaged(told["params"]["message"].as_str().unwrap()),
+        "{told}"
+    );
+    assert!(card(&mut client).contains(&listings[10].title), "last good");
+    // Zotero writes again; the copy is still damaged.
+    damage(&database, 0x5a);
+    let logged = client.wait_for(|m| kept_message(m, "window/logMessage"));
+    assert!(logged.is_some(), "the second refusal is logged");
+    assert!(
+        !client
+            .notifications
+            .iter()
+            .any(|m| kept_message(m, "window/showMessage")),
+        "and not shown again"
+    );
+    assert!(card(&mut client).contains(&listings[10].title), "last good");
+    // Zotero quits; the library is sound again, with one more paper.
+    drop(writer);
+    std::fs::write(&database, &good).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(database.with_file_name(format!("zotero.sqlite{suffix}")));
+    }
+    let mut lib = Library::reopen(Connection::open(&database).unwrap(), &database);
+    lib.add_listing(
+        1,
+        "preprint",
+        &listings[12],
+        &[("citationKey", "zot2025back")],
+    );
+    drop(lib);
+    assert!(
+        search_finds(&mut client, &listings[12].title, "zot2025back"),
+        "read again once sound"
+    );
+    client.shutdown_and_exit();
 }

@@ -75,11 +75,19 @@ impl Corpus {
 
     /// [`Corpus::load`], copying locked Zotero libraries into `copies`.
     pub fn load_copying_into(paths: &[PathBuf], copies: &Path) -> Corpus {
-        let files = expand_paths(paths);
+        Corpus::load_with_library_states(&expand_paths(paths), copies).0
+    }
+
+    /// Loads `files`, and says of each Zotero library the state it was read
+    /// in (see [`zotero::ZoteroLoad::state`]).
+    fn load_with_library_states(
+        files: &[PathBuf],
+        copies: &Path,
+    ) -> (Corpus, HashMap<PathBuf, Option<u64>>) {
         let mut problems = Vec::new();
         let mut read = Vec::new();
         let mut libraries = Vec::new();
-        for path in &files {
+        for path in files {
             if let Some(library) = zotero::ZoteroSource::from_path(path) {
                 libraries.push((path.clone(), library));
                 continue;
@@ -94,68 +102,107 @@ impl Corpus {
         }
         let first_library = read.len();
         let mut loaded = Vec::new();
+        let mut states = HashMap::new();
         for (path, library) in libraries {
             match zotero::load_zotero(first_library + loaded.len(), &library, copies) {
                 Ok(mut load) => {
                     problems.append(&mut load.problems);
+                    states.insert(path.clone(), load.state);
                     loaded.push((path, load));
                 }
-                Err(problem) => problems.push(problem),
+                Err(problem) => {
+                    states.insert(path, None);
+                    problems.push(problem);
+                }
             }
         }
-        Corpus::from_all_sources(read, loaded, problems)
+        (Corpus::from_all_sources(read, loaded, problems), states)
     }
 
     /// Like [`Corpus::load`], but a corpus parsed before with the same
     /// content is read back from the cache (see `parsed_cache`), and a
     /// large corpus parsed now leaves one there.
+    ///
+    /// A file counts as the same by the hash of its bytes; a Zotero library
+    /// by its [`zotero::state_fingerprint`] (hashing a database of hundreds
+    /// of megabytes would cost more than reading it), so a corpus with one
+    /// is kept under a name of its own that each new state replaces.
     pub fn load_cached(paths: &[PathBuf], cache: &Cache) -> Corpus {
         let cache_dir = cache.dir();
         let files = expand_paths(paths);
-        // Snapshots name files by their UTF-8 paths; an unreadable file is
-        // reported afresh each time rather than remembered.
-        // A Zotero library is never cached: its latest writes sit in its
-        // `-wal`, which the database file's hash does not see.
-        let hashes: Option<Vec<u64>> = files
+        let has_library = files
             .iter()
-            .map(|f| {
-                let cacheable = zotero::ZoteroSource::from_path(f).is_none();
-                f.to_str()
-                    .filter(|_| cacheable)
-                    .and(source::hash_file(f).ok())
-            })
-            .collect();
-        let fingerprint = hashes.as_ref().map(|hashes| {
-            fingerprint_of(
+            .any(|f| zotero::ZoteroSource::from_path(f).is_some());
+        let key_of = |parts: Option<Vec<u64>>| -> Option<parsed_cache::CacheKey> {
+            let parts = parts?;
+            let fingerprint = fingerprint_of(
                 files
                     .iter()
                     .map(PathBuf::as_path)
-                    .zip(hashes.iter().copied()),
-            )
-        });
-        if let Some(corpus) = fingerprint.and_then(|f| parsed_cache::read(cache_dir, f)) {
+                    .zip(parts.iter().copied()),
+            );
+            Some(if has_library {
+                parsed_cache::CacheKey {
+                    name: fingerprint_of(files.iter().map(|f| (f.as_path(), LIBRARY_CORPUS))),
+                    fingerprint,
+                }
+            } else {
+                parsed_cache::CacheKey::of_content(fingerprint)
+            })
+        };
+        // Snapshots name files by their UTF-8 paths; an unreadable file is
+        // reported afresh each time rather than remembered.
+        let parts_before: Option<Vec<u64>> = files
+            .iter()
+            .map(|f| {
+                f.to_str()?;
+                match zotero::ZoteroSource::from_path(f) {
+                    Some(library) => zotero::state_fingerprint(&library),
+                    None => source::hash_file(f).ok(),
+                }
+            })
+            .collect();
+        let key = key_of(parts_before);
+        if let Some(corpus) = key.and_then(|k| parsed_cache::read(cache_dir, k)) {
             tracing::info!(
                 "read {} papers from the parsed-corpus cache (sources unchanged)",
                 corpus.papers.len()
             );
             return corpus;
         }
-        let corpus = Corpus::load_copying_into(&files, &cache_dir.join("zotero"));
+        let (corpus, library_states) =
+            Corpus::load_with_library_states(&files, &cache_dir.join("zotero"));
         // Written only when what was parsed is what was fingerprinted (no
         // source changed or failed in between).
-        if fingerprint == Some(corpus.content_fingerprint())
-            && corpus.sources.len() == files.len()
-            && corpus.papers.len() >= parsed_cache::CACHE_FILE_MIN_PAPERS
-        {
+        let parts_read: Option<Vec<u64>> = files
+            .iter()
+            .map(|f| match library_states.get(f) {
+                Some(state) => *state,
+                None => corpus
+                    .sources
+                    .iter()
+                    .find(|s| &s.path == f)
+                    .map(|s| s.content_hash),
+            })
+            .collect();
+        let min_papers = if has_library {
+            parsed_cache::CACHE_FILE_MIN_LIBRARY_PAPERS
+        } else {
+            parsed_cache::CACHE_FILE_MIN_PAPERS
+        };
+        let Some(key) = key.filter(|&k| Some(k) == key_of(parts_read)) else {
+            return corpus;
+        };
+        if corpus.sources.len() == files.len() && corpus.papers.len() >= min_papers {
             if corpus.papers.abstracts.len() < parsed_cache::READ_BACK_ABSTRACT_BYTES {
                 // Nothing to gain from reading it back: write it beside.
-                parsed_cache::write_in_background(cache, &corpus);
+                parsed_cache::write_in_background(cache, &corpus, key);
                 return corpus;
             }
-            parsed_cache::write(cache_dir, &corpus);
+            parsed_cache::write(cache_dir, &corpus, key);
             // Read back, the corpus leaves its abstracts on disk instead of
             // holding them all (two thirds of its bytes) for as long as it runs.
-            if let Some(compact) = fingerprint.and_then(|f| parsed_cache::read(cache_dir, f)) {
+            if let Some(compact) = parsed_cache::read(cache_dir, key) {
                 release_in_background(corpus);
                 return compact;
             }
@@ -348,6 +395,10 @@ impl Corpus {
         )
     }
 }
+
+/// What stands for a Zotero library's content in the name of the cache
+/// file of a corpus that holds one: the name must not change with it.
+const LIBRARY_CORPUS: u64 = 0x5a07_e20c_0000_0001;
 
 /// The content fingerprint of sources given as (path, hash of the raw bytes).
 fn fingerprint_of<'p>(sources: impl Iterator<Item = (&'p Path, u64)>) -> u64 {

@@ -22,6 +22,7 @@
 use super::paper::{Problem, Severity};
 use super::source::SourceKind;
 use super::table::{Abstracts, PaperTable, Row, FIELDS};
+use super::zotero::{Annotation, LibraryLinks};
 use super::{Cache, Corpus, SourceFile};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,24 +31,56 @@ use std::time::{Duration, SystemTime};
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
 /// Bump whenever the encoding or the meaning of a field changes.
 // 3: problems include entries that are the same paper twice.
-const FORMAT_VERSION: u32 = 3;
+// 4: Zotero libraries' links (PDFs, notes, annotations) are kept.
+const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Only corpora this large are worth a file in the cache.
 pub const CACHE_FILE_MIN_PAPERS: usize = 5_000;
+/// A corpus with a Zotero library is worth one from this size: reading a
+/// library costs ~40 µs an item, several times parsing a BibTeX entry.
+pub const CACHE_FILE_MIN_LIBRARY_PAPERS: usize = 1_000;
 /// Cache files nobody has read for this long are removed when a new one is written.
 const UNUSED_FOR: Duration = Duration::from_secs(14 * 24 * 3600);
 
-/// Where the cache file of the corpus with this fingerprint lives.
-pub fn cache_file_path(cache_dir: &Path, fingerprint: u64) -> PathBuf {
-    cache_dir
-        .join("corpus")
-        .join(format!("v{FORMAT_VERSION}-{fingerprint:016x}.bin"))
+/// Which cache file a corpus lives in, and what its content must be.
+///
+/// Files' corpora are named by their content: a change makes a new file and
+/// the old one ages out. A corpus with a Zotero library is named by its
+/// sources alone and holds the library's state in `fingerprint`: Zotero
+/// writes many times a day, and each state would otherwise leave a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheKey {
+    pub name: u64,
+    pub fingerprint: u64,
 }
 
-/// The corpus stored under `fingerprint`, if a sound cache file is there.
-pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
-    let path = cache_file_path(cache_dir, fingerprint);
-    let corpus = read_file(&path, fingerprint);
+impl CacheKey {
+    /// The key of a corpus named by its content.
+    pub fn of_content(fingerprint: u64) -> CacheKey {
+        CacheKey {
+            name: fingerprint,
+            fingerprint,
+        }
+    }
+
+    /// Whether a file under this name holding another corpus is to be
+    /// expected (it is replaced), rather than a sign of damage.
+    fn is_replaced_in_place(&self) -> bool {
+        self.name != self.fingerprint
+    }
+}
+
+/// Where the cache file named `name` lives.
+pub fn cache_file_path(cache_dir: &Path, name: u64) -> PathBuf {
+    cache_dir
+        .join("corpus")
+        .join(format!("v{FORMAT_VERSION}-{name:016x}.bin"))
+}
+
+/// The corpus stored under `key`, if a sound cache file is there.
+pub fn read(cache_dir: &Path, key: CacheKey) -> Option<Corpus> {
+    let path = cache_file_path(cache_dir, key.name);
+    let corpus = read_file(&path, key.fingerprint);
     match &corpus {
         Some(_) => {
             // Marks the cache file as in use, for the clean-up of old ones.
@@ -55,6 +88,7 @@ pub fn read(cache_dir: &Path, fingerprint: u64) -> Option<Corpus> {
                 let _ = file.set_modified(SystemTime::now());
             }
         }
+        None if key.is_replaced_in_place() => {}
         None if path.exists() => {
             tracing::warn!("ignoring a damaged parsed-corpus file {}", path.display());
             let _ = std::fs::remove_file(&path);
@@ -97,10 +131,10 @@ pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
 /// [`write`] on another thread, so that a load does not wait for it. The
 /// cache file's body is encoded here (it borrows the corpus); only the file
 /// is written beside. [`Cache::finish_writes`] waits for such writes.
-pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
+pub fn write_in_background(cache: &Cache, corpus: &Corpus, key: CacheKey) {
     let cache_dir = cache.dir();
-    let fingerprint = corpus.content_fingerprint();
-    let path = cache_file_path(cache_dir, fingerprint);
+    let CacheKey { name, fingerprint } = key;
+    let path = cache_file_path(cache_dir, name);
     let parts = encode_parts(corpus, fingerprint);
     let mut abstracts = Vec::new();
     if corpus.papers.abstracts.copy_to(&mut abstracts).is_err() {
@@ -110,7 +144,7 @@ pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
     let writing = std::thread::Builder::new()
         .name("parsed-corpus-cache".into())
         .spawn(move || {
-            write_file(&cache_dir, &path, fingerprint, &parts, |out| {
+            write_file(&cache_dir, &path, name, &parts, |out| {
                 out.write_all(&abstracts)
             })
         });
@@ -122,11 +156,11 @@ pub fn write_in_background(cache: &Cache, corpus: &Corpus) {
 
 /// Writes the corpus's cache file; failures (a read-only cache) are logged
 /// and otherwise harmless: the next start parses again.
-pub fn write(cache_dir: &Path, corpus: &Corpus) {
-    let fingerprint = corpus.content_fingerprint();
-    let path = cache_file_path(cache_dir, fingerprint);
+pub fn write(cache_dir: &Path, corpus: &Corpus, key: CacheKey) {
+    let CacheKey { name, fingerprint } = key;
+    let path = cache_file_path(cache_dir, name);
     let parts = encode_parts(corpus, fingerprint);
-    write_file(cache_dir, &path, fingerprint, &parts, |out| {
+    write_file(cache_dir, &path, name, &parts, |out| {
         corpus.papers.abstracts.copy_to(out)
     });
 }
@@ -134,7 +168,7 @@ pub fn write(cache_dir: &Path, corpus: &Corpus) {
 fn write_file(
     cache_dir: &Path,
     path: &Path,
-    fingerprint: u64,
+    name: u64,
     (head, body): &(Vec<u8>, Vec<u8>),
     write_abstracts: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) {
@@ -145,10 +179,7 @@ fn write_file(
         // Unique per write: two writes of one corpus may overlap (a reload).
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temporary = dir.join(format!(
-            ".{fingerprint:016x}.{}.{write}.tmp",
-            std::process::id()
-        ));
+        let temporary = dir.join(format!(".{name:016x}.{}.{write}.tmp", std::process::id()));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
         file.write_all(head)?;
         file.write_all(body)?;
@@ -249,6 +280,27 @@ fn encode_parts(corpus: &Corpus, fingerprint: u64) -> (Vec<u8>, Vec<u8>) {
     for &end in &table.abstract_ends {
         body.u64(end);
     }
+    let mut linked: Vec<_> = corpus.library_links.iter().collect();
+    linked.sort_unstable_by_key(|(&ordinal, _)| ordinal);
+    body.len(linked.len());
+    for (&ordinal, links) in linked {
+        body.u32(ordinal);
+        body.len(links.pdfs.len());
+        for pdf in &links.pdfs {
+            body.path(pdf);
+        }
+        body.str(&links.select);
+        body.len(links.notes.len());
+        for note in &links.notes {
+            body.str(note);
+        }
+        body.len(links.annotations.len());
+        for a in &links.annotations {
+            body.str(&a.text);
+            body.str(&a.comment);
+            body.str(&a.page);
+        }
+    }
     body.str(&table.text);
     let body = body.0;
     let mut head = Vec::with_capacity(HEADER_LEN);
@@ -326,6 +378,22 @@ fn decode_body(mut body: Vec<u8>, abstracts: Abstracts) -> Option<Corpus> {
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
     let abstract_ends: Vec<u64> = (0..papers).map(|_| d.u64()).collect::<Option<_>>()?;
+    let linked = d.list(|d| {
+        let ordinal = d.u32()?;
+        let links = LibraryLinks {
+            pdfs: d.list(Decoder::path)?,
+            select: d.string()?,
+            notes: d.list(Decoder::string)?,
+            annotations: d.list(|d| {
+                Some(Annotation {
+                    text: d.string()?,
+                    comment: d.string()?,
+                    page: d.string()?,
+                })
+            })?,
+        };
+        ((ordinal as usize) < papers).then_some((ordinal, links))
+    })?;
     let text_len = d.len()?;
     if d.rest.len() != text_len {
         return None;
@@ -344,7 +412,11 @@ fn decode_body(mut body: Vec<u8>, abstracts: Abstracts) -> Option<Corpus> {
     let sound = table.is_sound(sources.len())
         && sources.iter().map(|s| s.papers).sum::<usize>() == papers
         && sorted_keys.iter().all(|&i| (i as usize) < papers);
-    sound.then(|| Corpus::with_sorted_keys(table, sources, problems, sorted_keys))
+    sound.then(|| {
+        let mut corpus = Corpus::with_sorted_keys(table, sources, problems, sorted_keys);
+        corpus.library_links = linked.into_iter().collect();
+        corpus
+    })
 }
 
 fn kind_code(kind: SourceKind) -> u8 {
@@ -529,10 +601,25 @@ mod tests {
 
     #[test]
     fn a_cache_file_reads_back_the_same_corpus() {
-        let corpus = sample_corpus();
+        let mut corpus = sample_corpus();
+        corpus.library_links.insert(
+            1,
+            LibraryLinks {
+                pdfs: vec![PathBuf::from("/z/storage/ABCD1234/Grokking Fast.pdf")],
+                select: "zotero://select/library/items/ABCD1234".into(),
+                notes: vec!["Read twice.\nSecond line".into()],
+                annotations: vec![Annotation {
+                    text: "we grok".into(),
+                    comment: "φ!".into(),
+                    page: "iv".into(),
+                }],
+            },
+        );
         assert!(corpus.papers.len() >= 3 && !corpus.problems.is_empty());
         let fingerprint = corpus.content_fingerprint();
         let back = decode(&encode(&corpus, fingerprint), fingerprint).expect("decodes");
+        assert_eq!(back.library_links, corpus.library_links);
+        assert_eq!(back.library_links.len(), 1);
         assert_eq!(papers_of(&back), papers_of(&corpus));
         assert_eq!(back.problems, corpus.problems);
         assert_eq!(back.sources.len(), corpus.sources.len());
@@ -591,21 +678,22 @@ mod tests {
     fn written_cache_files_are_found_by_fingerprint() {
         let cache = tempfile::tempdir().unwrap();
         let corpus = sample_corpus();
-        assert!(read(cache.path(), corpus.content_fingerprint()).is_none());
+        let key = CacheKey::of_content(corpus.content_fingerprint());
+        assert!(read(cache.path(), key).is_none());
         let older_format = cache.path().join("corpus").join("v1-00000000000000ab.bin");
         std::fs::create_dir_all(older_format.parent().unwrap()).unwrap();
         std::fs::write(&older_format, b"an older paper-ls's cache file").unwrap();
-        write(cache.path(), &corpus);
+        write(cache.path(), &corpus, key);
         assert!(
             !older_format.exists(),
             "cache files of other formats are removed"
         );
-        let back = read(cache.path(), corpus.content_fingerprint()).expect("found");
+        let back = read(cache.path(), key).expect("found");
         assert_eq!(papers_of(&back), papers_of(&corpus));
         assert!(matches!(back.papers.abstracts, Abstracts::OnDisk { .. }));
         // What was read back writes the same cache file again.
         let again = tempfile::tempdir().unwrap();
-        write(again.path(), &back);
+        write(again.path(), &back, key);
         let path_again = cache_file_path(again.path(), corpus.content_fingerprint());
         let path_first = cache_file_path(cache.path(), corpus.content_fingerprint());
         assert_eq!(
@@ -614,7 +702,7 @@ mod tests {
         );
         let path = cache_file_path(cache.path(), corpus.content_fingerprint());
         std::fs::write(&path, b"not a cache file").unwrap();
-        assert!(read(cache.path(), corpus.content_fingerprint()).is_none());
+        assert!(read(cache.path(), key).is_none());
         assert!(!path.exists(), "a damaged cache file is removed");
     }
 }

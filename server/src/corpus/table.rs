@@ -163,6 +163,12 @@ impl std::fmt::Debug for PaperTable {
 }
 
 impl PaperTable {
+    /// Whether the abstracts are left in a parsed-corpus cache file (the
+    /// table was read back from one) rather than held in memory.
+    pub fn abstracts_are_on_disk(&self) -> bool {
+        matches!(self.abstracts, Abstracts::OnDisk { .. })
+    }
+
     /// Packs loaded papers.
     pub fn from_papers(papers: &[Paper]) -> PaperTable {
         let mut table = PaperTable {

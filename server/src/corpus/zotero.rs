@@ -37,6 +37,8 @@ pub struct ZoteroSource {
 
 /// The file name Zotero gives its database.
 pub const DATABASE_FILE: &str = "zotero.sqlite";
+/// Better BibTeX's database, beside Zotero's.
+const BETTER_BIBTEX_FILE: &str = "better-bibtex.sqlite";
 
 impl ZoteroSource {
     /// The Zotero source a corpus path names: `…/zotero.sqlite`, a Zotero
@@ -67,6 +69,51 @@ impl ZoteroSource {
     pub fn watched_files(&self) -> [PathBuf; 2] {
         [self.database.clone(), wal_of(&self.database)]
     }
+}
+
+/// A number that changes whenever what a read of `source` would give may
+/// have changed, computed without opening the database (Zotero may hold it
+/// locked): each file's length, modification time and SQLite header, for
+/// the database, its `-wal`, Better BibTeX's database and its `-wal`, and
+/// the base folder of linked files. A commit grows the `-wal` or, once the
+/// log has been checkpointed and restarts, changes the salts in its header;
+/// a database without a log changes its header's change counter.
+/// `None` when the database is not there.
+pub fn state_fingerprint(source: &ZoteroSource) -> Option<u64> {
+    use std::io::Read;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(source.database.to_string_lossy().as_bytes());
+    hasher.update(source.selector.as_deref().unwrap_or("").as_bytes());
+    let better_bibtex = source.database.with_file_name(BETTER_BIBTEX_FILE);
+    let files = [
+        (source.database.clone(), 100),
+        (wal_of(&source.database), 32),
+        (better_bibtex.clone(), 100),
+        (wal_of(&better_bibtex), 32),
+    ];
+    for (n, (path, header_len)) in files.into_iter().enumerate() {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            if n == 0 {
+                return None;
+            }
+            hasher.update(b"-");
+            continue;
+        };
+        hasher.update(&meta.len().to_le_bytes());
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        hasher.update(&modified.as_nanos().to_le_bytes());
+        let mut header = vec![0u8; header_len];
+        let read = std::fs::File::open(&path).and_then(|mut f| f.read(&mut header));
+        hasher.update(&header[..read.unwrap_or(0)]);
+    }
+    if let Some(base) = attachment_base_dir() {
+        hasher.update(base.to_string_lossy().as_bytes());
+    }
+    Some(hasher.digest())
 }
 
 fn wal_of(database: &Path) -> PathBuf {
@@ -146,6 +193,10 @@ pub struct ZoteroLoad {
     pub problems: Vec<Problem>,
     /// A hash of what was read, so an unchanged library is known as such.
     pub content_hash: u64,
+    /// The library's [`state_fingerprint`] while it was read, when it held
+    /// still throughout and the read was of the library itself (not of
+    /// Zotero's backup): what a parsed copy of this read may be kept under.
+    pub state: Option<u64>,
 }
 
 /// Reads the papers of `source`; `file` is the source's index in its corpus
@@ -169,75 +220,130 @@ pub fn load_zotero(
         )));
     }
     let mut problems = Vec::new();
-    let connection = open_readable(&source.database, copies, &mut problems).map_err(whole)?;
-    let keys = better_bibtex_keys(&source.database);
+    let state_before = state_fingerprint(source);
+    let (connection, mut read_from) =
+        open_readable(&source.database, copies, &mut problems).map_err(whole)?;
+    let keys = better_bibtex_keys(&source.database, copies, &mut problems);
     let data_dir = source
         .database
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
-    let read = read_library(&connection, source, &keys, file, &data_dir)
-        .map_err(|e| whole(format!("cannot read the Zotero library: {e}")))?;
+    let cannot_read = |e: rusqlite::Error| whole(format!("cannot read the Zotero library: {e}"));
+    let read = match read_library(&connection, source, &keys, file, &data_dir) {
+        Ok(read) => read,
+        // Damage that opening did not meet shows when the pages are read.
+        Err(e) if is_damage(&e) && read_from == ReadFrom::Library => {
+            let why = format!("the Zotero database cannot be read ({e})");
+            let (backup, from) =
+                open_backup(&source.database, copies, &why, &mut problems).map_err(whole)?;
+            read_from = from;
+            read_library(&backup, source, &keys, file, &data_dir).map_err(cannot_read)?
+        }
+        Err(e) => return Err(cannot_read(e)),
+    };
     problems.extend(read.problems.into_iter().map(|message| Problem {
         file: source.database.clone(),
         line: 0,
         severity: Severity::Warning,
         message,
     }));
+    let held_still = read_from == ReadFrom::Library && state_fingerprint(source) == state_before;
     Ok(ZoteroLoad {
         papers: read.papers,
         links: read.links,
         problems,
         content_hash: read.content_hash,
+        state: state_before.filter(|_| held_still),
     })
 }
 
+/// Which database a connection reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadFrom {
+    /// The library itself, read-only, or a checked copy of it.
+    Library,
+    /// Zotero's `zotero.sqlite.bak`, perhaps days old.
+    Backup,
+}
+
 /// A connection that can read the library now: the database itself,
-/// read-only, if Zotero is not holding it; else a checked copy; else
-/// Zotero's backup.
+/// read-only, if Zotero is not holding it; else a checked copy; else (or
+/// when the database itself is damaged) Zotero's backup.
 fn open_readable(
     database: &Path,
     copies: &Path,
     problems: &mut Vec<Problem>,
-) -> Result<Connection, String> {
+) -> Result<(Connection, ReadFrom), String> {
     match open_read_only(database) {
-        Ok(connection) => return Ok(connection),
+        Ok(connection) => return Ok((connection, ReadFrom::Library)),
+        Err(e) if is_damage(&e) => {
+            let why = format!("the Zotero database cannot be read ({e})");
+            return open_backup(database, copies, &why, problems);
+        }
         Err(e) if !is_locked(&e) => {
             return Err(format!("cannot open the Zotero database: {e}"));
         }
         Err(_) => {}
     }
     match copy_and_open(database, copies) {
-        Ok(connection) => Ok(connection),
+        Ok(connection) => Ok((connection, ReadFrom::Library)),
         Err(why) => {
-            let backup = database.with_extension("sqlite.bak");
-            let connection = copy_and_open(&backup, copies).map_err(|backup_why| {
-                format!(
-                    "the Zotero database is locked (Zotero is running) and a copy of it could not \
-                     be read ({why}); nor could Zotero's backup ({backup_why})"
-                )
-            })?;
-            problems.push(Problem {
-                file: database.to_path_buf(),
-                line: 0,
-                severity: Severity::Warning,
-                message: format!(
-                    "the Zotero database is locked and a copy of it could not be read ({why}); \
-                     read Zotero's backup {} instead, which may be a few days old",
-                    backup.display()
-                ),
-            });
-            Ok(connection)
+            let why = format!(
+                "the Zotero database is locked (Zotero is running) and a copy of it could not \
+                 be read ({why})"
+            );
+            open_backup(database, copies, &why, problems)
         }
     }
 }
+
+/// Zotero's backup of `database`, checked, after `why` (the library itself
+/// cannot be read), which a warning repeats.
+fn open_backup(
+    database: &Path,
+    copies: &Path,
+    why: &str,
+    problems: &mut Vec<Problem>,
+) -> Result<(Connection, ReadFrom), String> {
+    let backup = database.with_extension("sqlite.bak");
+    let connection = copy_and_open(&backup, copies)
+        .map_err(|backup_why| format!("{why}; nor could Zotero's backup ({backup_why})"))?;
+    problems.push(Problem {
+        file: database.to_path_buf(),
+        line: 0,
+        severity: Severity::Warning,
+        message: format!(
+            "{why}; read Zotero's backup {} instead, which may be a few days old",
+            backup.display()
+        ),
+    });
+    Ok((connection, ReadFrom::Backup))
+}
+
+/// A database whose pages do not hold together (or that is not one).
+fn is_damage(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// A page cache large enough for a large library's item tables: reading
+/// items joins several tables by id, which misses SQLite's default 2 MB
+/// cache at every turn (a third of the read time at 10,000 items).
+const READ_CACHE: &str = "PRAGMA cache_size = -131072";
 
 fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    connection.busy_timeout(std::time::Duration::from_millis(200))?;
+    // Zotero holds its lock for as long as it runs: waiting longer than a
+    // moment for it only delays reading a copy.
+    connection.busy_timeout(std::time::Duration::from_millis(50))?;
+    // Not mapped: a file another process may truncate must not be (SIGBUS).
+    connection.execute_batch(READ_CACHE)?;
     // Opening is lazy: a locked database shows itself at the first read.
     connection.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
     Ok(connection)
@@ -262,16 +368,23 @@ fn copy_and_open(database: &Path, copies: &Path) -> Result<Connection, String> {
     ));
     std::fs::create_dir_all(&folder)
         .map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
-    let copy = folder.join(DATABASE_FILE);
+    let name = database.file_name().unwrap_or(DATABASE_FILE.as_ref());
+    let copy = folder.join(name);
     let copy_wal = wal_of(&copy);
     let _ = std::fs::remove_file(&copy_wal);
-    let _ = std::fs::remove_file(folder.join(format!("{DATABASE_FILE}-shm")));
+    let mut shm = copy.clone().into_os_string();
+    shm.push("-shm");
+    let _ = std::fs::remove_file(shm);
     std::fs::copy(database, &copy).map_err(|e| format!("cannot copy it: {e}"))?;
     let wal = wal_of(database);
     if wal.is_file() {
         std::fs::copy(&wal, &copy_wal).map_err(|e| format!("cannot copy its -wal: {e}"))?;
     }
     let connection = Connection::open(&copy).map_err(|e| e.to_string())?;
+    // The copy is ours and nobody else writes it: mapping it is safe.
+    connection
+        .execute_batch(&format!("{READ_CACHE}; PRAGMA mmap_size = 1073741824"))
+        .map_err(|e| e.to_string())?;
     let check: String = connection
         .query_row("PRAGMA quick_check", [], |row| row.get(0))
         .map_err(|e| format!("the copy is damaged: {e}"))?;
@@ -283,11 +396,32 @@ fn copy_and_open(database: &Path, copies: &Path) -> Result<Connection, String> {
 
 /// Better BibTeX's keys, by library and item key, from the
 /// `better-bibtex.sqlite` beside the database (empty when there is none).
-fn better_bibtex_keys(database: &Path) -> HashMap<(i64, String), String> {
-    let path = database.with_file_name("better-bibtex.sqlite");
+fn better_bibtex_keys(
+    database: &Path,
+    copies: &Path,
+    problems: &mut Vec<Problem>,
+) -> HashMap<(i64, String), String> {
+    let path = database.with_file_name(BETTER_BIBTEX_FILE);
     let mut keys = HashMap::new();
-    let Ok(connection) = open_read_only(&path) else {
-        return keys;
+    // Locked too while Zotero runs: then read from a checked copy.
+    let connection = match open_read_only(&path) {
+        Ok(connection) => connection,
+        Err(e) if is_locked(&e) => match copy_and_open(&path, copies) {
+            Ok(connection) => connection,
+            Err(why) => {
+                problems.push(Problem {
+                    file: path.clone(),
+                    line: 0,
+                    severity: Severity::Warning,
+                    message: format!(
+                        "Better BibTeX's database is locked and a copy of it could not be read \
+                         ({why}); its citation keys are not used this time"
+                    ),
+                });
+                return keys;
+            }
+        },
+        Err(_) => return keys,
     };
     let Ok(mut statement) =
         connection.prepare("SELECT libraryID, itemKey, citationKey FROM citationkey")
@@ -324,11 +458,12 @@ struct Item {
     key: String,
     library: i64,
     item_type: String,
+    type_id: i64,
     /// Field name → value, with each type-specific field also under its
     /// base field's name (`proceedingsTitle` also as `publicationTitle`).
     fields: HashMap<String, String>,
-    /// (creator type, person), in order.
-    creators: Vec<(String, Person)>,
+    /// (role, person), in order.
+    creators: Vec<(Role, Person)>,
     tags: Vec<String>,
     pdfs: Vec<PathBuf>,
     notes: Vec<String>,
@@ -369,7 +504,7 @@ fn read_library(
     let mut items: HashMap<i64, Item> = HashMap::new();
     {
         let mut statement = connection.prepare(&format!(
-            "SELECT i.itemID, i.key, i.libraryID, t.typeName FROM items i \
+            "SELECT i.itemID, i.key, i.libraryID, t.typeName, i.itemTypeID FROM items i \
              JOIN {item_types} t ON t.itemTypeID = i.itemTypeID \
              WHERE t.typeName NOT IN ('attachment', 'note', 'annotation') \
              AND i.itemID NOT IN (SELECT itemID FROM deletedItems) ORDER BY i.itemID"
@@ -380,10 +515,11 @@ fn read_library(
                 row.get::<_, String>(1)?,
                 row.get::<_, i64>(2)?,
                 row.get::<_, String>(3)?,
+                row.get::<_, i64>(4)?,
             ))
         })?;
         for row in rows {
-            let (id, key, library, item_type) = row?;
+            let (id, key, library, item_type, type_id) = row?;
             if wanted.as_ref().is_some_and(|w| !w.contains(&id)) {
                 continue;
             }
@@ -393,70 +529,83 @@ fn read_library(
                     key,
                     library,
                     item_type,
+                    type_id,
                     ..Item::default()
                 },
             );
         }
     }
+    let field_names: HashMap<i64, String> = {
+        let mut statement =
+            connection.prepare(&format!("SELECT fieldID, fieldName FROM {fields}"))?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     // Base field of each (item type, field): `bookTitle` of a book section
     // is its `publicationTitle`.
-    let mut base_of: HashMap<(String, String), String> = HashMap::new();
-    {
+    let base_of: HashMap<(i64, i64), i64> = {
         let mut statement = connection.prepare(&format!(
-            "SELECT t.typeName, f.fieldName, b.fieldName FROM {base_mappings} m \
-             JOIN {item_types} t ON t.itemTypeID = m.itemTypeID \
-             JOIN {fields} f ON f.fieldID = m.fieldID \
-             JOIN {fields} b ON b.fieldID = m.baseFieldID"
+            "SELECT itemTypeID, fieldID, baseFieldID FROM {base_mappings}"
         ))?;
-        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        for row in rows {
-            let (item_type, field, base): (String, String, String) = row?;
-            base_of.insert((item_type, field), base);
-        }
-    }
+        let rows = statement.query_map([], |row| Ok(((row.get(0)?, row.get(1)?), row.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     {
-        let mut statement = connection.prepare(&format!(
-            "SELECT d.itemID, f.fieldName, v.value FROM itemData d \
-             JOIN {fields} f ON f.fieldID = d.fieldID \
-             JOIN itemDataValues v ON v.valueID = d.valueID ORDER BY d.itemID, d.fieldID"
-        ))?;
-        let rows = statement.query_map([], |row| {
-            let value: rusqlite::types::Value = row.get(2)?;
-            let value = match value {
-                rusqlite::types::Value::Text(t) => t,
-                rusqlite::types::Value::Integer(i) => i.to_string(),
-                rusqlite::types::Value::Real(r) => r.to_string(),
-                _ => String::new(),
-            };
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, value))
-        })?;
-        for row in rows {
-            let (id, field, value) = row?;
+        // Every value goes into the content hash; only the fields a paper
+        // is made of are kept (a library has ~20 fields an item).
+        let mut statement = connection.prepare(
+            "SELECT d.itemID, d.fieldID, v.value FROM itemData d \
+             JOIN itemDataValues v ON v.valueID = d.valueID ORDER BY d.itemID, d.fieldID",
+        )?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let (id, field): (i64, i64) = (row.get(0)?, row.get(1)?);
             let Some(item) = items.get_mut(&id) else {
                 continue;
             };
+            let value: std::borrow::Cow<'_, str> = match row.get_ref(2)? {
+                rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t),
+                rusqlite::types::ValueRef::Integer(i) => i.to_string().into(),
+                rusqlite::types::ValueRef::Real(r) => r.to_string().into(),
+                _ => "".into(),
+            };
+            let name = field_names.get(&field).map_or("", String::as_str);
             hasher.update(&id.to_le_bytes());
-            hasher.update(field.as_bytes());
+            hasher.update(name.as_bytes());
             hasher.update(value.as_bytes());
-            if let Some(base) = base_of.get(&(item.item_type.clone(), field.clone())) {
-                item.fields
-                    .entry(base.clone())
-                    .or_insert_with(|| value.clone());
+            let base = base_of
+                .get(&(item.type_id, field))
+                .and_then(|b| field_names.get(b))
+                .filter(|b| PAPER_FIELDS.contains(&b.as_str()));
+            if let Some(base) = base {
+                if !item.fields.contains_key(base.as_str()) {
+                    item.fields.insert(base.clone(), value.to_string());
+                }
             }
-            item.fields.insert(field, value);
+            if PAPER_FIELDS.contains(&name) {
+                item.fields.insert(name.to_string(), value.into_owned());
+            }
         }
     }
+    let roles: HashMap<i64, Role> = {
+        let mut statement =
+            connection.prepare("SELECT creatorTypeID, creatorType FROM creatorTypes")?;
+        let rows = statement.query_map([], |row| {
+            let name: String = row.get(1)?;
+            Ok((row.get(0)?, Role::of(&name)))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
     {
         let mut statement = connection.prepare(
-            "SELECT ic.itemID, ct.creatorType, c.firstName, c.lastName, c.fieldMode \
+            "SELECT ic.itemID, ic.creatorTypeID, c.firstName, c.lastName, c.fieldMode \
              FROM itemCreators ic JOIN creators c ON c.creatorID = ic.creatorID \
-             JOIN creatorTypes ct ON ct.creatorTypeID = ic.creatorTypeID \
              ORDER BY ic.itemID, ic.orderIndex",
         )?;
         let rows = statement.query_map([], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
-                row.get::<_, String>(1)?,
+                row.get::<_, i64>(1)?,
                 row.get::<_, Option<String>>(2)?.unwrap_or_default(),
                 row.get::<_, Option<String>>(3)?.unwrap_or_default(),
                 row.get::<_, Option<i64>>(4)?.unwrap_or(0),
@@ -467,6 +616,7 @@ fn read_library(
             let Some(item) = items.get_mut(&id) else {
                 continue;
             };
+            let role = roles.get(&role).copied().unwrap_or(Role::Other);
             hasher.update(&id.to_le_bytes());
             hasher.update(given.as_bytes());
             hasher.update(family.as_bytes());
@@ -849,6 +999,27 @@ fn html_to_text(html: &str) -> String {
         .join("\n")
 }
 
+/// What a creator is to the work, from Zotero's creator type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// An author, or whatever stands for one in its item type (a
+    /// presentation's presenter, a film's director, a patent's inventor).
+    Author,
+    Editor,
+    /// A translator, a series editor, a book's author for a chapter, …
+    Other,
+}
+
+impl Role {
+    fn of(creator_type: &str) -> Role {
+        match creator_type {
+            "editor" => Role::Editor,
+            t if SECONDARY_CREATORS.contains(&t) => Role::Other,
+            _ => Role::Author,
+        }
+    }
+}
+
 /// Creator types that are not the work's authors.
 const SECONDARY_CREATORS: &[&str] = &[
     "editor",
@@ -890,13 +1061,13 @@ fn paper_of(item: Item, bbt_keys: &HashMap<(i64, String), String>, file: usize) 
     let authors: Vec<Person> = item
         .creators
         .iter()
-        .filter(|(role, _)| !SECONDARY_CREATORS.contains(&role.as_str()))
+        .filter(|(role, _)| *role == Role::Author)
         .map(|(_, p)| p.clone())
         .collect();
     paper.authors = if authors.is_empty() {
         item.creators
             .iter()
-            .filter(|(role, _)| role == "editor")
+            .filter(|(role, _)| *role == Role::Editor)
             .map(|(_, p)| p.clone())
             .collect()
     } else {
@@ -914,6 +1085,22 @@ fn paper_of(item: Item, bbt_keys: &HashMap<(i64, String), String>, file: usize) 
     paper.origin.file = file;
     paper
 }
+
+/// The fields (or base fields) a paper is made of (see [`paper_of`]).
+const PAPER_FIELDS: &[&str] = &[
+    "title",
+    "extra",
+    "citationKey",
+    "date",
+    "publicationTitle",
+    "publisher",
+    "university",
+    "institution",
+    "abstractNote",
+    "DOI",
+    "url",
+    "archiveID",
+];
 
 /// Zotero's item types as BibTeX-style entry types.
 fn entry_type(item_type: &str) -> &'static str {

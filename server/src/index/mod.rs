@@ -206,6 +206,48 @@ impl PaperIndex {
         Ok(index)
     }
 
+    /// The persisted index of `corpus`, read again after a change, made
+    /// from `previous` (the persisted index of `previous_corpus`) by
+    /// re-indexing only the papers that changed: a paper added in Zotero is
+    /// searchable in milliseconds rather than after a rebuild of the whole
+    /// library. The old index's files are linked, never changed (the
+    /// snapshots still answering from it keep doing so). `None` when too
+    /// much changed, or the index is not persisted: build it then.
+    pub fn updated_from(
+        previous: &PaperIndex,
+        previous_corpus: &Corpus,
+        corpus: &Corpus,
+        cache_dir: &Path,
+    ) -> Option<PaperIndex> {
+        let (IndexOrigin::Built(old_dir) | IndexOrigin::Reopened(old_dir)) = &previous.origin
+        else {
+            return None;
+        };
+        let dir = index_dir(corpus, cache_dir);
+        if corpus.papers.len() < PERSIST_MIN_PAPERS || dir.exists() {
+            return None;
+        }
+        let at_most = (corpus.papers.len() / UPDATE_AT_MOST_ONE_IN).max(100);
+        let changes = changes_between(previous_corpus, corpus, at_most)?;
+        match update_into(old_dir, &dir, corpus, &changes) {
+            Ok(index) => {
+                tracing::info!(
+                    "index updated in place of a rebuild: {} papers removed, {} added",
+                    changes.removed.len(),
+                    changes.added.len()
+                );
+                Some(index)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "cannot update the index {}: {e}; rebuilding it",
+                    old_dir.display()
+                );
+                None
+            }
+        }
+    }
+
     fn reopen(dir: &Path, corpus: &Corpus) -> tantivy::Result<PaperIndex> {
         let meta = std::fs::read_to_string(dir.join(META_FILE))?;
         if meta != meta_text(corpus) {
@@ -274,6 +316,73 @@ impl PaperIndex {
 
 const META_FILE: &str = "paper-ls-index.json";
 
+/// A corpus read again has its persisted index updated rather than rebuilt
+/// when at most one paper in this many changed (or 100, for small ones).
+const UPDATE_AT_MOST_ONE_IN: usize = 5;
+
+/// Builds the index of `corpus` in `dir` from the index in `old_dir`:
+/// its segment files linked (tantivy never changes one once written), its
+/// metadata copied, then `changes` applied and committed.
+fn update_into(
+    old_dir: &Path,
+    dir: &Path,
+    corpus: &Corpus,
+    changes: &Changes,
+) -> tantivy::Result<PaperIndex> {
+    let tmp = dir.with_extension(format!("building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)?;
+    let built = (|| -> tantivy::Result<()> {
+        for entry in std::fs::read_dir(old_dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let text = name.to_string_lossy();
+            if text == META_FILE || text.starts_with(".tantivy-") || !entry.file_type()?.is_file() {
+                continue;
+            }
+            let to = tmp.join(&name);
+            // Written in place by tantivy (by renaming over): copied.
+            let rewritten = text.ends_with(".json");
+            if rewritten || std::fs::hard_link(entry.path(), &to).is_err() {
+                std::fs::copy(entry.path(), &to)?;
+            }
+        }
+        let index = Index::open(MmapDirectory::open(&tmp)?)?;
+        let (expected_schema, f) = build_schema();
+        if index.schema() != expected_schema {
+            return Err(tantivy::TantivyError::SchemaError(
+                "index schema is from another version".into(),
+            ));
+        }
+        register_analyzers(&index);
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(1, 20_000_000)?;
+        for &ordinal in &changes.removed {
+            writer.delete_term(tantivy::Term::from_field_u64(f.ordinal, ordinal as u64));
+        }
+        for &ordinal in &changes.added {
+            writer.add_document(document(f, corpus, ordinal))?;
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        std::fs::write(tmp.join(META_FILE), meta_text(corpus))?;
+        Ok(())
+    })();
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, dir) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !dir.exists() {
+            return Err(e.into());
+        }
+    }
+    let mut index = PaperIndex::reopen(dir, corpus)?;
+    index.origin = IndexOrigin::Built(dir.to_path_buf());
+    Ok(index)
+}
+
 /// Removes half-built indexes left by servers that were killed while
 /// building (at a million papers each is a gigabyte): `*.building-<pid>`
 /// folders whose process is gone. Only where `/proc` tells which are.
@@ -330,23 +439,8 @@ fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> ta
     };
     let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(threads, heap)?;
     let total = corpus.papers.len();
-    for (ordinal, paper) in corpus.papers.iter().enumerate() {
-        let mut doc = TantivyDocument::new();
-        doc.add_u64(f.ordinal, ordinal as u64);
-        doc.add_text(f.key, paper.key);
-        doc.add_text(f.key_words, split_key_words(paper.key));
-        doc.add_text(f.title, paper.title);
-        doc.add_text(f.title_words, paper.title);
-        for person in paper.authors.iter() {
-            doc.add_text(f.authors, person.display());
-        }
-        if let Some(text) = paper.abstract_text() {
-            doc.add_text(f.abstract_text, text);
-        }
-        if let Some(year) = paper.year {
-            doc.add_i64(f.year, year as i64);
-        }
-        writer.add_document(doc)?;
+    for ordinal in 0..total {
+        writer.add_document(document(f, corpus, ordinal))?;
         if ordinal % 1024 == 0 {
             progress(ordinal, total);
         }
@@ -355,4 +449,163 @@ fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> ta
     writer.wait_merging_threads()?;
     progress(total, total);
     Ok(())
+}
+
+/// The document of paper `ordinal`: everything search and related papers
+/// read (what [`indexed_hash`] hashes).
+fn document(f: Fields, corpus: &Corpus, ordinal: usize) -> TantivyDocument {
+    let paper = corpus.paper(ordinal);
+    let mut doc = TantivyDocument::new();
+    doc.add_u64(f.ordinal, ordinal as u64);
+    doc.add_text(f.key, paper.key);
+    doc.add_text(f.key_words, split_key_words(paper.key));
+    doc.add_text(f.title, paper.title);
+    doc.add_text(f.title_words, paper.title);
+    for person in paper.authors.iter() {
+        doc.add_text(f.authors, person.display());
+    }
+    if let Some(text) = paper.abstract_text() {
+        doc.add_text(f.abstract_text, text);
+    }
+    if let Some(year) = paper.year {
+        doc.add_i64(f.year, year as i64);
+    }
+    doc
+}
+
+/// A hash of what [`document`] puts in the index for paper `ordinal`.
+fn indexed_hash(corpus: &Corpus, ordinal: usize) -> u64 {
+    let paper = corpus.paper(ordinal);
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for part in [paper.key, paper.title] {
+        hasher.update(part.as_bytes());
+        hasher.update(&[0]);
+    }
+    for person in paper.authors.iter() {
+        hasher.update(person.display().as_bytes());
+        hasher.update(&[1]);
+    }
+    if let Some(text) = paper.abstract_text() {
+        hasher.update(text.as_bytes());
+    }
+    hasher.update(&paper.year.map_or(i64::MIN, i64::from).to_le_bytes());
+    hasher.digest()
+}
+
+/// What re-indexing a corpus read again takes: the old documents to
+/// delete and the new papers to add, by ordinal.
+#[derive(Debug, PartialEq)]
+struct Changes {
+    removed: Vec<usize>,
+    added: Vec<usize>,
+}
+
+/// The papers of `new` whose documents differ from those of `old` at the
+/// same ordinal, and those past the end of either; `None` when that is more
+/// than `at_most` (a paper removed early shifts every later one).
+fn changes_between(old: &Corpus, new: &Corpus, at_most: usize) -> Option<Changes> {
+    let (old_len, new_len) = (old.papers.len(), new.papers.len());
+    let common = old_len.min(new_len);
+    if old_len.max(new_len) - common > at_most {
+        return None;
+    }
+    let mut differing = Vec::new();
+    for ordinal in 0..common {
+        if indexed_hash(old, ordinal) != indexed_hash(new, ordinal) {
+            differing.push(ordinal);
+            if differing.len() > at_most {
+                return None;
+            }
+        }
+    }
+    let removed: Vec<usize> = differing.iter().copied().chain(common..old_len).collect();
+    let added: Vec<usize> = differing.into_iter().chain(common..new_len).collect();
+    (removed.len().max(added.len()) <= at_most).then_some(Changes { removed, added })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JSON Lines corpus of `n` papers, paper `i` titled by `title(i)`.
+    fn corpus_of(dir: &Path, n: usize, title: impl Fn(usize) -> String) -> Corpus {
+        let path = dir.join("papers.jsonl");
+        let lines: String = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"id\": \"2401.{i:05}\", \"title\": \"{}\", \"authors\": \"Author{} Person\", \"abstract\": \"On topic{}.\"}}\n",
+                    title(i),
+                    i % 50,
+                    i % 13
+                )
+            })
+            .collect();
+        std::fs::write(&path, lines).unwrap();
+        Corpus::load(&[path])
+    }
+
+    fn found(index: &PaperIndex, words: &str) -> Vec<usize> {
+        index
+            .search(&SearchRequest {
+                text: words,
+                limit: 5,
+                as_you_type: false,
+            })
+            .iter()
+            .map(|h| h.paper)
+            .collect()
+    }
+
+    #[test]
+    fn a_persisted_index_is_updated_with_the_papers_that_changed() {
+        let n = PERSIST_MIN_PAPERS + 200;
+        let sources = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        // Distinct first words: generated keys do not collide (a changed
+        // title would otherwise renumber the suffixes of every later key).
+        let plain = |i: usize| format!("Subject{i} studied");
+        let old = corpus_of(sources.path(), n, plain);
+        let old_index = PaperIndex::persisted(&old, cache.path(), &mut |_, _| {}).unwrap();
+        let renamed = |i: usize| match i {
+            10 => "Zyzzyva retitled".to_string(),
+            _ => plain(i),
+        };
+        let new = corpus_of(sources.path(), n + 1, |i| match i {
+            i if i == n => "Quokka appended".to_string(),
+            i => renamed(i),
+        });
+        assert_eq!(
+            changes_between(&old, &new, 100),
+            Some(Changes {
+                removed: vec![10],
+                added: vec![10, n]
+            })
+        );
+        let updated = PaperIndex::updated_from(&old_index, &old, &new, cache.path())
+            .expect("updated, not rebuilt");
+        assert!(
+            matches!(updated.origin, IndexOrigin::Built(ref d) if *d == index_dir(&new, cache.path()))
+        );
+        assert_eq!(updated.num_docs() as usize, n + 1);
+        assert_eq!(found(&updated, "Zyzzyva"), [10]);
+        assert_eq!(found(&updated, "Quokka"), [n]);
+        assert!(!found(&updated, "Subject10").contains(&10));
+        assert!(found(&old_index, "Subject10").contains(&10));
+        // The old index, which snapshots may still answer from, is as it was.
+        assert_eq!(found(&old_index, "Zyzzyva"), Vec::<usize>::new());
+        assert!(PaperIndex::reopen(&index_dir(&old, cache.path()), &old).is_ok());
+        // Reopened by a later start, the updated index is valid as it is.
+        assert!(PaperIndex::reopen(&index_dir(&new, cache.path()), &new).is_ok());
+    }
+
+    #[test]
+    fn a_paper_removed_early_shifts_too_many_to_update() {
+        let sources = tempfile::tempdir().unwrap();
+        let old = corpus_of(sources.path(), 300, |i| format!("Paper {i}"));
+        let new = corpus_of(sources.path(), 299, |i| {
+            format!("Paper {}", i + usize::from(i >= 3))
+        });
+        assert_eq!(changes_between(&old, &new, 100), None);
+        assert!(changes_between(&old, &new, 300).is_some());
+    }
 }

@@ -18,7 +18,8 @@ use tantivy::Index;
 
 /// Bumped whenever the schema or an analyzer changes, so persisted indexes
 /// built by an older paper-ls are rebuilt rather than trusted.
-pub const SCHEMA_VERSION: u32 = 1;
+// 2: the ordinal is indexed, so that a changed paper's document can be deleted.
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub const PROSE: &str = "paper_prose";
 pub const WORDS: &str = "paper_words";
@@ -48,7 +49,10 @@ pub fn build_schema() -> (Schema, Fields) {
     };
     let freqs = IndexRecordOption::WithFreqs;
     let fields = Fields {
-        ordinal: b.add_u64_field("ordinal", NumericOptions::default().set_fast() | STORED),
+        ordinal: b.add_u64_field(
+            "ordinal",
+            NumericOptions::default().set_fast().set_indexed() | STORED,
+        ),
         key: b.add_text_field("key", text(KEY_WHOLE, IndexRecordOption::Basic)),
         key_words: b.add_text_field("key_words", text(WORDS, freqs)),
         title: b.add_text_field(

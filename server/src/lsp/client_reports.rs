@@ -28,10 +28,12 @@ type FileDiagnostics = Vec<(Uri, Vec<Diagnostic>)>;
 
 pub enum Notice {
     Loaded {
+        label: String,
         message: String,
         files: FileDiagnostics,
     },
     Kept {
+        label: String,
         why: String,
         files: FileDiagnostics,
     },
@@ -107,9 +109,10 @@ pub fn load_hooks() -> (LoadHooks, UnboundedReceiver<Notice>) {
         (send.clone(), send.clone(), send.clone(), send);
     let hooks = LoadHooks {
         report: Box::new(move |corpus: &Corpus, label: &str| on_load(loaded(corpus, label))),
-        kept: Box::new(move |corpus: &Corpus, why: &str| {
+        kept: Box::new(move |corpus: &Corpus, label: &str, why: &str| {
             tracing::warn!("{why}");
             on_kept(Notice::Kept {
+                label: label.to_string(),
                 why: why.to_string(),
                 files: source_diagnostics(corpus),
             })
@@ -137,6 +140,7 @@ fn loaded(corpus: &Corpus, label: &str) -> Notice {
         tracing::info!("{}:{}: {}", p.file.display(), p.line, p.message);
     }
     Notice::Loaded {
+        label: label.to_string(),
         message,
         files: source_diagnostics(corpus),
     }
@@ -179,17 +183,29 @@ pub async fn forward(
             tokens.forward(&progress_client, shows, event).await;
         }
     });
+    let mut kept_told = std::collections::HashSet::new();
     while let Some(notice) = notices.recv().await {
         match notice {
-            Notice::Loaded { message, files } => {
+            Notice::Loaded {
+                label,
+                message,
+                files,
+            } => {
+                kept_told.remove(&label);
                 client.log_message(MessageType::INFO, message).await;
                 publish(&client, &source_files, files).await;
             }
-            Notice::Kept { why, files } => {
+            // A library that stays damaged is refused again at each change
+            // (Zotero writes many times a minute): told once, then logged,
+            // until it reads well again.
+            Notice::Kept { label, why, files } => {
                 publish(&client, &source_files, files).await;
-                client
-                    .show_message(MessageType::WARNING, format!("paper-ls: {why}."))
-                    .await;
+                let message = format!("paper-ls: {why}.");
+                if kept_told.insert(label) {
+                    client.show_message(MessageType::WARNING, message).await;
+                } else {
+                    client.log_message(MessageType::WARNING, message).await;
+                }
             }
             Notice::IndexWarning(IndexWarning::Rebuilt(why)) => {
                 client.log_message(MessageType::WARNING, why).await;

@@ -177,8 +177,8 @@ pub enum LoadEvent {
 
 /// Called with each freshly read corpus and its label.
 pub type LoadReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
-/// Called with a re-read corpus that was refused, and why.
-pub type KeptReport = Box<dyn Fn(&Corpus, &str) + Send + Sync>;
+/// Called with a re-read corpus that was refused, its label, and why.
+pub type KeptReport = Box<dyn Fn(&Corpus, &str, &str) + Send + Sync>;
 
 /// What the LSP layer wants to hear about loads: each freshly loaded corpus
 /// (to log it and publish its problems), a re-read refused to keep the last
@@ -213,8 +213,26 @@ impl Loader {
 
     /// Builds the index (reporting progress for large corpora) and title
     /// matcher (blocking).
-    fn build_search(&self, corpus: &Corpus, label: &str) -> (PaperIndex, TitleMatcher) {
+    /// The index and title matcher of `corpus`; `previous`, the corpus it
+    /// replaces with its index, when the index can be updated from it.
+    fn build_search(
+        &self,
+        corpus: &Corpus,
+        label: &str,
+        previous: Option<(&Corpus, &PaperIndex)>,
+    ) -> (PaperIndex, TitleMatcher) {
         let hooks = &self.hooks;
+        let updated = previous.and_then(|(old_corpus, old_index)| {
+            PaperIndex::updated_from(old_index, old_corpus, corpus, self.cache.dir())
+        });
+        if let Some(index) = updated {
+            let titles = TitleMatcher::for_corpus(corpus);
+            tracing::info!(
+                "index ready for {label}: {} papers (updated)",
+                index.num_docs()
+            );
+            return (index, titles);
+        }
         let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
         if large {
             (hooks.progress)(LoadEvent::Begin {
@@ -318,7 +336,7 @@ impl CorpusCache {
     }
 }
 
-fn label_of(selection: &CorpusSelection) -> String {
+pub(super) fn label_of(selection: &CorpusSelection) -> String {
     if selection.is_empty() {
         "the bundled corpus".to_string()
     } else {
@@ -367,7 +385,7 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
         let loaded = Arc::new(parse_loader.parse(&for_parse));
         (parse_loader.hooks.report)(&loaded.corpus, &parse_label);
         if loaded.corpus.papers.len() < PERSIST_MIN_PAPERS {
-            let (index, titles) = parse_loader.build_search(&loaded.corpus, &parse_label);
+            let (index, titles) = parse_loader.build_search(&loaded.corpus, &parse_label, None);
             loaded.set_search(index, titles);
         }
         loaded
@@ -384,7 +402,7 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
     if loaded.index().is_none() {
         let target = loaded.clone();
         tokio::task::spawn_blocking(move || {
-            let (index, titles) = loader.build_search(&target.corpus, &label);
+            let (index, titles) = loader.build_search(&target.corpus, &label, None);
             target.set_search(index, titles);
         });
     }
@@ -413,11 +431,18 @@ pub async fn reload(
             .as_ref()
             .and_then(|old| reason_to_keep(old.reading(), loaded.reading()));
         if let Some(why) = damage {
-            (loader.hooks.kept)(&loaded.corpus, &why);
+            (loader.hooks.kept)(&loaded.corpus, &label, &why);
             return Reread::Kept;
         }
         (loader.hooks.report)(&loaded.corpus, &label);
-        let (index, titles) = loader.build_search(&loaded.corpus, &label);
+        let previous = last_good
+            .as_ref()
+            .and_then(|old| Some((old.corpus.clone(), old.index()?)));
+        let (index, titles) = loader.build_search(
+            &loaded.corpus,
+            &label,
+            previous.as_ref().map(|(c, i)| (&**c, &**i)),
+        );
         loaded.set_search(index, titles);
         Reread::Fresh(Arc::new(loaded))
     })

@@ -47,7 +47,7 @@ pub fn reason_to_keep(last_good: Reading<'_>, fresh: Reading<'_>) -> Option<Stri
                     after
                         .problems
                         .iter()
-                        .find(|p| p.file == *path && p.line == 0)
+                        .find(|p| (p.file == *path || p.file == on_disk) && p.line == 0)
                         .map_or_else(|| "it cannot be read".to_string(), |p| p.message.clone())
                 };
                 return Some(format!(

@@ -2,13 +2,14 @@
 //! looked at (modification time and size) a few times a second, and at once
 //! when the client reports a watched file changed; a change is read only
 //! once the file has held still for two looks (400 ms), so a file being
-//! written is not read half-way. A source that disappears keeps its last good
+//! written is not read half-way (a Zotero library, whose writes are SQLite
+//! transactions, is read at once). A source that disappears keeps its last good
 //! papers for a few seconds (editors and Zotero replace files by delete and
 //! rename); if it stays away, the corpus is read without it. A source that is
 //! there but damaged (unreadable, or cut short) keeps the last good corpus
 //! until it changes again (`last_good`).
 
-use super::corpora::{discard_old_index, reload, Reread};
+use super::corpora::{discard_old_index, label_of, reload, Reread};
 use super::selection::CorpusSelection;
 use super::stamps::Stamp;
 use super::Workspace;
@@ -46,7 +47,8 @@ pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() 
             if refused.get(&selection) == Some(&now) {
                 continue;
             }
-            if !ready_to_read(&mut pending, &selection, &before, now.clone()) {
+            let holds = hold_still_looks(&selection);
+            if !ready_to_read(&mut pending, &selection, &before, now.clone(), holds) {
                 continue;
             }
             tracing::info!(
@@ -76,7 +78,11 @@ pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() 
                             .join(", "),
                         loaded.corpus.papers.len()
                     );
-                    (workspace.corpora().loader().hooks.kept)(&loaded.corpus, &why);
+                    (workspace.corpora().loader().hooks.kept)(
+                        &loaded.corpus,
+                        &label_of(&selection),
+                        &why,
+                    );
                     refused.insert(selection.clone(), now);
                 }
             }
@@ -84,37 +90,55 @@ pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() 
     }
 }
 
-/// Whether the sources changed and have since held still (or a missing one
-/// stayed missing past the grace period).
+/// Whether the sources changed and have since held still for
+/// `hold_still_looks` looks (or a missing one stayed missing past the grace
+/// period).
 fn ready_to_read(
     pending: &mut HashMap<CorpusSelection, (Vec<Stamp>, u32)>,
     selection: &CorpusSelection,
     before: &[Stamp],
     now: Vec<Stamp>,
+    hold_still_looks: u32,
 ) -> bool {
     if now == before {
         pending.remove(selection);
         return false;
     }
-    let Some(entry) = pending.get_mut(selection).filter(|(seen, _)| *seen == now) else {
-        // First look at this state of the files: wait for the next one.
-        pending.insert(selection.clone(), (now, 0));
-        return false;
-    };
-    entry.1 += 1;
-    if entry.1 < HOLD_STILL_LOOKS {
-        return false;
-    }
-    let missing = entry
-        .0
+    let missing = now
         .iter()
         .zip(before)
         .any(|(n, b)| n.is_none() && b.is_some());
-    if missing && entry.1 < MISSING_GRACE_LOOKS {
+    let looks = match pending.get_mut(selection).filter(|(seen, _)| *seen == now) {
+        Some(entry) => {
+            entry.1 += 1;
+            entry.1
+        }
+        // First look at this state of the files.
+        None => {
+            pending.insert(selection.clone(), (now, 0));
+            0
+        }
+    };
+    if looks < hold_still_looks || (missing && looks < MISSING_GRACE_LOOKS) {
         return false;
     }
     pending.remove(selection);
     true
+}
+
+/// How many looks a selection's changed sources must hold still for. A
+/// Zotero library is SQLite: each commit is whole, so it is read at the
+/// first look that sees it changed (within `LOOK_EVERY`); text files are
+/// written in pieces.
+fn hold_still_looks(selection: &CorpusSelection) -> u32 {
+    let all_libraries = selection
+        .iter()
+        .all(|p| crate::corpus::zotero::ZoteroSource::from_path(p).is_some());
+    if all_libraries {
+        0
+    } else {
+        HOLD_STILL_LOOKS
+    }
 }
 
 #[cfg(test)]
@@ -130,20 +154,48 @@ mod tests {
         let old = vec![Some((t, 10))];
         let writing = vec![Some((t + Duration::from_secs(1), 5))];
         let done = vec![Some((t + Duration::from_secs(2), 20))];
-        assert!(!ready_to_read(&mut pending, &sel, &old, old.clone()));
-        assert!(!ready_to_read(&mut pending, &sel, &old, writing.clone()));
+        assert!(!ready_to_read(
+            &mut pending,
+            &sel,
+            &old,
+            old.clone(),
+            HOLD_STILL_LOOKS
+        ));
+        assert!(!ready_to_read(
+            &mut pending,
+            &sel,
+            &old,
+            writing.clone(),
+            HOLD_STILL_LOOKS
+        ));
         assert!(
-            !ready_to_read(&mut pending, &sel, &old, done.clone()),
+            !ready_to_read(&mut pending, &sel, &old, done.clone(), HOLD_STILL_LOOKS),
             "still changing"
         );
         assert!(
-            !ready_to_read(&mut pending, &sel, &old, done.clone()),
+            !ready_to_read(&mut pending, &sel, &old, done.clone(), HOLD_STILL_LOOKS),
             "held still for one look"
         );
         assert!(
-            ready_to_read(&mut pending, &sel, &old, done),
+            ready_to_read(&mut pending, &sel, &old, done, HOLD_STILL_LOOKS),
             "held still for two looks"
         );
+    }
+
+    #[test]
+    fn a_library_is_read_at_the_first_look_that_sees_it_changed() {
+        let mut pending = HashMap::new();
+        let sel: CorpusSelection = vec!["/z/zotero.sqlite".into()];
+        assert_eq!(hold_still_looks(&sel), 0);
+        assert_eq!(
+            hold_still_looks(&vec!["/z/zotero.sqlite".into(), "a.bib".into()]),
+            2
+        );
+        let t = SystemTime::UNIX_EPOCH;
+        let old = vec![Some((t, 10))];
+        let committed = vec![Some((t + Duration::from_secs(1), 12))];
+        assert!(!ready_to_read(&mut pending, &sel, &old, old.clone(), 0));
+        assert!(ready_to_read(&mut pending, &sel, &old, committed, 0));
     }
 
     #[test]
@@ -153,7 +205,7 @@ mod tests {
         let old = vec![Some((SystemTime::UNIX_EPOCH, 10))];
         let gone = vec![None];
         let reads: Vec<bool> = (0..=MISSING_GRACE_LOOKS)
-            .map(|_| ready_to_read(&mut pending, &sel, &old, gone.clone()))
+            .map(|_| ready_to_read(&mut pending, &sel, &old, gone.clone(), HOLD_STILL_LOOKS))
             .collect();
         assert!(reads[..reads.len() - 1].iter().all(|r| !r));
         assert!(
