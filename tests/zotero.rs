@@ -172,6 +172,54 @@ fn the_regular_items_of_every_library_are_papers() {
     }
 }
 
+/// Creators keep their roles: an edited volume's editors are its
+/// editors (on its card and in the BibTeX written for it), a chapter's book
+/// editor and a translator are not its authors.
+#[test]
+fn creators_keep_their_roles() {
+    require_shared!();
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("zotero.sqlite");
+    let mut lib = Library::create(&database, false);
+    lib.add_item(
+        1,
+        "book",
+        &[("title", "Handbook of Edited Things"), ("date", "2021")],
+        &[("editor", "Ada", "Lovelace"), ("editor", "Alan", "Turing")],
+    );
+    lib.add_item(
+        1,
+        "bookSection",
+        &[
+            ("title", "A Chapter"),
+            ("bookTitle", "Handbook of Edited Things"),
+        ],
+        &[
+            ("editor", "Ada", "Lovelace"),
+            ("author", "Grace", "Hopper"),
+            ("translator", "Emmy", "Noether"),
+        ],
+    );
+    drop(lib);
+    let corpus = load(&database);
+    let paper = |title: &str| corpus.papers.iter().find(|p| p.title == title).unwrap();
+    let edited = paper("Handbook of Edited Things");
+    assert!(edited.authors_are_editors);
+    assert_eq!(
+        edited.authors_display(),
+        "Ada Lovelace and Alan Turing (eds.)"
+    );
+    let entry = paper_ls::corpus::export::to_bibtex_entry(&edited.to_paper());
+    assert!(
+        entry.contains("editor    = {Lovelace, Ada and Turing, Alan}"),
+        "{entry}"
+    );
+    assert!(!entry.contains("author"), "{entry}");
+    let chapter = paper("A Chapter");
+    assert!(!chapter.authors_are_editors);
+    assert_eq!(chapter.authors_display(), "Grace Hopper");
+}
+
 #[test]
 fn keys_are_zoteros_better_bibtexs_or_made_up() {
     require_shared!();

@@ -129,8 +129,13 @@ pub fn paper_from_csl(item: &Map<String, Value>) -> Paper {
             paper.key_origin = super::paper::KeyOrigin::Source;
         }
     }
-    paper.authors = csl_names(item.get("author"))
-        .unwrap_or_else(|| csl_names(item.get("editor")).unwrap_or_default());
+    match csl_names(item.get("author")) {
+        Some(authors) => paper.authors = authors,
+        None => {
+            paper.authors = csl_names(item.get("editor")).unwrap_or_default();
+            paper.authors_are_editors = !paper.authors.is_empty();
+        }
+    }
     paper.year = item.get("issued").and_then(csl_year);
     paper.venue = text("container-title")
         .or_else(|| text("publisher"))
@@ -322,6 +327,16 @@ mod tests {
         assert!(ZOTERO[p.origin.span.clone()].starts_with("{\"id\": \"smith2020\""));
         assert_eq!(papers[1].year, Some(2021));
         assert_eq!(papers[1].origin.line, 7);
+    }
+
+    #[test]
+    fn an_edited_volume_keeps_its_editors_as_editors() {
+        let text = r#"[{"id": "vol", "type": "book", "title": "Edited", "editor": [{"family": "Lovelace", "given": "Ada"}]},
+                       {"id": "ch", "type": "chapter", "title": "C", "author": [{"family": "Hopper"}], "editor": [{"family": "Lovelace"}]}]"#;
+        let (papers, _) = load_csl_json(0, Path::new("z.json"), text);
+        assert!(papers[0].authors_are_editors);
+        assert_eq!(papers[0].authors[0].family, "Lovelace");
+        assert!(!papers[1].authors_are_editors);
     }
 
     #[test]

@@ -63,7 +63,12 @@ fn write_entry(out: &mut String, p: &Paper) {
             }
         })
         .collect();
-    field("author", authors.join(" and "));
+    let persons = if p.authors_are_editors {
+        "editor"
+    } else {
+        "author"
+    };
+    field(persons, authors.join(" and "));
     field("year", p.year.map(|y| y.to_string()).unwrap_or_default());
     let venue_field = match entry_type {
         "article" => "journal",

@@ -93,6 +93,9 @@ pub struct Paper {
     pub entry_type: String,
     pub title: String,
     pub authors: Vec<Person>,
+    /// The persons in `authors` are the work's editors: it names no author
+    /// (an edited volume, proceedings).
+    pub authors_are_editors: bool,
     pub year: Option<i32>,
     pub venue: Option<String>,
     pub abstract_text: Option<String>,
@@ -111,22 +114,13 @@ impl Paper {
             entry_type: entry_type.to_string(),
             title,
             authors: Vec::new(),
+            authors_are_editors: false,
             year: None,
             venue: None,
             abstract_text: None,
             ids: Identifiers::default(),
             categories: Vec::new(),
             origin: Origin::default(),
-        }
-    }
-
-    /// "A. Author, B. Author and C. Author" (all names, for cards and search).
-    pub fn authors_display(&self) -> String {
-        let names: Vec<String> = self.authors.iter().map(Person::display).collect();
-        match names.len() {
-            0 => String::new(),
-            1 => names[0].clone(),
-            n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
         }
     }
 }

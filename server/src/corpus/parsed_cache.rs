@@ -31,7 +31,8 @@ use std::time::{Duration, SystemTime};
 const MAGIC: &[u8; 8] = b"PLSNAP\0\0";
 /// Bump whenever the encoding or the meaning of a field changes.
 // 3: problems include entries that are the same paper twice.
-// 4: Zotero libraries' links (PDFs, notes, annotations) are kept.
+// 4: Zotero libraries' links (PDFs, notes, annotations) are kept; a row's
+//    flags say when its persons are editors.
 const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 8 + 8 + 8;
 /// Only corpora this large are worth a file in the cache.

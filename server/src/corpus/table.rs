@@ -44,6 +44,7 @@ const GENERATED_KEY: u16 = 1 << 5;
 const HAS_KEY_SPAN: u16 = 1 << 6;
 const HAS_KEY_COLUMNS: u16 = 1 << 7;
 const HAS_ABSTRACT: u16 = 1 << 8;
+const EDITORS: u16 = 1 << 9;
 
 /// Between two people of a list, and between a person's given and family
 /// names. Control characters never occur in a name we display; any found
@@ -230,6 +231,9 @@ impl PaperTable {
         if paper.key_origin == KeyOrigin::Generated {
             flags |= GENERATED_KEY;
         }
+        if paper.authors_are_editors {
+            flags |= EDITORS;
+        }
         let origin = &paper.origin;
         let key_span = match &origin.key_span {
             Some(span) => {
@@ -285,6 +289,7 @@ impl PaperTable {
             entry_type: self.field(row, ENTRY_TYPE),
             title: self.field(row, TITLE),
             authors: Authors(self.field(row, AUTHORS)),
+            authors_are_editors: row.flags & EDITORS != 0,
             year: (row.flags & HAS_YEAR != 0).then_some(row.year),
             venue: optional(VENUE, HAS_VENUE),
             ids: Ids {
@@ -419,6 +424,7 @@ pub struct PaperRef<'t> {
     pub entry_type: &'t str,
     pub title: &'t str,
     pub authors: Authors<'t>,
+    pub authors_are_editors: bool,
     pub year: Option<i32>,
     pub venue: Option<&'t str>,
     pub ids: Ids<'t>,
@@ -440,13 +446,19 @@ impl<'t> PaperRef<'t> {
         self.ordinal
     }
 
-    /// "A. Author, B. Author and C. Author" (all names, for cards and search).
+    /// "A. Author, B. Author and C. Author" (all names, for cards and
+    /// search); "A. Editor and B. Editor (eds.)" for an edited work.
     pub fn authors_display(&self) -> String {
         let names: Vec<String> = self.authors.iter().map(|p| p.display()).collect();
-        match names.len() {
-            0 => String::new(),
+        let joined = match names.len() {
+            0 => return String::new(),
             1 => names[0].clone(),
             n => format!("{} and {}", names[..n - 1].join(", "), names[n - 1]),
+        };
+        match (self.authors_are_editors, names.len()) {
+            (false, _) => joined,
+            (true, 1) => format!("{joined} (ed.)"),
+            (true, _) => format!("{joined} (eds.)"),
         }
     }
 
@@ -458,6 +470,7 @@ impl<'t> PaperRef<'t> {
             entry_type: self.entry_type.to_string(),
             title: self.title.to_string(),
             authors: self.authors.to_people(),
+            authors_are_editors: self.authors_are_editors,
             year: self.year,
             venue: self.venue.map(str::to_string),
             abstract_text: self.abstract_text().map(Cow::into_owned),

@@ -1065,11 +1065,14 @@ fn paper_of(item: Item, bbt_keys: &HashMap<(i64, String), String>, file: usize) 
         .map(|(_, p)| p.clone())
         .collect();
     paper.authors = if authors.is_empty() {
-        item.creators
+        let editors: Vec<Person> = item
+            .creators
             .iter()
             .filter(|(role, _)| *role == Role::Editor)
             .map(|(_, p)| p.clone())
-            .collect()
+            .collect();
+        paper.authors_are_editors = !editors.is_empty();
+        editors
     } else {
         authors
     };

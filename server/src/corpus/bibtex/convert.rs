@@ -231,6 +231,8 @@ impl<'p> Converter<'p> {
         }
         let names = slots[Slot::Author as usize].or(slots[Slot::Editor as usize]);
         paper.authors = names.map_or_else(Vec::new, |field| parse_names(&self.expand(field)));
+        paper.authors_are_editors =
+            slots[Slot::Author as usize].is_none() && !paper.authors.is_empty();
         paper.year = [Slot::Year, Slot::Date].iter().find_map(|&slot| {
             slots[slot as usize].and_then(|field| first_year(&self.expand(field)))
         });

@@ -609,3 +609,17 @@ fn acl_anthology_loads_with_abstracts() {
         &problems[..problems.len().min(5)]
     );
 }
+
+#[test]
+fn editors_stand_for_authors_only_when_there_are_none() {
+    let (papers, _) = load_one(
+        "@book{vol, editor = {Lovelace, Ada and Turing, Alan}, title = {Edited}}\n\
+         @incollection{ch, author = {Hopper, Grace}, editor = {Lovelace, Ada}, title = {Chapter}}\n",
+    );
+    let volume = paper(&papers, "vol");
+    assert!(volume.authors_are_editors);
+    assert_eq!(volume.authors.len(), 2);
+    let chapter = paper(&papers, "ch");
+    assert!(!chapter.authors_are_editors);
+    assert_eq!(chapter.authors[0].family, "Hopper");
+}
