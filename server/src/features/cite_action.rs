@@ -32,6 +32,7 @@ pub fn cite_after_title(
             after.starts_with("[@") || after.starts_with("[-@") || after.starts_with('@')
         }
         Language::Latex => after.contains_cite_command(),
+        Language::Typst => after.starts_with('@') || after.starts_with("#cite("),
     };
     if already_cited {
         return None;
@@ -39,6 +40,7 @@ pub fn cite_after_title(
     let citation = match lang {
         Language::Markdown => format!(" [@{key}]"),
         Language::Latex => format!("~\\cite{{{key}}}"),
+        Language::Typst => format!(" {}", crate::notes::typst_citation(key)),
     };
     Some(Insertion {
         at: title_end + closing,

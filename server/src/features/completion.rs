@@ -26,6 +26,10 @@ pub struct KeyCompletion {
     /// The document's own bibliography lacks this paper: accepting it
     /// should also add its entry there (`bibliography.addOnComplete`).
     pub adds_to_bibliography: bool,
+    /// The key written otherwise than as itself over the completion's
+    /// range: the bytes replaced and the text (a Typst key that is no
+    /// label, `@` typed: `#cite(label("DBLP:conf/x"))`).
+    pub written: Option<(std::ops::Range<usize>, String)>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,10 +68,41 @@ pub fn completion(snap: &crate::workspace::Snapshot, offset: usize) -> Option<Co
             }
         }
     }
+    if doc.language == crate::notes::Language::Typst {
+        for item in &mut found.items {
+            item.written = typst_written(&doc.text, &context.range, &item.key);
+        }
+    }
     Some(Completion {
         range: context.range,
         found,
     })
+}
+
+/// How a key that Typst cannot read as a label is written where it is
+/// being typed: `@…` and `<…>` become `#cite(label("…"))` and
+/// `label("…")`; `None` when the key can stand as it is.
+fn typst_written(
+    text: &str,
+    range: &std::ops::Range<usize>,
+    key: &str,
+) -> Option<(std::ops::Range<usize>, String)> {
+    if crate::notes::typst::is_reference_key(key) {
+        return None;
+    }
+    let before = range.start.checked_sub(1)?;
+    match text.as_bytes().get(before)? {
+        b'@' => Some((before..range.end, crate::notes::typst_citation(key))),
+        b'<' => {
+            let end = if text.as_bytes().get(range.end) == Some(&b'>') {
+                range.end + 1
+            } else {
+                range.end
+            };
+            Some((before..end, format!("label({key:?})")))
+        }
+        _ => None,
+    }
 }
 
 /// Completions for the partial key `typed`. `cited_here` (keys the document
@@ -110,6 +145,7 @@ fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCom
         },
         sort_text: format!("{rank:05}"),
         adds_to_bibliography: false,
+        written: None,
     }
 }
 

@@ -49,6 +49,7 @@ impl NotInBibliography {
         let builder = match self.language {
             Language::Latex => "LaTeX",
             Language::Markdown => "pandoc",
+            Language::Typst => "Typst",
         };
         format!(
             "`{}` is in the library ({}) but not in {}: {builder} will not find it",

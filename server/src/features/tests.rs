@@ -729,3 +729,130 @@ fn citation_keys_link_to_the_doi_arxiv_page_or_url() {
     "#]]
     .assert_eq(&shown);
 }
+
+fn written_of(f: &Fixture) -> String {
+    let Some(found) = completion::completion(&f.snap, f.offset()) else {
+        return "no completion here".into();
+    };
+    found
+        .found
+        .items
+        .iter()
+        .map(|item| match &item.written {
+            Some((bytes, text)) => {
+                format!(
+                    "{} as {text} over {}\n",
+                    item.key,
+                    Fixture::show_range(f.text(), bytes)
+                )
+            }
+            None => format!(
+                "{} over {}\n",
+                item.key,
+                Fixture::show_range(f.text(), &found.range)
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn typst_notes_get_hover_completion_and_diagnostics() {
+    check(
+        "//- /note.typ\nAs @power2022grok$0king[p. 7] shows.\n",
+        hover_of,
+        expect![[r#"
+            **Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets**
+
+            Alethea Power, Yuri Burda and Harri Edwards · 2022 · *arXiv*
+
+            Neural networks generalize long after they overfit small algorithmic datasets: grokking.
+
+            `power2022grokking` · refs.bib:1
+            ---- over 4..21 "power2022grokking""#]],
+    );
+    check(
+        "//- /note.typ\nSee @grok$0 and more.\n",
+        completion_of,
+        expect![[r#"
+            replacing 5..9 "grok"
+            power2022grokking — Grokking (Power et al., 2022)
+            lee2024grokfast — Grokfast (Lee et al., 2024)
+        "#]],
+    );
+    check(
+        "//- /note.typ\nSee #cite(<diffus$0\n",
+        completion_of,
+        expect![[r#"
+            replacing 11..17 "diffus"
+            ho2020denoising — Denoising Diffusion Probabilistic Models (Ho et al., 2020)
+        "#]],
+    );
+    check(
+        "//- /note.typ\n// @grok$0\n",
+        completion_of,
+        expect!["no completion here"],
+    );
+    check(
+        "//- /note.typ\n= Intro <intro>\n$0See @intro, @power2022grokking, @nobody1999 and #cite(label(\"lee2024grokfst\")).\n$@nope$ `@nope`\n",
+        diagnostics_of,
+        expect![[r#"
+            49..59 "nobody1999" unknown citation key `nobody1999`: no paper in the corpus has it
+            77..91 "lee2024grokfst" unknown citation key `lee2024grokfst`; closest: `lee2024grokfast`
+        "#]],
+    );
+}
+
+#[test]
+fn typst_keys_that_are_no_labels_are_cited_with_cite() {
+    check(
+        "//- /more.bib\n@misc{DBLP:conf/slashed, title = {Slashed Keys Considered}}\n//- /note.typ\nSee @Slashed$0\n",
+        written_of,
+        expect![[r#"
+            DBLP:conf/slashed as #cite(label("DBLP:conf/slashed")) over 4..12 "@Slashed"
+        "#]],
+    );
+    check(
+        "//- /more.bib\n@misc{DBLP:conf/slashed, title = {Slashed Keys Considered}}\n//- /note.typ\nSee #cite(<Slashed$0>)\n",
+        written_of,
+        expect![[r#"
+            DBLP:conf/slashed as label("DBLP:conf/slashed") over 10..19 "<Slashed>"
+        "#]],
+    );
+}
+
+#[test]
+fn typst_titles_renames_and_bibliographies() {
+    check(
+        "//- /note.typ\nWe build on _Attention Is All You $0Need_ here.\n",
+        actions_of,
+        expect![[r#"
+            Cite vaswani2017attention (preferred): 39..39 "" -> " @vaswani2017attention"
+        "#]],
+    );
+    check(
+        r#"
+//- /other.typ
+#cite(<ho2020denoising>) and @ho2020denoising[p. 2]
+//- /note.md
+[@ho2020de$0noising]
+"#,
+        |f| rename_of(f, "ho2020ddpm"),
+        expect![[r#"
+            /note.md 2..17 "ho2020denoising" -> "ho2020ddpm"
+            /other.typ 7..22 "ho2020denoising" -> "ho2020ddpm"
+            /other.typ 30..45 "ho2020denoising" -> "ho2020ddpm"
+            /refs.bib 612..627 "ho2020denoising" -> "ho2020ddpm"
+        "#]],
+    );
+    check(
+        &format!(
+            "{THESIS}//- /thesis/main.typ\n#bibliography(\"mine.bib\", style: \"apa\")\n\
+             @own2020 and @lee2024$0grokfast.\n"
+        ),
+        actions_of,
+        expect![[r#"
+            Add lee2024grokfast to mine.bib (preferred): add lee2024grokfast
+            Add all 1 missing paper to mine.bib [source]: add lee2024grokfast
+        "#]],
+    );
+}

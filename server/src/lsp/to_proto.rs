@@ -77,7 +77,10 @@ pub fn completion_list(
             filter_text: Some(c.filter_text),
             sort_text: Some(c.sort_text),
             command: c.adds_to_bibliography.then(|| add(&c.key)),
-            text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(edit_range, c.key))),
+            text_edit: Some(CompletionTextEdit::Edit(match c.written {
+                Some((bytes, text)) => TextEdit::new(range(doc, &bytes, enc), text),
+                None => TextEdit::new(edit_range, c.key),
+            })),
             ..CompletionItem::default()
         })
         .collect();

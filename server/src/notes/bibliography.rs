@@ -37,6 +37,10 @@ pub fn bibliographies_named(text: &str, lang: Language) -> NamedBibliographies {
             inline_references: false,
         },
         Language::Markdown => front_matter_bibliographies(text),
+        Language::Typst => NamedBibliographies {
+            paths: super::typst::scan(text).bibliographies,
+            inline_references: false,
+        },
     }
 }
 

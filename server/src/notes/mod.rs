@@ -18,6 +18,7 @@ pub mod bibliography;
 mod latex;
 mod markdown;
 pub mod prose_words;
+pub(crate) mod typst;
 
 use std::ops::Range;
 use std::path::Path;
@@ -33,6 +34,8 @@ pub enum Language {
     Markdown,
     /// LaTeX with natbib or biblatex.
     Latex,
+    /// Typst.
+    Typst,
 }
 
 /// The file extensions of notes, each with its language — the one list the
@@ -46,6 +49,7 @@ pub const NOTE_EXTENSIONS: &[(&str, Language)] = &[
     ("Rmd", Language::Markdown),
     ("tex", Language::Latex),
     ("ltx", Language::Latex),
+    ("typ", Language::Typst),
 ];
 
 impl Language {
@@ -60,11 +64,13 @@ impl Language {
     }
 
     /// The language from an editor's language identifier (`markdown`,
-    /// `quarto`, `rmd`, `latex`, `tex`), for documents that have no path yet.
+    /// `quarto`, `rmd`, `latex`, `tex`, `typst`), for documents that have no
+    /// path yet.
     pub fn from_language_id(id: &str) -> Option<Language> {
         match id.to_ascii_lowercase().as_str() {
             "markdown" | "quarto" | "rmd" | "rmarkdown" | "pandoc" => Some(Language::Markdown),
             "latex" | "tex" | "plaintex" | "context" => Some(Language::Latex),
+            "typst" | "typ" => Some(Language::Typst),
             _ => None,
         }
     }
@@ -96,6 +102,10 @@ pub enum CitationForm {
     /// A LaTeX cite command, named without its backslash and with its star:
     /// `citep*`, `Textcite`, `parencites`.
     Command(String),
+    /// Typst, in markup: `@key`, `@key[p. 7]`.
+    TypstReference,
+    /// Typst, a call: `#cite(<key>)`, `#cite(label("key"))`, `#ref(<key>)`.
+    TypstCite,
 }
 
 /// Where completion of a citation key applies: the partial key around the
@@ -108,11 +118,22 @@ pub struct KeyContext {
     pub typed: String,
 }
 
+/// How `key` is cited in Typst: `@key` when the compiler reads it as a
+/// label, else `#cite(label("key"))` (a key with `/` or a space, say).
+pub fn typst_citation(key: &str) -> String {
+    if typst::is_reference_key(key) {
+        format!("@{key}")
+    } else {
+        format!("#cite(label({key:?}))")
+    }
+}
+
 /// Every citation in `text`, in document order.
 pub fn citations_in(text: &str, lang: Language) -> Vec<Citation> {
     match lang {
         Language::Markdown => markdown::citations(text),
         Language::Latex => latex::citations(text),
+        Language::Typst => typst::citations(text),
     }
 }
 
@@ -126,6 +147,7 @@ pub fn key_context_at(text: &str, lang: Language, offset: usize) -> Option<KeyCo
     match lang {
         Language::Markdown => markdown::key_context_at(text, offset),
         Language::Latex => latex::key_context_at(text, offset),
+        Language::Typst => typst::key_context_at(text, offset),
     }
 }
 
@@ -274,7 +296,7 @@ mod tests {
     #[test]
     fn random_texts_never_panic() {
         for text in random_texts(3000) {
-            for lang in [Language::Markdown, Language::Latex] {
+            for lang in [Language::Markdown, Language::Latex, Language::Typst] {
                 for c in citations_in(&text, lang) {
                     assert_eq!(text.get(c.range.clone()), Some(c.key.as_str()), "{text:?}");
                     assert!(text.get(c.whole.clone()).is_some(), "{text:?}");

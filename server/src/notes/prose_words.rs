@@ -31,6 +31,7 @@ mod latex;
 mod markdown;
 #[cfg(test)]
 pub(crate) mod tests;
+mod typst;
 
 use super::{citations_in, Citation, Language};
 use crate::text::words::{char_role, fold_into, normal_word_of_folded, CharRole};
@@ -45,6 +46,7 @@ pub fn prose_words(text: &str, lang: Language) -> Vec<ProseWord> {
     match lang {
         Language::Markdown => markdown::words(text, &cites),
         Language::Latex => latex::words(text, &cites).0,
+        Language::Typst => typst::words(text),
     }
 }
 
@@ -56,7 +58,7 @@ fn skipped_citations(lang: Language, citations: &[Citation]) -> Vec<Range<usize>
         .iter()
         .map(|c| match lang {
             Language::Markdown => c.range.clone(),
-            Language::Latex => c.whole.clone(),
+            Language::Latex | Language::Typst => c.whole.clone(),
         })
         .collect();
     ranges.sort_by_key(|r| r.start);

@@ -186,6 +186,7 @@ fn named_by_document(
     match language {
         Language::Latex => main_file_bibliographies(doc, text, root),
         Language::Markdown => project_bibliographies(dir, root),
+        Language::Typst => typst_main_bibliographies(doc, root),
     }
 }
 
@@ -213,6 +214,40 @@ fn main_file_bibliographies(doc: &Path, text: &str, root: Option<&Path>) -> Vec<
         }
         None => Vec::new(),
     }
+}
+
+/// The bibliographies of the Typst file that `#include`s the document (a
+/// chapter's book), from its folder or a few above; relative to it.
+fn typst_main_bibliographies(doc: &Path, root: Option<&Path>) -> Vec<PathBuf> {
+    let Some(mut dir) = doc.parent().map(Path::to_path_buf) else {
+        return Vec::new();
+    };
+    for _ in 0..MAIN_FILE_SEARCH_DEPTH {
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "typ") && p != doc)
+            .collect();
+        candidates.sort();
+        for candidate in candidates {
+            let Some(text) = read_text(&candidate, MAX_NOTE_BYTES) else {
+                continue;
+            };
+            let includes_doc = crate::notes::typst::includes(&text)
+                .iter()
+                .any(|name| lexically_normal(&dir.join(name)) == lexically_normal(doc));
+            if includes_doc {
+                let names = bibliographies_named(&text, Language::Typst).paths;
+                return resolve_bibliographies(&dir, &names);
+            }
+        }
+        if root.is_some_and(|r| dir == r) || !dir.pop() {
+            break;
+        }
+    }
+    Vec::new()
 }
 
 /// Project files that name the bibliography of the Markdown documents under

@@ -379,6 +379,10 @@ fn paragraphs(lang: Language, n: usize) -> String {
                 "Paragraph {k} reads \\emph{{{GROKFAST}}} with \\cite{{key{k}}} and $x_{k}$ % c\n\
                  wrapped \\textbf{{over}} lines about MeshCNN.\n\n"
             ),
+            Language::Typst => format!(
+                "Paragraph {k} reads _{GROKFAST}_ with @key{k}, `code` and $x$,\n\
+                 wrapped *over* lines about MeshCNN.\n\n"
+            ),
         })
         .collect()
 }
@@ -406,6 +410,7 @@ fn an_edit_in_a_paragraph_reads_that_paragraph_only() {
         match lang {
             Language::Markdown => assert_eq!(stats.scanned, 1),
             Language::Latex => assert!(stats.scanned > 1 && stats.chunks < first.chunks),
+            Language::Typst => unreachable!("a Typst note is one chunk"),
         }
         text.remove(middle);
         let stats = cached(&text, lang, &mut cache);

@@ -51,6 +51,9 @@ pub fn prose_chunks(text: &str, lang: Language, citations: &[Citation]) -> Prose
     let ranges = match lang {
         Language::Markdown => prose_runs(text),
         Language::Latex => latex_chunks(text, &cites),
+        // One pass over the whole note (its modes nest without a limit a
+        // cut could see): one chunk.
+        Language::Typst => std::iter::once(0..text.len()).collect(),
     };
     ProseChunks { ranges, cites }
 }
@@ -159,6 +162,10 @@ pub fn chunk_words(chunk: &str, lang: Language, cites: &[Range<usize>]) -> Chunk
             let (words, end) = latex::words(chunk, cites);
             ChunkWords { words, end }
         }
+        Language::Typst => ChunkWords {
+            words: super::typst::words(chunk),
+            end: ChunkEnd::default(),
+        },
     }
 }
 
