@@ -624,3 +624,101 @@ fn paper_ls_bib_writes_what_pandoc_and_biber_read_back_unchanged() {
         &after[before.len()..]
     );
 }
+
+/// Runs the Typst compiler (the `typst` module from PyPI) on `main`:
+/// whether it compiled, and what it said.
+fn typst_compile(main: &Path) -> (bool, String) {
+    let script = "import sys, typst\n\
+                  try:\n    typst.compile(sys.argv[1], output=sys.argv[2])\nexcept Exception as e:\n    print(e)\n    sys.exit(1)\n";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(main)
+        .arg(main.with_extension("pdf"))
+        .output()
+        .expect("python3 runs");
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+/// Whether the Typst compiler is there; under CI its absence fails.
+fn have_typst() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import typst"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the typst module is not installed (.ci/run: pip install typst)"
+        );
+        eprintln!("skipped: the typst module is not installed (pip install typst)");
+    }
+    found
+}
+
+/// A Typst paper citing CryptoBib papers its `refs.bib` lacks: it does not
+/// compile; one key is completed after `@` (the completion carries the
+/// paper into `refs.bib`), the rest are added with "Add all"; then the
+/// Typst compiler builds it, every citation resolved.
+#[test]
+fn a_typst_paper_compiles_after_completing_and_adding_all() {
+    if !have_typst() {
+        return;
+    }
+    let Some(dir) = crypto_workspace() else {
+        eprintln!("skipped: ../shared/corpora/cryptobib is absent");
+        return;
+    };
+    let thesis = dir.path().join("thesis");
+    let main = thesis.join("main.typ");
+    let text = "#set page(width: 14cm, height: auto)\n\
+                Our work @own2020 builds on #cite(<EC:Schnorr89>), @OswSta12[p. 3] and @Shamir\n\
+                #bibliography(\"refs.bib\")\n";
+    std::fs::write(&main, text).unwrap();
+    let (ok, said) = typst_compile(&main);
+    assert!(!ok, "compiles before the papers are added: {said}");
+    let mut editor = Editor::start(dir.path());
+    let uri = editor.open_and_wait_for_missing(&main, "typst", 2);
+    // Complete `@Shamir` and accept C:Shamir84, as an editor does.
+    let line = 1;
+    let character = text.lines().nth(1).unwrap().len() as u32;
+    let completion = editor.client.request(
+        "textDocument/completion",
+        LspClient::at(&uri, line, character),
+    );
+    let items = completion["items"].as_array().cloned().unwrap_or_default();
+    let item = items
+        .iter()
+        .find(|i| i["label"] == "C:Shamir84")
+        .unwrap_or_else(|| panic!("C:Shamir84 not offered: {completion}"));
+    let edit = &item["textEdit"];
+    assert_eq!(edit["newText"], "C:Shamir84", "{item}");
+    let completed = text.replacen("@Shamir\n", "@C:Shamir84\n", 1);
+    std::fs::write(&main, &completed).unwrap();
+    editor.version += 1;
+    editor.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": editor.version}, "contentChanges": [{"text": completed}]}),
+    );
+    let answer = editor.run(item);
+    assert_eq!(answer["added"], json!(["C:Shamir84"]), "{answer}");
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = editor.code_actions(&uri, &whole, Some("source"));
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let answer = editor.run(&actions[0]);
+    let mut added: Vec<String> = serde_json::from_value(answer["added"].clone()).unwrap();
+    added.sort();
+    assert_eq!(added, ["EC:Schnorr89", "OswSta12"], "{answer}");
+    let (ok, said) = typst_compile(&main);
+    assert!(
+        ok,
+        "typst failed: {said}\n{}",
+        std::fs::read_to_string(thesis.join("refs.bib")).unwrap()
+    );
+}

@@ -40,14 +40,21 @@
   "LaTeX major modes paper-ls serves, with their LSP language ids."
   :type '(repeat sexp))
 
+(defcustom paper-ls-typst-modes
+  '((typst-ts-mode :language-id "typst")
+    (typst-mode :language-id "typst"))
+  "Typst major modes paper-ls serves, with their LSP language ids."
+  :type '(repeat sexp))
+
 (defun paper-ls--contact (&rest _)
   "The command that starts the server."
   (list paper-ls-server-path))
 
-;; Two entries, not one: eglot before 1.10 sends one language id for all
-;; the buffers a server manages, so Markdown and LaTeX notes each get their
-;; own paper-ls process.  Added in front of the LaTeX servers eglot knows
-;; (digestif, texlab).
+;; One entry per language, not one: eglot before 1.10 sends one language id
+;; for all the buffers a server manages, so Markdown, LaTeX and Typst notes
+;; each get their own paper-ls process.  Added in front of the servers eglot
+;; knows for them (digestif, texlab, tinymist).
+(add-to-list 'eglot-server-programs (cons paper-ls-typst-modes #'paper-ls--contact))
 (add-to-list 'eglot-server-programs (cons paper-ls-latex-modes #'paper-ls--contact))
 (add-to-list 'eglot-server-programs (cons paper-ls-markdown-modes #'paper-ls--contact))
 

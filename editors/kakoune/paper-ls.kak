@@ -13,7 +13,7 @@
 # Markdown and LaTeX (marksman, texlab) are no longer filled in for it; list
 # them here too if you use them, e.g. a `[texlab]` table with its root_globs.
 
-hook -group paper-ls global BufSetOption filetype=(?:markdown|latex) %{
+hook -group paper-ls global BufSetOption filetype=(?:markdown|latex|typst) %{
     set-option -add buffer lsp_servers %{
         [paper-ls]
         command = "paper-ls"

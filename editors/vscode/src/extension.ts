@@ -33,7 +33,7 @@ let client: LanguageClient | undefined;
 let output: vscode.OutputChannel | undefined;
 
 /** The documents the server is for. */
-const LANGUAGES = ['markdown', 'latex', 'tex', 'quarto', 'rmd'];
+const LANGUAGES = ['markdown', 'latex', 'tex', 'quarto', 'rmd', 'typst'];
 const LATEX_LANGUAGES = new Set(['latex', 'tex', 'plaintex', 'context']);
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -154,7 +154,8 @@ async function start(): Promise<void> {
       { scheme: 'file', language },
       { scheme: 'untitled', language },
     ]),
-    { scheme: 'file', pattern: '**/*.{qmd,Rmd,rmd}' },
+    // Without a Typst extension (tinymist), VS Code knows no `typst` language.
+    { scheme: 'file', pattern: '**/*.{qmd,Rmd,rmd,typ}' },
   ];
   const clientOptions: LanguageClientOptions = {
     documentSelector,
@@ -323,6 +324,9 @@ function pickPaper(
 
 /** The citation of `key` to insert after `before`, in the document's syntax. */
 export function citationText(key: string, languageId: string, before: string): string {
+  if (languageId === 'typst') {
+    return typstCitation(key, /@$/.test(before));
+  }
   if (LATEX_LANGUAGES.has(languageId)) {
     if (/\\[A-Za-z]*cite[A-Za-z]*\*?[^\\{}]*\{[^{}]*$/.test(before)) {
       return /(\{|,)\s*$/.test(before) ? key : `, ${key}`;
@@ -338,12 +342,31 @@ export function citationText(key: string, languageId: string, before: string): s
   return `[@${key}]`;
 }
 
+/**
+ * Typst: `@key` when the compiler reads the key as a label (letters,
+ * digits, `_ - : .`, not ending in `.` or `:`), else `#cite(label("key"))`.
+ */
+export function typstCitation(key: string, afterAt: boolean): string {
+  if (isTypstLabel(key)) {
+    return afterAt ? key : `@${key}`;
+  }
+  return `#cite(label(${JSON.stringify(key)}))`;
+}
+
+function isTypstLabel(key: string): boolean {
+  return /^[\p{L}\p{N}_\-:.]+$/u.test(key) && !/[.:]$/.test(key);
+}
+
 async function cite(editor: vscode.TextEditor, key: string): Promise<void> {
   await editor.edit((edit) => {
     for (const selection of editor.selections) {
       const line = editor.document.lineAt(selection.start.line).text;
       const before = line.slice(0, selection.start.character);
-      edit.replace(selection, citationText(key, editor.document.languageId, before));
+      const language = languageOf(editor.document);
+      // A Typst key that is no label cannot follow the `@` typed: it goes.
+      const dropAt = language === 'typst' && /@$/.test(before) && !isTypstLabel(key);
+      const range = dropAt ? new vscode.Range(selection.start.translate(0, -1), selection.end) : selection;
+      edit.replace(range, citationText(key, language, before));
     }
   });
 }
@@ -358,13 +381,18 @@ async function openPaper(p: Paper): Promise<void> {
   await vscode.window.showTextDocument(uri, { selection: new vscode.Range(pos, pos), preview: true });
 }
 
+/** The document's language, `typst` for a `.typ` file VS Code has no language for. */
+function languageOf(doc: vscode.TextDocument): string {
+  return /\.typ$/i.test(doc.fileName) ? 'typst' : doc.languageId;
+}
+
 /** The editor to cite in: the active one if it is a note. */
 function noteEditor(): vscode.TextEditor | undefined {
   const e = vscode.window.activeTextEditor;
   if (!e) {
     return undefined;
   }
-  return LANGUAGES.includes(e.document.languageId) || /\.(md|markdown|qmd|rmd|tex)$/i.test(e.document.fileName)
+  return LANGUAGES.includes(e.document.languageId) || /\.(md|markdown|qmd|rmd|tex|typ)$/i.test(e.document.fileName)
     ? e
     : undefined;
 }

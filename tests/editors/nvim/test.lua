@@ -40,6 +40,7 @@ local GROKKING = { 'grokfast-accelerated-grokking', 'grokking-tickets-lottery', 
 vim.fn.mkdir(work .. '/.git', 'p')
 local md_path = work .. '/note.md'
 local tex_path = work .. '/chapter.tex'
+local typ_path = work .. '/paper.typ'
 vim.fn.writefile({
   '# Reading notes',
   '',
@@ -56,6 +57,15 @@ vim.fn.writefile({
   'Compare \\citep{gro',
   '\\end{document}',
 }, tex_path)
+vim.fn.writefile({
+  '= Reading notes',
+  '',
+  'Slow-gradient amplification @' .. KEY .. ' speeds up grokking.',
+  '',
+  'Compare @gro',
+  '',
+  'See ',
+}, typ_path)
 
 vim.opt.rtp:prepend(repo .. '/editors/nvim')
 vim.cmd('filetype on')
@@ -213,6 +223,7 @@ end
 
 local md = test_note(md_path, 'markdown', '[@' .. KEY, '[@gro')
 local tex = test_note(tex_path, 'tex', '\\cite{' .. KEY, '\\citep{gro')
+local typ = test_note(typ_path, 'typst', '@' .. KEY, 'Compare @gro')
 
 if #vim.lsp.get_clients({ name = 'paper_ls' }) == 0 then
   check('a paper-ls client runs for :PaperRelated, :PaperSearch, :checkhealth', false)
@@ -281,6 +292,7 @@ local function search_and_cite(buf, line_needle, expected)
 end
 search_and_cite(md, 'See ', 'See [@' .. KEY .. ']')
 search_and_cite(tex, 'Compare \\citep{gro', '\\citep{gro, ' .. KEY)
+search_and_cite(typ, 'See ', 'See @' .. KEY)
 
 -- A thesis with its own library and refs.bib (a root of its own, so a
 -- second client): the quick fix on a library paper that refs.bib lacks

@@ -77,6 +77,12 @@ fs.writeFileSync(
     '\n',
   ),
 );
+// A Typst paper: VS Code has no Typst language without an extension, so
+// this also checks the extension starts the server for `.typ` by pattern.
+fs.writeFileSync(
+  path.join(ws, 'paper.typ'),
+  ['= Reading notes', '', `Slow-gradient amplification @${KEY} speeds up grokking.`, ''].join('\n'),
+);
 // The user's settings: the extension's setting points at the debug binary.
 fs.writeFileSync(
   path.join(userData, 'User', 'settings.json'),
@@ -417,6 +423,14 @@ check('chapter.tex opens in the editor', texOpen);
 hover = await hoverText(`\\cite{${KEY}`, 8, 'hover-key-latex.png');
 say(`  hover on \\cite{${KEY}}: ${short(hover)}`);
 check('hover on a \\cite key in LaTeX shows the abstract', hover.includes(ABSTRACT));
+
+// ---- Typst: hover on an @key reference
+await page.keyboard.press('Escape');
+const typOpen = await openFile('paper.typ');
+check('paper.typ opens in the editor', typOpen);
+hover = await hoverText(`@${KEY}`, 4, 'hover-key-typst.png');
+say(`  hover on @${KEY} in Typst: ${short(hover)}`);
+check('hover on an @key in Typst shows the abstract', hover.includes(ABSTRACT));
 
 say(`  screenshots: ${fs.readdirSync(OUT).filter((f) => f.endsWith('.png')).join(', ')} in ${OUT}`);
 await finish();

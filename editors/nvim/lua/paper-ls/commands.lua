@@ -63,9 +63,21 @@ function M.key_under_cursor()
   return key
 end
 
+--- Whether Typst reads `key` as a label (so `@key` cites it): letters,
+--- digits, `_ - : .` (any non-ASCII letter), not ending in `.` or `:`.
+function M.is_typst_label(key)
+  return key:match('^[%w_%-:%.\128-\255]+$') ~= nil and key:match('[.:]$') == nil
+end
+
 --- The citation text to insert after `before` (the line up to the cursor).
 function M.citation_text(key, filetype, before)
   before = before or ''
+  if filetype == 'typst' then
+    if not M.is_typst_label(key) then
+      return '#cite(label(' .. vim.json.encode(key) .. '))'
+    end
+    return before:match('@$') and key or ('@' .. key)
+  end
   if filetype == 'tex' or filetype == 'latex' or filetype == 'plaintex' then
     if before:match('\\%a*cite%a*%*?[^\\{}]*{[^{}]*$') then
       if before:match('{%s*$') or before:match(',%s*$') then
@@ -95,9 +107,15 @@ function M.insert_citation(key)
   if vim.fn.mode():sub(1, 1) == 'i' then
     at = col
   end
-  local text = M.citation_text(key, vim.bo.filetype, line:sub(1, at))
-  vim.api.nvim_buf_set_text(0, row - 1, at, row - 1, at, { text })
-  vim.api.nvim_win_set_cursor(0, { row, at + #text - 1 })
+  local before = line:sub(1, at)
+  local text = M.citation_text(key, vim.bo.filetype, before)
+  local from = at
+  -- A Typst key that is no label cannot follow the `@` typed: it goes.
+  if vim.bo.filetype == 'typst' and before:match('@$') and not M.is_typst_label(key) then
+    from = at - 1
+  end
+  vim.api.nvim_buf_set_text(0, row - 1, from, row - 1, at, { text })
+  vim.api.nvim_win_set_cursor(0, { row, from + #text - 1 })
 end
 
 --- Opens a paper's entry (an LSP Location).

@@ -16,7 +16,7 @@ M.defaults = {
   -- The server command; `paper-ls` on PATH unless set (e.g. to
   -- { '/path/to/target/debug/paper-ls' }). $PAPER_LS_SERVER overrides it too.
   cmd = nil,
-  filetypes = { 'markdown', 'tex', 'plaintex', 'quarto', 'rmd' },
+  filetypes = { 'markdown', 'tex', 'plaintex', 'quarto', 'rmd', 'typst' },
   -- The workspace root is the nearest folder with one of these.
   root_markers = { 'paper-ls.toml', '.git' },
   -- The server's settings (section `paper-ls`): corpus, maxCompletions,
