@@ -722,3 +722,65 @@ fn a_typst_paper_compiles_after_completing_and_adding_all() {
         std::fs::read_to_string(thesis.join("refs.bib")).unwrap()
     );
 }
+
+/// `paper-ls format` prints references as pandoc's citeproc does, with the
+/// same entries in the same style (pandoc's built-in Chicago author-date):
+/// particles, non-ASCII names, a corporate author, many authors, no year.
+#[test]
+fn formatted_references_match_what_pandoc_prints() {
+    if !have("pandoc") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bib = dir.path().join("refs.bib");
+    std::fs::write(
+        &bib,
+        "@article{smith2020, author={Smith, John and Doe, Jane}, title={A Study of Things}, journal={Journal of Tests}, year=2020}\n\
+         @article{vanbeethoven2019, author={van Beethoven, Ludwig and Müller, Jürgen and Østergaard, Åse and Nguyễn, Văn}, title={Many Authors Write}, journal={Annals of Music}, year=2019}\n\
+         @book{who2021, author={{World Health Organization}}, title={Global Report}, publisher={WHO Press}, year=2021}\n\
+         @article{nodate, author={Knuth, Donald E.}, title={Undated Thoughts}, journal={Letters}}\n\
+         @article{jr2018, author={King, Jr., Martin Luther and de la Cruz, Juana}, title={Suffixes and Particles}, journal={Names Quarterly}, year=2018}\n",
+    )
+    .unwrap();
+    let note = dir.path().join("note.md");
+    std::fs::write(&note, "---\nbibliography: refs.bib\nnocite: \"@*\"\n---\n").unwrap();
+    let mut pandoc = Command::new("pandoc");
+    pandoc
+        .arg(&note)
+        .args(["--citeproc", "-t", "plain", "--wrap=none"])
+        .current_dir(dir.path());
+    let theirs = output_lines(&mut pandoc);
+    let mut ours = Command::new(support::binary());
+    ours.args(["format", "--style", "chicago-author-date", "--corpus"])
+        .arg(&bib)
+        .args([
+            "smith2020",
+            "vanbeethoven2019",
+            "who2021",
+            "nodate",
+            "jr2018",
+        ])
+        .env("PAPER_LS_CACHE_DIR", dir.path().join("cache"));
+    // Markdown emphasis and escapes off: pandoc's plain text has neither.
+    let ours: Vec<String> = output_lines(&mut ours)
+        .iter()
+        .map(|l| l.replace(['*', '\\'], ""))
+        .collect();
+    assert_eq!(ours, theirs);
+}
+
+/// The non-blank lines a command prints, trimmed; it must succeed.
+fn output_lines(command: &mut Command) -> Vec<String> {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}

@@ -103,6 +103,62 @@ pub fn related(
     Ok(0)
 }
 
+/// `paper-ls format`: the references of keys, or of what notes cite.
+pub fn format(
+    args: &CorpusArgs,
+    cache: &Cache,
+    style: Option<&str>,
+    items: &[String],
+) -> anyhow::Result<i32> {
+    use crate::features::reference;
+    use crate::notes::{citations_in, Language};
+    let corpus = load_corpus(args, cache)?;
+    let mut keys: Vec<String> = Vec::new();
+    let mut named_style = None;
+    let mut style_dir = std::path::PathBuf::from(".");
+    for item in items {
+        let path = std::path::Path::new(item);
+        match Language::from_path(path).filter(|_| path.is_file()) {
+            Some(lang) => {
+                let text = std::fs::read_to_string(path)?;
+                if named_style.is_none() {
+                    named_style = reference::style_named_by(&text, lang);
+                    style_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+                }
+                keys.extend(citations_in(&text, lang).into_iter().map(|c| c.key));
+            }
+            None => keys.push(item.clone()),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
+    let style_name = match (style, named_style) {
+        (Some(s), _) => {
+            style_dir = std::path::PathBuf::from(".");
+            s.to_string()
+        }
+        (None, Some(s)) => s,
+        (None, None) => reference::DEFAULT_STYLE.to_string(),
+    };
+    let style = reference::style(&style_name, &style_dir).map_err(anyhow::Error::msg)?;
+    let mut unknown = 0;
+    let mut papers = Vec::new();
+    for key in &keys {
+        match corpus.get(key) {
+            Some(paper) => papers.push(paper),
+            None => {
+                eprintln!("no paper has the key `{key}`");
+                unknown += 1;
+            }
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for entry in reference::reference_list(&papers, &style) {
+        writeln!(out, "{entry}")?;
+    }
+    Ok(i32::from(unknown > 0))
+}
+
 pub fn show(args: &CorpusArgs, cache: &Cache, key: &str, json: bool) -> anyhow::Result<i32> {
     let corpus = load_corpus(args, cache)?;
     let Some(paper) = corpus.get(key) else {

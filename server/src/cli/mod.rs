@@ -50,6 +50,17 @@ pub enum Command {
         /// The paper's citation key.
         key: String,
     },
+    /// Format papers as references in a citation style (CSL, by hayagriva): the keys given, or the papers notes cite (in order of first citation), sorted as the style sorts, one Markdown line each
+    Format {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// A CSL style (apa, ieee, chicago-author-date, nature, modern-language-association, … or a .csl file); default: the note's own (`csl:`, `#bibliography(style:)`, `\bibliographystyle`), else apa
+        #[arg(long)]
+        style: Option<String>,
+        /// Citation keys, or notes (.md, .tex, .typ) whose citations to format
+        #[arg(required = true)]
+        items: Vec<String>,
+    },
     /// List the papers most related to one (by title and abstract), best first.
     Related {
         #[command(flatten)]
@@ -163,6 +174,11 @@ pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
             query,
         } => commands::search(&corpus, cache, &query.join(" "), limit, json),
         Command::Show { corpus, json, key } => commands::show(&corpus, cache, &key, json),
+        Command::Format {
+            corpus,
+            style,
+            items,
+        } => commands::format(&corpus, cache, style.as_deref(), &items),
         Command::Stats { corpus, json } => commands::stats(&corpus, cache, json),
         Command::Related {
             corpus,

@@ -30,6 +30,11 @@ pub struct KeyCompletion {
     /// range: the bytes replaced and the text (a Typst key that is no
     /// label, `@` typed: `#cite(label("DBLP:conf/x"))`).
     pub written: Option<(std::ops::Range<usize>, String)>,
+    /// Who and when ("Power et al., 2022") and the short title, shown
+    /// beside the key on every row (`labelDetails`), so that a list of keys
+    /// reads like a reference list.
+    pub who_when: String,
+    pub short_title: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,26 +151,34 @@ fn item(ctx: PaperContext<'_>, index: usize, typed: &str, rank: usize) -> KeyCom
         sort_text: format!("{rank:05}"),
         adds_to_bibliography: false,
         written: None,
+        who_when: who_and_when(paper),
+        short_title: short_title(paper.title),
     }
 }
 
 fn detail(paper: &PaperRef<'_>) -> String {
     let mut d = short_title(paper.title);
-    let mut extra = Vec::new();
+    let who_when = who_and_when(paper);
+    if !who_when.is_empty() {
+        d.push_str(&format!(" ({who_when})"));
+    }
+    d
+}
+
+/// "Power et al., 2022": the first author's family name and the year.
+fn who_and_when(paper: &PaperRef<'_>) -> String {
+    let mut parts = Vec::new();
     if let Some(first) = paper.authors.first() {
-        extra.push(if paper.authors.len() > 1 {
+        parts.push(if paper.authors.len() > 1 {
             format!("{} et al.", first.family)
         } else {
             first.family.to_string()
         });
     }
     if let Some(y) = paper.year {
-        extra.push(y.to_string());
+        parts.push(y.to_string());
     }
-    if !extra.is_empty() {
-        d.push_str(&format!(" ({})", extra.join(", ")));
-    }
-    d
+    parts.join(", ")
 }
 
 fn nothing_typed(ctx: PaperContext<'_>, limit: usize, cited_here: &[String]) -> (Vec<usize>, bool) {

@@ -60,11 +60,18 @@ pub fn hover(snap: &Snapshot, offset: usize) -> Option<HoverCard> {
         Default::default()
     });
     let ctx = snap.corpus.context();
+    // Each card starts with the reference as the manuscript will print it.
     let cards: Vec<String> = target
         .papers
         .iter()
         .take(CARDS_IN_HOVER)
-        .map(|&p| paper_card(ctx.corpus, &ctx.corpus.paper(p)))
+        .map(|&p| {
+            let card = paper_card(ctx.corpus, &ctx.corpus.paper(p));
+            match super::reference::reference_of(snap, p) {
+                Some(r) if !r.entry.is_empty() => format!("{}\n\n{card}", r.entry),
+                _ => card,
+            }
+        })
         .collect();
     Some(HoverCard {
         markdown: cards.join("\n\n---\n\n") + &related_section(ctx, &related),

@@ -17,7 +17,14 @@ const RELATED_IN_NOTE: usize = 5;
 pub const DEFAULT_TEMPLATE: &str = "---\ntitle: \"{{title}}\"\ncitekey: {{key}}\n---\n\n# {{title}}\n\n{{citation}} · {{authors}} · {{year}} · {{venue}}\n\n{{links}}\n\n## Abstract\n\n{{abstract}}\n\n## Notes\n\n\n\n## Related papers\n\n{{related}}\n";
 
 /// The note for the paper at `ordinal`, from `template` (or the built-in one).
-pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&str>) -> String {
+/// `reference` is the paper's reference in the workspace's citation style
+/// (`{{reference}}`).
+pub fn literature_note(
+    ctx: PaperContext<'_>,
+    ordinal: usize,
+    template: Option<&str>,
+    reference: &str,
+) -> String {
     let paper = &ctx.corpus.paper(ordinal);
     let related: Vec<String> = ctx
         .related_papers(ordinal, RELATED_IN_NOTE)
@@ -46,6 +53,7 @@ pub fn literature_note(ctx: PaperContext<'_>, ordinal: usize, template: Option<&
         ),
         ("links", links(paper).join(" · ")),
         ("related", related.join("\n")),
+        ("reference", reference.to_string()),
     ];
     let library = ctx.corpus.library_links.get(&(ordinal as u32));
     let library_fields = [
@@ -124,7 +132,20 @@ pub fn open_literature_note(
     if snap.files.is_file(&path) {
         return Ok((path, false));
     }
-    let text = literature_note(ctx, ordinal, snap.settings.literature_template.as_deref());
+    // Outside any document: the configured style.
+    let style_snap = crate::workspace::Snapshot {
+        document: None,
+        ..snap.clone()
+    };
+    let reference = super::reference::reference_of(&style_snap, ordinal)
+        .map(|r| r.entry)
+        .unwrap_or_default();
+    let text = literature_note(
+        ctx,
+        ordinal,
+        snap.settings.literature_template.as_deref(),
+        &reference,
+    );
     snap.files
         .write_new(&path, &text)
         .map(|created| (path.clone(), created))

@@ -18,6 +18,7 @@ pub mod hover;
 pub mod inlay_hints;
 pub mod links;
 pub mod literature_note;
+pub mod reference;
 pub mod references;
 pub mod related;
 pub mod rename;

@@ -71,6 +71,8 @@ See [@lee2024gr$0okfast, p. 3].
 "#,
         hover_of,
         expect![[r#"
+            Lee, J., & Kang, B. G. (2024). *Grokfast: Accelerated Grokking by Amplifying Slow Gradients*.
+
             **Grokfast: Accelerated Grokking by Amplifying Slow Gradients**
 
             Jaerin Lee and Bong Gyun Kang · 2024
@@ -91,6 +93,8 @@ As \emph{Denoising Diffusion Pro$0babilistic Models} showed, and Grokfast too.
 "#,
         hover_of,
         expect![[r#"
+            Ho, J., Jain, A., & Abbeel, P. (2020). Denoising Diffusion Probabilistic Models. *NeurIPS*.
+
             **Denoising Diffusion Probabilistic Models**
 
             Jonathan Ho, Ajay Jain and Pieter Abbeel · 2020 · *NeurIPS*
@@ -107,6 +111,8 @@ The *Grok$0fast* trick.
 "#,
         hover_of,
         expect![[r#"
+            Lee, J., & Kang, B. G. (2024). *Grokfast: Accelerated Grokking by Amplifying Slow Gradients*.
+
             **Grokfast: Accelerated Grokking by Amplifying Slow Gradients**
 
             Jaerin Lee and Bong Gyun Kang · 2024
@@ -761,6 +767,8 @@ fn typst_notes_get_hover_completion_and_diagnostics() {
         "//- /note.typ\nAs @power2022grok$0king[p. 7] shows.\n",
         hover_of,
         expect![[r#"
+            Power, A., Burda, Y., & Edwards, H. (2022). Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets. *arXiv*.
+
             **Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets**
 
             Alethea Power, Yuri Burda and Harri Edwards · 2022 · *arXiv*

@@ -387,6 +387,9 @@ impl LanguageServer for Server {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        // The default citation style and CSL's locales, parsed before the
+        // first hover wants them.
+        tokio::task::spawn_blocking(crate::features::reference::warm_up);
         self.check_cache_dir().await;
         let message = format!(
             "paper-ls {} ready (cache: {})",

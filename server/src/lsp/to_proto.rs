@@ -73,6 +73,10 @@ pub fn completion_list(
             label: c.key.to_string(),
             kind: Some(CompletionItemKind::REFERENCE),
             detail: Some(c.detail),
+            label_details: Some(CompletionItemLabelDetails {
+                detail: (!c.who_when.is_empty()).then(|| format!(" {}", c.who_when)),
+                description: Some(c.short_title),
+            }),
             documentation: Some(Documentation::MarkupContent(markdown(c.documentation))),
             filter_text: Some(c.filter_text),
             sort_text: Some(c.sort_text),

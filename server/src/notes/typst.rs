@@ -55,6 +55,8 @@ pub(crate) struct TypstScan {
     pub(crate) block_starts: Vec<usize>,
     /// The files `#bibliography(…)` names, as written.
     pub(crate) bibliographies: Vec<String>,
+    /// Its `style:` argument, as written.
+    pub(crate) bibliography_style: Option<String>,
 }
 
 /// Scans `text` once.
@@ -536,18 +538,26 @@ impl Scanner<'_> {
         let args = &self.text[open + 1..end.saturating_sub(1).max(open + 1)];
         let mut depth = 0usize;
         let mut named = false;
+        let mut name_start = 0;
         let mut j = 0;
         let bytes = args.as_bytes();
         while j < bytes.len() {
             match bytes[j] {
                 b'(' | b'[' | b'{' => depth += 1,
                 b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                b',' if depth == 0 => named = false,
+                b',' if depth == 0 => {
+                    named = false;
+                    name_start = j + 1;
+                }
                 b':' if depth == 0 => named = true,
                 b'"' => {
                     let close = args[j + 1..].find('"').map_or(args.len(), |p| j + 1 + p);
+                    let value = args[j + 1..close].to_string();
+                    let name = args[name_start..j].split(':').next().unwrap_or("").trim();
                     if !named && depth <= 1 {
-                        self.out.bibliographies.push(args[j + 1..close].to_string());
+                        self.out.bibliographies.push(value);
+                    } else if named && depth == 0 && name == "style" {
+                        self.out.bibliography_style = Some(value);
                     }
                     j = close;
                 }
@@ -557,6 +567,11 @@ impl Scanner<'_> {
         }
         end
     }
+}
+
+/// The `style:` of the text's `#bibliography(…)`, as written.
+pub(crate) fn bibliography_style(text: &str) -> Option<String> {
+    scan(text).bibliography_style
 }
 
 /// The `#include "file"` targets of a Typst text (for finding the main
@@ -685,6 +700,12 @@ mod tests {
             named("// #bibliography(\"no.bib\")\n"),
             Vec::<String>::new()
         );
+        assert_eq!(
+            bibliography_style("#bibliography(\"a.bib\", title: \"Refs\", style: \"ieee\")")
+                .as_deref(),
+            Some("ieee")
+        );
+        assert_eq!(bibliography_style("#bibliography(\"a.bib\")"), None);
         assert_eq!(
             includes("#include \"chapters/one.typ\"\n#include \"two.typ\""),
             ["chapters/one.typ", "two.typ"]

@@ -27,6 +27,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::OnceCell;
 
+/// A paper's reference in one style: its reference-list entry and its
+/// citation in the text; `None` when it could not be formatted.
+pub type FormattedReference = Option<Arc<(String, String)>>;
+
 /// How many related papers are kept per paper (go to implementation lists them all).
 pub const RELATED_KEPT: usize = 10;
 /// Past this many papers' related lists, the cache starts again.
@@ -44,6 +48,8 @@ pub struct LoadedCorpus {
     /// Related papers found so far, by paper: computing them takes tens of
     /// milliseconds with abstracts, too slow for every hover.
     related: Mutex<HashMap<usize, Arc<Vec<usize>>>>,
+    /// References formatted so far, by style and paper: (entry, citation).
+    references: Mutex<HashMap<(String, usize), FormattedReference>>,
     /// Papers whose related papers are to be found in the background, by
     /// one worker per corpus so that a burst of hovers never becomes a
     /// burst of threads competing with the requests.
@@ -60,6 +66,7 @@ impl LoadedCorpus {
             titles: OnceLock::new(),
             bib_macros: OnceLock::new(),
             related: Mutex::default(),
+            references: Mutex::default(),
             related_queue: Mutex::default(),
             stamps,
         }
@@ -115,6 +122,28 @@ impl LoadedCorpus {
             cache.insert(ordinal, found.clone());
         }
         found
+    }
+
+    /// The reference of `ordinal` in `style`, formatted by `format` the
+    /// first time it is asked for and kept (formatting takes a
+    /// millisecond or so, too slow to do for every hover).
+    pub fn reference(
+        &self,
+        style: &str,
+        ordinal: usize,
+        format: impl FnOnce() -> Option<(String, String)>,
+    ) -> FormattedReference {
+        let key = (style.to_string(), ordinal);
+        if let Some(known) = unpoisoned(&self.references).get(&key) {
+            return known.clone();
+        }
+        let formatted = format().map(Arc::new);
+        let mut cache = unpoisoned(&self.references);
+        if cache.len() >= RELATED_CACHE_LIMIT {
+            cache.clear();
+        }
+        cache.insert(key, formatted.clone());
+        formatted
     }
 
     /// The related papers of `ordinal` if they were found already.

@@ -591,6 +591,17 @@ impl CorpusView {
     pub fn find_related_later(&self, paper: usize) {
         self.loaded.find_related_later(paper)
     }
+
+    /// The reference of `paper` in `style`, formatted once (see
+    /// `LoadedCorpus::reference`).
+    pub fn reference(
+        &self,
+        style: &str,
+        paper: usize,
+        format: impl FnOnce() -> Option<(String, String)>,
+    ) -> corpora::FormattedReference {
+        self.loaded.reference(style, paper, format)
+    }
 }
 
 impl std::fmt::Debug for Snapshot {

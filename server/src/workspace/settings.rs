@@ -31,6 +31,9 @@ pub struct Settings {
     /// Accepting a completion also adds the paper to the document's
     /// bibliography when it lacks it.
     pub add_on_complete: bool,
+    /// The citation style references are formatted in when the document
+    /// names none: a CSL style name or a `.csl` file.
+    pub citation_style: String,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             literature_template: None,
             bibliography_target: None,
             add_on_complete: true,
+            citation_style: "apa".into(),
         }
     }
 }
@@ -94,6 +98,14 @@ impl Settings {
             .and_then(Value::as_bool)
         {
             settings.add_on_complete = on;
+        }
+        if let Some(style) = section
+            .get("citationStyle")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            settings.citation_style = style.to_string();
         }
         settings
     }
