@@ -627,7 +627,7 @@ fn reload_while_typing(corpus: &Corpus, keys: &[String]) -> ReloadFigures {
         let hover = client.request("textDocument/hover", LspClient::at(&uri, 0, 4));
         if hover["contents"]["value"]
             .as_str()
-            .is_some_and(|c| c.starts_with("**Q"))
+            .is_some_and(|c| c.contains("\n**Q") || c.starts_with("**Q"))
         {
             break ms(changed.elapsed());
         }
