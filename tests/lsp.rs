@@ -1609,3 +1609,49 @@ fn closing_a_bib_keeps_its_problems_and_closing_a_note_clears_its_warnings() {
     });
     assert!(!bib_cleared, "{:?}", s.client.notifications);
 }
+
+/// The hover card starts with the reference in the note's own style
+/// (`csl:`), completion rows say who and when, and `paper-ls.referenceList`
+/// gives the note's reference list in that style, in citation order for a
+/// numeric style.
+#[test]
+fn references_are_formatted_in_the_notes_style() {
+    let mut s = session();
+    let text = "---\ncsl: ieee\n---\nSee [@grokking-tickets-lottery] and [@grokfast-accelerated-grokking].\n";
+    let uri = s
+        .client
+        .open(&s.dir.path().join("note.md"), "markdown", text);
+    let (line, character) = position_of(text, "grokking-tickets");
+    let hover = s.client.request(
+        "textDocument/hover",
+        LspClient::at(&uri, line, character + 2),
+    );
+    let card = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        card.starts_with("\\[1\\] “Grokking Tickets: Lottery Tickets Accelerate Grokking.”"),
+        "{card}"
+    );
+    let list = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.referenceList", "arguments": [uri]}),
+    );
+    assert_eq!(list["style"], "ieee");
+    let markdown = list["markdown"].as_str().unwrap_or_default();
+    let tickets = markdown.find("Grokking Tickets").unwrap_or(usize::MAX);
+    let grokfast = markdown.find("Grokfast").unwrap_or(usize::MAX);
+    assert!(
+        markdown.starts_with("\\[1\\]") && tickets < grokfast && grokfast != usize::MAX,
+        "{markdown}"
+    );
+    let completion = s.client.request(
+        "textDocument/completion",
+        LspClient::at(&uri, line, character + 2),
+    );
+    let first = &completion["items"][0];
+    assert!(
+        first["labelDetails"]["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{first}"
+    );
+}

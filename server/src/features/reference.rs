@@ -253,6 +253,27 @@ pub fn style(name: &str, dir: &Path) -> Result<IndependentStyle, String> {
     (*styles().get(name, dir)).clone()
 }
 
+/// The reference list of the snapshot's document: the papers it cites
+/// that the corpus knows, in the document's style; with the style's name.
+pub fn document_reference_list(
+    snap: &crate::workspace::Snapshot,
+) -> Result<(String, Vec<String>), String> {
+    let doc = snap.document.as_ref().ok_or("no document")?;
+    let (name, dir) = document_style(snap);
+    let style = styles().get(&name, &dir);
+    let style = style.as_ref().as_ref().map_err(Clone::clone)?;
+    let corpus = snap.corpus.corpus();
+    let mut seen = std::collections::HashSet::new();
+    let papers: Vec<PaperRef<'_>> = doc
+        .citations()
+        .iter()
+        .filter_map(|c| corpus.index_of(&c.key))
+        .filter(|&i| seen.insert(i))
+        .map(|i| corpus.paper(i))
+        .collect();
+    Ok((name, reference_list(&papers, style)))
+}
+
 /// A paper as a Hayagriva entry (JSON, which the YAML reader reads).
 fn entry_yaml(paper: &PaperRef<'_>) -> String {
     use serde_json::{json, Map, Value};

@@ -34,8 +34,10 @@ pub const LITERATURE_NOTE: &str = "paper-ls.literatureNote";
 pub const REINDEX: &str = "paper-ls.reindex";
 pub const ADD_TO_BIBLIOGRAPHY: &str = "paper-ls.addToBibliography";
 pub const OPEN_PAPER: &str = "paper-ls.openPaper";
+pub const REFERENCE_LIST: &str = "paper-ls.referenceList";
 pub const COMMANDS: &[&str] = &[
     OPEN_PAPER,
+    REFERENCE_LIST,
     SEARCH,
     RELATED,
     LITERATURE_NOTE,
@@ -107,9 +109,25 @@ pub async fn execute(
             };
             Ok(json!({ "target": target, "shown": shown }))
         }
-        (SEARCH | RELATED | LITERATURE_NOTE | ADD_TO_BIBLIOGRAPHY | OPEN_PAPER, None) => Err(
-            Error::invalid_params(format!("{command} takes a string as its first argument")),
-        ),
+        (REFERENCE_LIST, Some(uri)) => {
+            let Some(snap) = workspace.snapshot(&uri).await else {
+                return Err(Error::invalid_params(format!(
+                    "{uri} is not open; {REFERENCE_LIST} works on open documents"
+                )));
+            };
+            run_feature("reference list", move || {
+                let (style, entries) = crate::features::reference::document_reference_list(&snap)?;
+                Ok::<_, String>(json!({ "style": style, "markdown": entries.join("\n\n") }))
+            })
+            .await?
+            .map_err(Error::invalid_params)
+        }
+        (
+            SEARCH | RELATED | LITERATURE_NOTE | ADD_TO_BIBLIOGRAPHY | OPEN_PAPER | REFERENCE_LIST,
+            None,
+        ) => Err(Error::invalid_params(format!(
+            "{command} takes a string as its first argument"
+        ))),
         (LITERATURE_NOTE, Some(key)) => {
             let snap = workspace.workspace_snapshot().await;
             let (path, created) =
