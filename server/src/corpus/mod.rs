@@ -13,6 +13,7 @@ pub mod csl_json;
 pub mod digest;
 pub mod entry_copy;
 pub mod export;
+pub mod hayagriva_yaml;
 pub mod jsonl;
 pub mod keys;
 pub mod latex_text;
@@ -244,6 +245,9 @@ impl Corpus {
                 SourceKind::CslJson => csl_json::load_csl_json(file, &src.path, &src.text),
                 SourceKind::JsonLines => jsonl::load_json_lines(file, &src.path, &src.text),
                 SourceKind::Digest => digest::load_digest(file, &src.path, &src.text),
+                SourceKind::HayagrivaYaml => {
+                    hayagriva_yaml::load_hayagriva_yaml(file, &src.path, &src.text)
+                }
                 SourceKind::Zotero => continue,
             };
             papers.append(&mut found);

@@ -427,6 +427,7 @@ fn kind_code(kind: SourceKind) -> u8 {
         SourceKind::JsonLines => 2,
         SourceKind::Digest => 3,
         SourceKind::Zotero => 4,
+        SourceKind::HayagrivaYaml => 5,
     }
 }
 
@@ -437,6 +438,7 @@ fn kind_of(code: u8) -> Option<SourceKind> {
         2 => SourceKind::JsonLines,
         3 => SourceKind::Digest,
         4 => SourceKind::Zotero,
+        5 => SourceKind::HayagrivaYaml,
         _ => return None,
     })
 }

@@ -18,6 +18,8 @@ pub enum SourceKind {
     Digest,
     /// A Zotero library (`zotero.sqlite`), read by `corpus::zotero`.
     Zotero,
+    /// A Hayagriva YAML bibliography (Typst's), read by `corpus::hayagriva_yaml`.
+    HayagrivaYaml,
 }
 
 impl SourceKind {
@@ -32,6 +34,7 @@ impl SourceKind {
             "jsonl" | "ndjson" => Some(SourceKind::JsonLines),
             "txt" | "digest" => Some(SourceKind::Digest),
             "sqlite" => Some(SourceKind::Zotero),
+            "yml" | "yaml" => Some(SourceKind::HayagrivaYaml),
             _ => None,
         }
     }

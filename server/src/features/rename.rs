@@ -159,6 +159,7 @@ fn read_only_reason(source: &SourceFile, files: &dyn FileSystem) -> Option<Strin
         SourceKind::JsonLines => "a JSON Lines dump",
         SourceKind::CslJson => "a CSL-JSON export",
         SourceKind::Digest => "a paper digest",
+        SourceKind::HayagrivaYaml => "a Hayagriva YAML file",
         SourceKind::Zotero => {
             return Some(format!(
                 "its entry is in a Zotero library ({path}), which paper-ls never writes; change \

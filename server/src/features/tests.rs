@@ -864,3 +864,27 @@ fn typst_titles_renames_and_bibliographies() {
         "#]],
     );
 }
+
+#[test]
+fn a_typst_documents_hayagriva_bibliography_is_read() {
+    check(
+        r#"
+//- /paper/refs.yml
+mine2021:
+  type: article
+  title: Our Own Earlier Paper
+  author: Author, Ann
+  date: 2021
+  parent:
+    type: periodical
+    title: Journal of Ours
+//- /paper/main.typ
+#bibliography("refs.yml")
+$0See @mine2021 and @lee2024grokfast.
+"#,
+        |f| format!("{}{}", missing_of(f), diagnostics_of(f)),
+        expect![[r#"
+            45..60 "lee2024grokfast" `lee2024grokfast` is in the library (refs.bib) but not in refs.yml: Typst will not find it
+        "#]],
+    );
+}
