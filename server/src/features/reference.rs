@@ -39,7 +39,7 @@ fn styles() -> &'static Styles {
 
 /// Parses the default style and the locales ahead of the first hover.
 pub fn warm_up() {
-    let _ = styles().get(DEFAULT_STYLE, Path::new("."));
+    let _ = styles().get(DEFAULT_STYLE, Path::new("."), &|p| std::fs::read(p));
     let _ = locales();
 }
 
@@ -65,7 +65,7 @@ pub fn document_style(snap: &crate::workspace::Snapshot) -> (String, PathBuf) {
 /// had (then the card goes without) or the paper cannot be formatted.
 pub fn reference_of(snap: &crate::workspace::Snapshot, paper: usize) -> Option<Reference> {
     let (name, dir) = document_style(snap);
-    let style = styles().get(&name, &dir);
+    let style = styles().get(&name, &dir, &|p| snap.files.read(p));
     let style = style.as_ref().as_ref().ok()?;
     let corpus = snap.corpus.corpus();
     let kept = snap.corpus.reference(&name, paper, || {
@@ -126,7 +126,13 @@ pub struct Styles {
 impl Styles {
     /// The style `name` (a CSL style hayagriva ships, by its short name or
     /// id, or a `.csl` file, relative to `dir`), or why it cannot be used.
-    pub fn get(&self, name: &str, dir: &Path) -> Arc<Result<IndependentStyle, String>> {
+    /// `read` reads a style file (the workspace's files, or the disk).
+    pub fn get(
+        &self,
+        name: &str,
+        dir: &Path,
+        read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    ) -> Arc<Result<IndependentStyle, String>> {
         let is_file = name.ends_with(".csl");
         let id = if is_file {
             dir.join(name).to_string_lossy().into_owned()
@@ -138,7 +144,7 @@ impl Styles {
             .entry(id.clone())
             .or_insert_with(|| {
                 Arc::new(if is_file {
-                    style_file(&PathBuf::from(&id))
+                    style_file(&PathBuf::from(&id), read)
                 } else {
                     archived(name)
                 })
@@ -154,9 +160,13 @@ fn archived(name: &str) -> Result<IndependentStyle, String> {
     independent(style.get())
 }
 
-fn style_file(path: &Path) -> Result<IndependentStyle, String> {
-    let xml = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the style {}: {e}", path.display()))?;
+fn style_file(
+    path: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<IndependentStyle, String> {
+    let bytes = read(path).map_err(|e| format!("cannot read the style {}: {e}", path.display()))?;
+    let xml = String::from_utf8(bytes)
+        .map_err(|_| format!("the style {} is not UTF-8", path.display()))?;
     let style =
         Style::from_xml(&xml).map_err(|e| format!("{} is not a CSL style: {e}", path.display()))?;
     independent(style)
@@ -250,7 +260,7 @@ pub fn reference_list(papers: &[PaperRef<'_>], style: &IndependentStyle) -> Vec<
 
 /// The style called `name` (see [`Styles::get`]), for the command line.
 pub fn style(name: &str, dir: &Path) -> Result<IndependentStyle, String> {
-    (*styles().get(name, dir)).clone()
+    (*styles().get(name, dir, &|p| std::fs::read(p))).clone()
 }
 
 /// The reference list of the snapshot's document: the papers it cites
@@ -260,7 +270,7 @@ pub fn document_reference_list(
 ) -> Result<(String, Vec<String>), String> {
     let doc = snap.document.as_ref().ok_or("no document")?;
     let (name, dir) = document_style(snap);
-    let style = styles().get(&name, &dir);
+    let style = styles().get(&name, &dir, &|p| snap.files.read(p));
     let style = style.as_ref().as_ref().map_err(Clone::clone)?;
     let corpus = snap.corpus.corpus();
     let mut seen = std::collections::HashSet::new();
