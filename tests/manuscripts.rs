@@ -662,27 +662,44 @@ fn have_typst() -> bool {
     found
 }
 
+/// `thesis/main.typ` with `text` (and a bibliography file beside it) in the
+/// CryptoBib workspace, checked not to compile yet; `None` when the Typst
+/// compiler or the corpus is absent.
+fn typst_paper_that_does_not_compile(
+    text: &str,
+    bibliography: Option<(&str, &str)>,
+) -> Option<(tempfile::TempDir, PathBuf)> {
+    if !have_typst() {
+        return None;
+    }
+    let Some(dir) = crypto_workspace() else {
+        eprintln!("skipped: ../shared/corpora/cryptobib is absent");
+        return None;
+    };
+    let thesis = dir.path().join("thesis");
+    if let Some((name, content)) = bibliography {
+        std::fs::write(thesis.join(name), content).unwrap();
+    }
+    let main = thesis.join("main.typ");
+    std::fs::write(&main, text).unwrap();
+    let (ok, said) = typst_compile(&main);
+    assert!(!ok, "compiles before the papers are added: {said}");
+    Some((dir, main))
+}
+
 /// A Typst paper citing CryptoBib papers its `refs.bib` lacks: it does not
 /// compile; one key is completed after `@` (the completion carries the
 /// paper into `refs.bib`), the rest are added with "Add all"; then the
 /// Typst compiler builds it, every citation resolved.
 #[test]
 fn a_typst_paper_compiles_after_completing_and_adding_all() {
-    if !have_typst() {
-        return;
-    }
-    let Some(dir) = crypto_workspace() else {
-        eprintln!("skipped: ../shared/corpora/cryptobib is absent");
-        return;
-    };
-    let thesis = dir.path().join("thesis");
-    let main = thesis.join("main.typ");
     let text = "#set page(width: 14cm, height: auto)\n\
                 Our work @own2020 builds on #cite(<EC:Schnorr89>), @OswSta12[p. 3] and @Shamir\n\
                 #bibliography(\"refs.bib\")\n";
-    std::fs::write(&main, text).unwrap();
-    let (ok, said) = typst_compile(&main);
-    assert!(!ok, "compiles before the papers are added: {said}");
+    let Some((dir, main)) = typst_paper_that_does_not_compile(text, None) else {
+        return;
+    };
+    let thesis = dir.path().join("thesis");
     let mut editor = Editor::start(dir.path());
     let uri = editor.open_and_wait_for_missing(&main, "typst", 2);
     // Complete `@Shamir` and accept C:Shamir84, as an editor does.
@@ -723,9 +740,54 @@ fn a_typst_paper_compiles_after_completing_and_adding_all() {
     );
 }
 
+/// The same with a Hayagriva YAML bibliography, Typst's own format: the
+/// papers are written into `refs.yml` as YAML entries, and the Typst
+/// compiler reads them, every citation resolved.
+#[test]
+fn a_typst_paper_with_a_yaml_bibliography_compiles_after_adding_all() {
+    let own = "# Our own references.\nown2020:\n  type: article\n  title: Our Own Earlier Paper\n  author: Author, Ann\n  date: 2020\n";
+    let text = "#set page(width: 14cm, height: auto)\n\
+                Our work @own2020 builds on #cite(<EC:Schnorr89>), @OswSta12[p. 3] and @C:Shamir84.\n\
+                #bibliography(\"refs.yml\", style: \"ieee\")\n";
+    let Some((dir, main)) = typst_paper_that_does_not_compile(text, Some(("refs.yml", own))) else {
+        return;
+    };
+    let refs = dir.path().join("thesis/refs.yml");
+    let mut editor = Editor::start(dir.path());
+    let uri = editor.open_and_wait_for_missing(&main, "typst", 3);
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}});
+    let actions = editor.code_actions(&uri, &whole, Some("source"));
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0]["title"], "Add all 3 missing papers to refs.yml");
+    let answer = editor.run(&actions[0]);
+    let mut added: Vec<String> = serde_json::from_value(answer["added"].clone()).unwrap();
+    added.sort();
+    assert_eq!(
+        added,
+        ["C:Shamir84", "EC:Schnorr89", "OswSta12"],
+        "{answer}"
+    );
+    let written = std::fs::read_to_string(&refs).unwrap();
+    assert!(
+        written.starts_with("# Our own references.\nown2020:"),
+        "{written}"
+    );
+    let (ok, said) = typst_compile(&main);
+    assert!(ok, "typst failed: {said}\n{written}");
+    editor.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": support::file_uri(&refs), "type": 2}]}),
+    );
+    assert!(
+        editor.eventually_missing(&uri, 0),
+        "still missing after the write"
+    );
+}
+
 /// `paper-ls format` prints references as pandoc's citeproc does, with the
 /// same entries in the same style (pandoc's built-in Chicago author-date):
-/// particles, non-ASCII names, a corporate author, many authors, no year.
+/// particles, non-ASCII names, a corporate author, many authors, no year,
+/// a conference paper.
 #[test]
 fn formatted_references_match_what_pandoc_prints() {
     if !have("pandoc") {
@@ -739,7 +801,8 @@ fn formatted_references_match_what_pandoc_prints() {
          @article{vanbeethoven2019, author={van Beethoven, Ludwig and Müller, Jürgen and Østergaard, Åse and Nguyễn, Văn}, title={Many Authors Write}, journal={Annals of Music}, year=2019}\n\
          @book{who2021, author={{World Health Organization}}, title={Global Report}, publisher={WHO Press}, year=2021}\n\
          @article{nodate, author={Knuth, Donald E.}, title={Undated Thoughts}, journal={Letters}}\n\
-         @article{jr2018, author={King, Jr., Martin Luther and de la Cruz, Juana}, title={Suffixes and Particles}, journal={Names Quarterly}, year=2018}\n",
+         @article{jr2018, author={King, Jr., Martin Luther and de la Cruz, Juana}, title={Suffixes and Particles}, journal={Names Quarterly}, year=2018}\n\
+         @inproceedings{ho2020, author={Ho, Jonathan and Jain, Ajay and Abbeel, Pieter}, title={Denoising Diffusion Probabilistic Models}, booktitle={Advances in Neural Information Processing Systems}, year=2020}\n",
     )
     .unwrap();
     let note = dir.path().join("note.md");
@@ -759,6 +822,7 @@ fn formatted_references_match_what_pandoc_prints() {
             "who2021",
             "nodate",
             "jr2018",
+            "ho2020",
         ])
         .env("PAPER_LS_CACHE_DIR", dir.path().join("cache"));
     // Markdown emphasis and escapes off: pandoc's plain text has neither.

@@ -45,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command('paperLs.searchCorpus', () => searchCorpus());
   command('paperLs.relatedPapers', () => relatedPapers());
   command('paperLs.literatureNote', () => literatureNote());
+  command('paperLs.referenceList', () => referenceList());
   command('paperLs.restartServer', () => restart());
   command('paperLs.reindex', () => reindex());
   context.subscriptions.push(
@@ -495,6 +496,31 @@ async function literatureNote(): Promise<void> {
     if (result) {
       vscode.window.setStatusBarMessage(`paper-ls: ${result.created ? 'created' : 'opened'} ${result.path}`, 5000);
     }
+  } catch (e) {
+    vscode.window.showErrorMessage(`paper-ls: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** The note's reference list, in its style, as a new Markdown document to copy from. */
+async function referenceList(): Promise<void> {
+  const editor = noteEditor();
+  if (!editor) {
+    vscode.window.showInformationMessage('paper-ls: open a note first');
+    return;
+  }
+  try {
+    const result = await execute<{ style: string; markdown: string }>('paper-ls.referenceList', [
+      editor.document.uri.toString(),
+    ]);
+    if (!result) {
+      return;
+    }
+    const name = path.basename(editor.document.uri.path);
+    const content = result.markdown
+      ? `# References of ${name} (${result.style})\n\n${result.markdown}\n`
+      : `# References of ${name} (${result.style})\n\nThe note cites no paper of the corpus.\n`;
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Beside });
   } catch (e) {
     vscode.window.showErrorMessage(`paper-ls: ${e instanceof Error ? e.message : String(e)}`);
   }

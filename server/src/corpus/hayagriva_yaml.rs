@@ -7,8 +7,13 @@
 //! `serial-number` (`doi`, `arxiv`), `url`, `abstract`. A file hayagriva
 //! cannot read is one problem naming where it stopped; an entry with no
 //! title is kept under its key.
+//!
+//! The other way, [`to_hayagriva_entry`] writes a corpus paper as an entry
+//! to append to a document's `.yml`, in the block style people write by
+//! hand, every value quoted so that no title can be read as YAML syntax.
 
 use super::paper::{Paper, Person, Problem, Severity};
+use super::table::PaperRef;
 use hayagriva::types::EntryType;
 use std::path::Path;
 
@@ -128,9 +133,10 @@ fn key_line(text: &str, key: &str) -> u32 {
 fn entry_type(entry: &hayagriva::Entry) -> &'static str {
     let parent = entry.parents().first().map(|p| p.entry_type());
     match (entry.entry_type(), parent) {
-        (EntryType::Article, Some(EntryType::Proceedings | EntryType::Conference)) => {
-            "inproceedings"
-        }
+        (
+            EntryType::Article | EntryType::Chapter,
+            Some(EntryType::Proceedings | EntryType::Conference),
+        ) => "inproceedings",
         (EntryType::Article, _) => "article",
         (EntryType::Chapter | EntryType::Anthos, _) => "incollection",
         (EntryType::Book | EntryType::Anthology, _) => "book",
@@ -140,6 +146,154 @@ fn entry_type(entry: &hayagriva::Entry) -> &'static str {
         (EntryType::Web | EntryType::Blog, _) => "online",
         _ => "misc",
     }
+}
+
+/// Hayagriva's type for a BibTeX-style entry type, and the type of the
+/// parent its venue is the title of (`None`: the venue is the publisher),
+/// as hayagriva's documentation describes them.
+pub fn hayagriva_kinds(entry_type: &str) -> (&'static str, Option<&'static str>) {
+    match entry_type {
+        "article" => ("article", Some("periodical")),
+        "inproceedings" | "conference" => ("article", Some("proceedings")),
+        "incollection" | "inbook" => ("chapter", Some("book")),
+        "book" => ("book", None),
+        "phdthesis" | "mastersthesis" | "thesis" => ("thesis", None),
+        "techreport" | "report" => ("report", None),
+        "online" | "webpage" => ("web", None),
+        _ => ("article", Some("repository")),
+    }
+}
+
+/// A family name with the suffix BibTeX's `von Last, Jr, First` form put
+/// after it (`King Jr.`): the two apart, as styles place the suffix.
+pub fn split_suffix(family: &str) -> (&str, Option<&str>) {
+    const SUFFIXES: &[&str] = &["Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"];
+    match family.rsplit_once(' ') {
+        Some((name, last)) if SUFFIXES.contains(&last) && !name.trim().is_empty() => {
+            (name.trim_end_matches(',').trim(), Some(last))
+        }
+        _ => (family, None),
+    }
+}
+
+/// `paper` as a Hayagriva YAML entry (ending in a newline): type, title,
+/// authors or editors, year, the venue as its parent, DOI and arXiv id,
+/// URL and abstract. Words with capitals inside (`NeurIPS`, `BERT`) are
+/// braced so that styles which change a title's case leave them alone.
+pub fn to_hayagriva_entry(paper: &PaperRef<'_>) -> String {
+    let (kind, parent_kind) = hayagriva_kinds(paper.entry_type);
+    let mut out = format!("{}:\n  type: {kind}\n", yaml_key(paper.key));
+    out += &format!("  title: {}\n", quoted(&protect_capitals(paper.title)));
+    let persons: Vec<String> = paper
+        .authors
+        .iter()
+        .map(|p| person(p.given, p.family))
+        .collect();
+    if !persons.is_empty() {
+        out += &format!("  {}:\n", persons_role(paper));
+        for person in persons {
+            out += &format!("    - {person}\n");
+        }
+    }
+    if let Some(year) = paper.year {
+        out += &format!("  date: {year}\n");
+    }
+    match (paper.venue.filter(|v| !v.trim().is_empty()), parent_kind) {
+        (Some(venue), Some(parent)) => {
+            out += &format!(
+                "  parent:\n    type: {parent}\n    title: {}\n",
+                quoted(&protect_capitals(venue))
+            );
+        }
+        (Some(venue), None) => out += &format!("  publisher: {}\n", quoted(venue)),
+        (None, _) => {}
+    }
+    let serials: Vec<(&str, &str)> = [("doi", paper.ids.doi), ("arxiv", paper.ids.arxiv)]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)))
+        .collect();
+    if !serials.is_empty() {
+        out += "  serial-number:\n";
+        for (name, value) in serials {
+            out += &format!("    {name}: {}\n", quoted(value));
+        }
+    }
+    if let Some(url) = paper.ids.url.filter(|u| u.starts_with("http")) {
+        out += &format!("  url: {}\n", quoted(url));
+    }
+    if let Some(text) = paper.abstract_text().filter(|a| !a.trim().is_empty()) {
+        out += &format!("  abstract: {}\n", quoted(text.trim()));
+    }
+    out
+}
+
+/// The Hayagriva field the paper's persons go in: `author`, or `editor`
+/// for an edited volume.
+pub fn persons_role(paper: &PaperRef<'_>) -> &'static str {
+    if paper.authors_are_editors {
+        "editor"
+    } else {
+        "author"
+    }
+}
+
+/// A person as hayagriva reads one from a string: `Family, Given` or
+/// `Family, Suffix, Given`; a name that has commas of its own is written
+/// as a mapping instead.
+fn person(given: &str, family: &str) -> String {
+    let (family, suffix) = split_suffix(family);
+    if family.contains(',') || given.contains(',') {
+        let mut fields = vec![format!("name: {}", quoted(family))];
+        if !given.is_empty() {
+            fields.push(format!("given-name: {}", quoted(given)));
+        }
+        if let Some(suffix) = suffix {
+            fields.push(format!("suffix: {}", quoted(suffix)));
+        }
+        return format!("{{ {} }}", fields.join(", "));
+    }
+    let parts: Vec<&str> = [Some(family), suffix, Some(given).filter(|g| !g.is_empty())]
+        .into_iter()
+        .flatten()
+        .collect();
+    quoted(&parts.join(", "))
+}
+
+/// A key as a YAML mapping key: bare when it cannot be misread.
+fn yaml_key(key: &str) -> String {
+    let bare = key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if bare {
+        key.to_string()
+    } else {
+        quoted(key)
+    }
+}
+
+/// A YAML double-quoted scalar: JSON's string syntax is a subset of it.
+fn quoted(text: &str) -> String {
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+/// Braces around words with a capital after their first letter, the words
+/// a style's sentence or title case must not touch; braces already in the
+/// text are dropped (hayagriva reads them as markup).
+fn protect_capitals(title: &str) -> String {
+    let title = title.replace(['{', '}'], "");
+    title
+        .split(' ')
+        .map(|word| {
+            let inner_capital = word.chars().skip(1).any(|c| c.is_uppercase());
+            if inner_capital {
+                format!("{{{word}}}")
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -9,7 +9,12 @@
 //! target file. [`write_plan`] then copies the entries out of the library
 //! (the slow part on a big `.bib`) and returns one edit that appends them.
 //!
-//! Writing is refused, with the reason, unless the target is a BibTeX file
+//! The target is a BibTeX file (entries copied from their source, see
+//! `corpus::entry_copy`) or a Hayagriva YAML file, Typst's own format
+//! (entries written from what the library holds, and the file read back
+//! with hayagriva before the edit is offered).
+//!
+//! Writing is refused, with the reason, unless the target is such a file
 //! inside the workspace folder once links are followed, exists, is not
 //! marked read-only, is not gzipped and is UTF-8: a document from an
 //! untrusted repository must never make paper-ls write outside it.
@@ -18,6 +23,7 @@ use super::diagnostics::not_in_bibliography;
 use super::rename::FileEdit;
 use crate::corpus::bibtex::{load_bibtex, BibSource};
 use crate::corpus::entry_copy::{appended, EntryCopier};
+use crate::corpus::hayagriva_yaml::{load_hayagriva_yaml, to_hayagriva_entry};
 use crate::corpus::same_paper::{same_paper as same_paper_as, PaperIdentity};
 use crate::corpus::{Corpus, PaperRef};
 use crate::workspace::files::FileSystem;
@@ -30,13 +36,38 @@ use std::sync::Arc;
 /// reading it whole for every addition would be slow).
 const MAX_TARGET_BYTES: usize = 64 << 20;
 
-/// Extensions of the files entries are written into.
+/// Extensions of the BibTeX files entries are written into.
 const BIB_EXTENSIONS: &[&str] = &["bib", "bibtex", "biblatex"];
+
+/// Extensions of the Hayagriva YAML files entries are written into.
+const YAML_EXTENSIONS: &[&str] = &["yml", "yaml"];
+
+/// The language of the file entries are written into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetFormat {
+    BibTeX,
+    HayagrivaYaml,
+}
+
+impl TargetFormat {
+    fn of(path: &Path) -> Option<TargetFormat> {
+        let extension = path.extension()?.to_str()?;
+        let is = |list: &[&str]| list.iter().any(|e| extension.eq_ignore_ascii_case(e));
+        if is(BIB_EXTENSIONS) {
+            Some(TargetFormat::BibTeX)
+        } else if is(YAML_EXTENSIONS) {
+            Some(TargetFormat::HayagrivaYaml)
+        } else {
+            None
+        }
+    }
+}
 
 /// What adding some keys to the document's bibliography would do.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub target: PathBuf,
+    pub format: TargetFormat,
     /// The target's text as just read (without a byte-order mark).
     text: Arc<str>,
     /// Library papers to add, in the order asked, each once.
@@ -91,11 +122,19 @@ pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
         .ok_or("this document names no bibliography of its own to add papers to")?;
     let target = choose_target(snap, &bibliography.files)?;
     let text = read_target(snap, &target)?;
-    let existing = Existing::of(&target, &text, bibliography.corpus.corpus(), &*snap.files);
+    let format = TargetFormat::of(&target).unwrap_or(TargetFormat::BibTeX);
+    let existing = Existing::of(
+        &target,
+        format,
+        &text,
+        bibliography.corpus.corpus(),
+        &*snap.files,
+    )?;
     let library = snap.corpus.corpus();
     let name = file_name(&target);
     let mut plan = Plan {
         target,
+        format,
         text,
         to_add: Vec::new(),
         already_there: Vec::new(),
@@ -114,15 +153,22 @@ pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
             continue;
         }
         let paper = library.paper(ordinal);
-        match existing.with_key(key) {
+        match existing.with_key(key, format) {
             Some(there) if same_paper(&paper, there) => plan.already_there.push(key.clone()),
             Some(there) => plan.refused.push(RefusedKey {
                 key: key.clone(),
-                reason: format!(
-                    "{name} already has the key `{}` for another paper (“{}”); BibTeX keys \
-                     ignore case, so rename one of them first",
-                    there.key, there.title
-                ),
+                reason: match format {
+                    TargetFormat::BibTeX => format!(
+                        "{name} already has the key `{}` for another paper (“{}”); BibTeX keys \
+                         ignore case, so rename one of them first",
+                        there.key, there.title
+                    ),
+                    TargetFormat::HayagrivaYaml => format!(
+                        "{name} already has the key `{}` for another paper (“{}”); rename one \
+                         of them first",
+                        there.key, there.title
+                    ),
+                },
                 cite_instead: None,
             }),
             None => match existing.same_paper_as(&paper) {
@@ -145,6 +191,9 @@ pub fn plan(snap: &Snapshot, keys: &[String]) -> Result<Plan, String> {
 /// standalone BibTeX entry, after one blank line, in the file's own line
 /// endings. `Err` when there is nothing to add.
 pub fn write_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
+    if plan.format == TargetFormat::HayagrivaYaml {
+        return write_yaml_plan(snap, plan);
+    }
     let library = snap.corpus.corpus();
     let macros = snap.corpus.bib_macros(&*snap.files);
     let files = &*snap.files;
@@ -169,24 +218,74 @@ pub fn write_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
         }
     }
     if entries.is_empty() {
-        let why = refused.first().map_or_else(
-            || format!("{} already has every paper asked for", plan.target_name()),
-            |r| r.reason.clone(),
-        );
-        return Err(why);
+        return Err(nothing_to_add(plan, &refused));
     }
-    let text = &plan.text;
-    let new_text = appended(text, &entries);
-    Ok(Addition {
+    Ok(appending(
+        plan,
+        appended(&plan.text, &entries),
+        added,
+        refused,
+    ))
+}
+
+/// Why nothing is added: the first refusal, or that all is there.
+fn nothing_to_add(plan: &Plan, refused: &[RefusedKey]) -> String {
+    refused.first().map_or_else(
+        || format!("{} already has every paper asked for", plan.target_name()),
+        |r| r.reason.clone(),
+    )
+}
+
+/// The addition that puts `new_text` at the end of the target.
+fn appending(
+    plan: &Plan,
+    new_text: String,
+    added: Vec<String>,
+    refused: Vec<RefusedKey>,
+) -> Addition {
+    Addition {
         edit: FileEdit {
             path: plan.target.clone(),
-            range: text.len()..text.len(),
+            range: plan.text.len()..plan.text.len(),
             new_text,
-            text: text.clone(),
+            text: plan.text.clone(),
         },
         added,
         refused,
-    })
+    }
+}
+
+/// The edit that appends the planned entries to a Hayagriva YAML target,
+/// offered only if hayagriva reads the result with every entry in it (a
+/// file written in flow style, or ending inside a block, could swallow
+/// them).
+fn write_yaml_plan(snap: &Snapshot, plan: &Plan) -> Result<Addition, String> {
+    let library = snap.corpus.corpus();
+    let papers: Vec<_> = plan.to_add.iter().map(|&i| library.paper(i)).collect();
+    if papers.is_empty() {
+        return Err(nothing_to_add(plan, &plan.refused));
+    }
+    let entries: Vec<String> = papers.iter().map(to_hayagriva_entry).collect();
+    let added: Vec<String> = papers.iter().map(|p| p.key.to_string()).collect();
+    let text = &plan.text;
+    let new_text = appended(text, &entries);
+    let whole = format!("{text}{new_text}");
+    let read_back = hayagriva::io::from_yaml_str(&whole)
+        .map_err(|e| e.to_string())
+        .and_then(
+            |library| match added.iter().find(|key| library.get(key).is_none()) {
+                Some(lost) => Err(format!("`{lost}` would not be an entry of it")),
+                None => Ok(()),
+            },
+        );
+    if let Err(why) = read_back {
+        return Err(format!(
+            "cannot add papers to {}: with the entries appended hayagriva could not read it \
+             ({why}); is it written in YAML's block style, one entry per top-level key?",
+            plan.target_name()
+        ));
+    }
+    Ok(appending(plan, new_text, added, plan.refused.clone()))
 }
 
 /// [`plan`] then [`write_plan`].
@@ -232,17 +331,12 @@ fn choose_target(snap: &Snapshot, files: &[PathBuf]) -> Result<PathBuf, String> 
 /// the path differently cannot be sent elsewhere.
 fn writable(snap: &Snapshot, path: &Path) -> Result<PathBuf, String> {
     let name = file_name(path);
-    let is_bib = |p: &Path| {
-        p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| BIB_EXTENSIONS.iter().any(|b| e.eq_ignore_ascii_case(b)))
-    };
-    if !is_bib(path) {
+    let Some(format) = TargetFormat::of(path) else {
         return Err(format!(
             "cannot add papers to {name}: paper-ls writes entries only into BibTeX files (.bib, \
-             .bibtex, .biblatex)"
+             .bibtex, .biblatex) and Hayagriva YAML files (.yml, .yaml)"
         ));
-    }
+    };
     let Some(root) = snap.root.as_ref() else {
         return Err(format!(
             "cannot add papers to {name}: no workspace folder is open, and paper-ls writes only \
@@ -271,9 +365,13 @@ fn writable(snap: &Snapshot, path: &Path) -> Result<PathBuf, String> {
         ));
     }
     // A link named `refs.bib` may point at any other file of the workspace.
-    if !is_bib(&real) || !files.is_file(&real) {
+    if TargetFormat::of(&real) != Some(format) || !files.is_file(&real) {
+        let kind = match format {
+            TargetFormat::BibTeX => "a BibTeX file",
+            TargetFormat::HayagrivaYaml => "a Hayagriva YAML file",
+        };
         return Err(format!(
-            "cannot add papers to {name}: it is {}, not a BibTeX file",
+            "cannot add papers to {name}: it is {}, not {kind}",
             real.display()
         ));
     }
@@ -340,12 +438,38 @@ struct Existing {
 }
 
 impl Existing {
-    fn of(target: &Path, text: &str, loaded: &Corpus, files: &dyn FileSystem) -> Existing {
-        let (papers, _) = load_bibtex(&[BibSource {
-            file: 0,
-            path: target,
-            text,
-        }]);
+    fn of(
+        target: &Path,
+        format: TargetFormat,
+        text: &str,
+        loaded: &Corpus,
+        files: &dyn FileSystem,
+    ) -> Result<Existing, String> {
+        let papers = match format {
+            TargetFormat::BibTeX => {
+                load_bibtex(&[BibSource {
+                    file: 0,
+                    path: target,
+                    text,
+                }])
+                .0
+            }
+            // Appending to a file hayagriva cannot read would hide what is
+            // wrong with it under our entries.
+            TargetFormat::HayagrivaYaml if text.trim().is_empty() => Vec::new(),
+            TargetFormat::HayagrivaYaml => {
+                let (papers, problems) = load_hayagriva_yaml(0, target, text);
+                if let Some(problem) = problems.first() {
+                    return Err(format!(
+                        "cannot add papers to {}: {} (line {}); fix it first",
+                        file_name(target),
+                        problem.message,
+                        problem.line
+                    ));
+                }
+                papers
+            }
+        };
         let mut entries: Vec<Entry> = papers
             .into_iter()
             .map(|p| Entry {
@@ -370,13 +494,16 @@ impl Existing {
                     arxiv: p.ids.arxiv.map(str::to_string),
                 }),
         );
-        Existing { entries }
+        Ok(Existing { entries })
     }
 
-    fn with_key(&self, key: &str) -> Option<&Entry> {
-        self.entries
-            .iter()
-            .find(|e| e.key.eq_ignore_ascii_case(key))
+    /// The entry under `key`: BibTeX ignores case in keys, YAML and Typst
+    /// do not.
+    fn with_key(&self, key: &str, format: TargetFormat) -> Option<&Entry> {
+        self.entries.iter().find(|e| match format {
+            TargetFormat::BibTeX => e.key.eq_ignore_ascii_case(key),
+            TargetFormat::HayagrivaYaml => e.key == key,
+        })
     }
 
     fn same_paper_as(&self, paper: &PaperRef<'_>) -> Option<&Entry> {

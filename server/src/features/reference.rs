@@ -9,6 +9,7 @@
 //! a paper's reference is formatted once per style and kept by the caller
 //! (`workspace::LoadedCorpus::reference`).
 
+use crate::corpus::hayagriva_yaml::{hayagriva_kinds, persons_role, split_suffix};
 use crate::corpus::PaperRef;
 use crate::notes::Language;
 use hayagriva::archive::ArchivedStyle;
@@ -65,10 +66,10 @@ pub fn document_style(snap: &crate::workspace::Snapshot) -> (String, PathBuf) {
 /// had (then the card goes without) or the paper cannot be formatted.
 pub fn reference_of(snap: &crate::workspace::Snapshot, paper: usize) -> Option<Reference> {
     let (name, dir) = document_style(snap);
-    let style = styles().get(&name, &dir, &|p| snap.files.read(p));
-    let style = style.as_ref().as_ref().ok()?;
+    let found = styles().get(&name, &dir, &|p| snap.files.read(p));
+    let style = found.style.as_ref().as_ref().ok()?;
     let corpus = snap.corpus.corpus();
-    let kept = snap.corpus.reference(&name, paper, || {
+    let kept = snap.corpus.reference(&found.id, paper, || {
         let r = format(&corpus.paper(paper), style)?;
         Some((r.entry, r.citation))
     })?;
@@ -116,11 +117,19 @@ fn latex_style(text: &str) -> Option<&'static str> {
     })
 }
 
-/// Parsed styles, by name or file, kept for the life of the server: a
-/// style is parsed once.
+/// Parsed styles, by name or by file and content, kept for the life of the
+/// server: a style is parsed once, and a `.csl` file again when it changes.
 #[derive(Default)]
 pub struct Styles {
     parsed: Mutex<HashMap<String, Arc<Result<IndependentStyle, String>>>>,
+}
+
+/// A style and the name its formatted references are kept under: the
+/// style's name, or for a `.csl` file its path and a hash of its content,
+/// so that an edited file's references are formatted anew.
+pub struct StyleFound {
+    pub id: String,
+    pub style: Arc<Result<IndependentStyle, String>>,
 }
 
 impl Styles {
@@ -132,24 +141,43 @@ impl Styles {
         name: &str,
         dir: &Path,
         read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-    ) -> Arc<Result<IndependentStyle, String>> {
-        let is_file = name.ends_with(".csl");
-        let id = if is_file {
-            dir.join(name).to_string_lossy().into_owned()
-        } else {
-            name.to_string()
+    ) -> StyleFound {
+        if !name.ends_with(".csl") {
+            let mut parsed = crate::workspace::unpoisoned(&self.parsed);
+            let style = parsed
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(archived(name)))
+                .clone();
+            return StyleFound {
+                id: name.to_string(),
+                style,
+            };
+        }
+        // A style file is a few tens of kilobytes: read and hashed on each
+        // use, which costs microseconds, so an edit to it is seen at once.
+        let path = dir.join(name);
+        let bytes = read(&path);
+        let id = match &bytes {
+            Ok(bytes) => format!(
+                "{}#{:016x}",
+                path.display(),
+                xxhash_rust::xxh3::xxh3_64(bytes)
+            ),
+            Err(_) => format!("{}#unreadable", path.display()),
         };
         let mut parsed = crate::workspace::unpoisoned(&self.parsed);
-        parsed
-            .entry(id.clone())
-            .or_insert_with(|| {
-                Arc::new(if is_file {
-                    style_file(&PathBuf::from(&id), read)
-                } else {
-                    archived(name)
-                })
-            })
-            .clone()
+        let style = match parsed.get(&id) {
+            Some(style) => style.clone(),
+            None => {
+                // Only the newest version of a file is worth keeping.
+                let prefix = format!("{}#", path.display());
+                parsed.retain(|kept, _| !kept.starts_with(&prefix));
+                let style = Arc::new(style_file(&path, bytes));
+                parsed.insert(id.clone(), style.clone());
+                style
+            }
+        };
+        StyleFound { id, style }
     }
 }
 
@@ -160,11 +188,8 @@ fn archived(name: &str) -> Result<IndependentStyle, String> {
     independent(style.get())
 }
 
-fn style_file(
-    path: &Path,
-    read: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
-) -> Result<IndependentStyle, String> {
-    let bytes = read(path).map_err(|e| format!("cannot read the style {}: {e}", path.display()))?;
+fn style_file(path: &Path, bytes: std::io::Result<Vec<u8>>) -> Result<IndependentStyle, String> {
+    let bytes = bytes.map_err(|e| format!("cannot read the style {}: {e}", path.display()))?;
     let xml = String::from_utf8(bytes)
         .map_err(|_| format!("the style {} is not UTF-8", path.display()))?;
     let style =
@@ -260,7 +285,7 @@ pub fn reference_list(papers: &[PaperRef<'_>], style: &IndependentStyle) -> Vec<
 
 /// The style called `name` (see [`Styles::get`]), for the command line.
 pub fn style(name: &str, dir: &Path) -> Result<IndependentStyle, String> {
-    (*styles().get(name, dir, &|p| std::fs::read(p))).clone()
+    (*styles().get(name, dir, &|p| std::fs::read(p)).style).clone()
 }
 
 /// The reference list of the snapshot's document: the papers it cites
@@ -270,8 +295,8 @@ pub fn document_reference_list(
 ) -> Result<(String, Vec<String>), String> {
     let doc = snap.document.as_ref().ok_or("no document")?;
     let (name, dir) = document_style(snap);
-    let style = styles().get(&name, &dir, &|p| snap.files.read(p));
-    let style = style.as_ref().as_ref().map_err(Clone::clone)?;
+    let found = styles().get(&name, &dir, &|p| snap.files.read(p));
+    let style = found.style.as_ref().as_ref().map_err(Clone::clone)?;
     let corpus = snap.corpus.corpus();
     let mut seen = std::collections::HashSet::new();
     let papers: Vec<PaperRef<'_>> = doc
@@ -287,15 +312,15 @@ pub fn document_reference_list(
 /// A paper as a Hayagriva entry (JSON, which the YAML reader reads).
 fn entry_yaml(paper: &PaperRef<'_>) -> String {
     use serde_json::{json, Map, Value};
+    // A conference paper is formatted as a chapter of a book: as an article
+    // in proceedings (what hayagriva's documentation and its BibTeX reader
+    // make of it), hayagriva hands CSL the proceedings' title as the volume
+    // title too, and Chicago and MLA print it twice ("In “Advances…”
+    // Special issue, *Advances…*"); as a chapter every style prints what
+    // citeproc prints for a `paper-conference` ("In *Advances…*").
     let (kind, parent_kind) = match paper.entry_type {
-        "article" => ("article", "periodical"),
-        "inproceedings" | "conference" => ("article", "proceedings"),
-        "incollection" | "inbook" => ("chapter", "book"),
-        "book" => ("book", ""),
-        "phdthesis" | "mastersthesis" | "thesis" => ("thesis", ""),
-        "techreport" | "report" => ("report", ""),
-        "online" | "webpage" => ("web", ""),
-        _ => ("article", "repository"),
+        "inproceedings" | "conference" => ("chapter", Some("book")),
+        other => hayagriva_kinds(other),
     };
     let mut fields = Map::new();
     fields.insert("type".into(), json!(kind));
@@ -317,12 +342,7 @@ fn entry_yaml(paper: &PaperRef<'_>) -> String {
         })
         .collect();
     if !persons.is_empty() {
-        let role = if paper.authors_are_editors {
-            "editor"
-        } else {
-            "author"
-        };
-        fields.insert(role.into(), Value::Array(persons));
+        fields.insert(persons_role(paper).into(), Value::Array(persons));
     }
     if let Some(year) = paper.year {
         fields.insert("date".into(), json!(year.to_string()));
@@ -341,7 +361,7 @@ fn entry_yaml(paper: &PaperRef<'_>) -> String {
         fields.insert("url".into(), json!(url));
     }
     match paper.venue.filter(|v| !v.is_empty()) {
-        Some(venue) if !parent_kind.is_empty() => {
+        Some(venue) if parent_kind.is_some() => {
             fields.insert(
                 "parent".into(),
                 json!({ "type": parent_kind, "title": as_written(venue) }),
@@ -355,18 +375,6 @@ fn entry_yaml(paper: &PaperRef<'_>) -> String {
     let mut root = Map::new();
     root.insert(paper.key.to_string(), Value::Object(fields));
     Value::Object(root).to_string()
-}
-
-/// A family name with the suffix BibTeX's `von Last, Jr, First` form put
-/// after it (`King Jr.`): the two apart, as styles place the suffix.
-fn split_suffix(family: &str) -> (&str, Option<&str>) {
-    const SUFFIXES: &[&str] = &["Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV"];
-    match family.rsplit_once(' ') {
-        Some((name, last)) if SUFFIXES.contains(&last) && !name.trim().is_empty() => {
-            (name.trim_end_matches(',').trim(), Some(last))
-        }
-        _ => (family, None),
-    }
 }
 
 /// A title kept as written: hayagriva's case changes lower the inner
@@ -510,6 +518,46 @@ mod tests {
             "{}",
             nature.entry
         );
+    }
+
+    #[test]
+    fn an_edited_style_file_is_read_again() {
+        let tiny = |prefix: &str| {
+            format!(
+                r#"<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Tiny</title><id>tiny</id><updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation><layout><text variable="title"/></layout></citation>
+  <bibliography><layout><text value="{prefix}"/><text variable="title"/></layout></bibliography>
+</style>"#
+            )
+        };
+        let file = std::sync::Mutex::new(tiny("First: "));
+        let read = |_: &Path| Ok(file.lock().unwrap().clone().into_bytes());
+        let styles = Styles::default();
+        let p = paper("article", None, &[("Jonathan", "Ho")]);
+        let table = PaperTable::from_papers(std::slice::from_ref(&p));
+        let entry = |found: &StyleFound| {
+            let style = found.style.as_ref().as_ref().unwrap();
+            format(&table.paper(0), style).unwrap().entry
+        };
+        let before = styles.get("tiny.csl", Path::new("/doc"), &read);
+        assert_eq!(
+            entry(&before),
+            "First: Denoising Diffusion Probabilistic Models"
+        );
+        assert_eq!(
+            styles.get("tiny.csl", Path::new("/doc"), &read).id,
+            before.id
+        );
+        *file.lock().unwrap() = tiny("Second: ");
+        let after = styles.get("tiny.csl", Path::new("/doc"), &read);
+        assert_ne!(after.id, before.id);
+        assert_eq!(
+            entry(&after),
+            "Second: Denoising Diffusion Probabilistic Models"
+        );
+        assert_eq!(crate::workspace::unpoisoned(&styles.parsed).len(), 1);
     }
 
     #[test]

@@ -302,6 +302,9 @@ fn citation_edits(
                 });
             }
         }
+        if note.language == Language::Typst && edits.len() > before {
+            typst_reads_back(&note, &edits[before..], corpus.paper(index).key, new_key)?;
+        }
         if note.lossy && edits.len() > before {
             return refuse(format!(
                 "cannot rename `{}`: {} cites it but is not UTF-8, so its edits could land on \
@@ -312,6 +315,38 @@ fn citation_edits(
         }
     }
     Ok(edits)
+}
+
+/// Refuses the rename when Typst would not read the renamed citations of
+/// `note` as the new key: `@key` and `<key>` need the key to be a Typst
+/// label (letters, digits, `_`, `-`, `.`, `:`, not ending in `.` or `:`),
+/// which BibTeX keys need not be.
+fn typst_reads_back(
+    note: &crate::workspace::note_files::NoteView<'_>,
+    edits: &[FileEdit],
+    old_key: &str,
+    new_key: &str,
+) -> Result<(), RenameRefusal> {
+    let mut text = note.text.to_string();
+    let mut sorted: Vec<&FileEdit> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    for edit in sorted {
+        text.replace_range(edit.range.clone(), &edit.new_text);
+    }
+    let read = citations_in(&text, Language::Typst)
+        .iter()
+        .filter(|c| c.key == new_key)
+        .count();
+    if read < edits.len() {
+        return refuse(format!(
+            "cannot rename `{old_key}` to `{new_key}`: {} cites it as `@{old_key}` or \
+             `<{old_key}>`, and Typst would not read `@{new_key}` as that key (a label is \
+             letters, digits, `_`, `-`, `.` and `:`, not ending in `.` or `:`); choose such a \
+             key, or cite it there as `#cite(label(\"{old_key}\"))` first",
+            note.path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The citation at `offset` and the key to show for editing, if it can be

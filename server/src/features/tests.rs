@@ -93,7 +93,7 @@ As \emph{Denoising Diffusion Pro$0babilistic Models} showed, and Grokfast too.
 "#,
         hover_of,
         expect![[r#"
-            Ho, J., Jain, A., & Abbeel, P. (2020). Denoising Diffusion Probabilistic Models. *NeurIPS*.
+            Ho, J., Jain, A., & Abbeel, P. (2020). Denoising Diffusion Probabilistic Models. In *NeurIPS*.
 
             **Denoising Diffusion Probabilistic Models**
 
@@ -696,12 +696,12 @@ fn the_target_setting_chooses_among_the_bibliography_files() {
 }
 
 #[test]
-fn entries_are_written_only_into_bibtex_files() {
+fn entries_are_written_only_into_bibtex_and_hayagriva_files() {
     let csl = "//- /thesis/own.json\n[{\"id\": \"own\", \"title\": \"Own\"}]\n";
     let f = Fixture::new(&format!(
         "{REFS}{csl}//- /thesis/main.md\n---\nbibliography: own.json\n---\n$0[@lee2024grokfast]\n"
     ));
-    expect!["refused: cannot add papers to own.json: paper-ls writes entries only into BibTeX files (.bib, .bibtex, .biblatex)"]
+    expect!["refused: cannot add papers to own.json: paper-ls writes entries only into BibTeX files (.bib, .bibtex, .biblatex) and Hayagriva YAML files (.yml, .yaml)"]
         .assert_eq(&addition_of(&f, &["lee2024grokfast"]));
 }
 
@@ -852,6 +852,33 @@ fn typst_titles_renames_and_bibliographies() {
             /refs.bib 612..627 "ho2020denoising" -> "ho2020ddpm"
         "#]],
     );
+    // pandoc and BibTeX read `DBLP:conf/ho` whole; Typst's `@DBLP:conf/ho`
+    // cites `DBLP:conf`.
+    check(
+        r#"
+//- /other.typ
+#cite(<ho2020denoising>) and @ho2020denoising[p. 2]
+//- /note.md
+[@ho2020de$0noising]
+"#,
+        |f| rename_of(f, "DBLP:conf/ho").replace(&f.dir.path().display().to_string(), ""),
+        expect![[
+            r#"refused: cannot rename `ho2020denoising` to `DBLP:conf/ho`: /other.typ cites it as `@ho2020denoising` or `<ho2020denoising>`, and Typst would not read `@DBLP:conf/ho` as that key (a label is letters, digits, `_`, `-`, `.` and `:`, not ending in `.` or `:`); choose such a key, or cite it there as `#cite(label("ho2020denoising"))` first"#
+        ]],
+    );
+    check(
+        "//- /other.typ
+#cite(label(\"ho2020denoising\"))
+//- /note.md
+[@ho2020de$0noising]
+",
+        |f| rename_of(f, "DBLP:conf/ho"),
+        expect![[r#"
+            /note.md 2..17 "ho2020denoising" -> "DBLP:conf/ho"
+            /other.typ 13..28 "ho2020denoising" -> "DBLP:conf/ho"
+            /refs.bib 612..627 "ho2020denoising" -> "DBLP:conf/ho"
+        "#]],
+    );
     check(
         &format!(
             "{THESIS}//- /thesis/main.typ\n#bibliography(\"mine.bib\", style: \"apa\")\n\
@@ -863,6 +890,89 @@ fn typst_titles_renames_and_bibliographies() {
             Add all 1 missing paper to mine.bib [source]: add lee2024grokfast
         "#]],
     );
+}
+
+#[test]
+fn papers_are_added_to_a_hayagriva_bibliography_as_yaml_entries() {
+    let paper = r#"
+//- /paper/refs.yml
+# Our references.
+mine2021:
+  type: article
+  title: Our Own Earlier Paper
+  author: Author, Ann
+  date: 2021
+//- /paper/main.typ
+#bibliography("refs.yml")
+$0See @mine2021, @ho2020denoising and @lee2024grokfast.
+"#;
+    let f = Fixture::new(&format!("{REFS}{paper}"));
+    let added = addition_of(&f, &["ho2020denoising", "lee2024grokfast", "mine2021"]);
+    expect![[r#"
+        /paper/refs.yml at 110: added ho2020denoising, lee2024grokfast
+
+        ho2020denoising:
+          type: article
+          title: "Denoising Diffusion Probabilistic Models"
+          author:
+            - "Ho, Jonathan"
+            - "Jain, Ajay"
+            - "Abbeel, Pieter"
+          date: 2020
+          parent:
+            type: proceedings
+            title: "{NeurIPS}"
+          abstract: "High quality image synthesis with diffusion probabilistic models trained on a weighted bound."
+
+        lee2024grokfast:
+          type: article
+          title: "Grokfast: Accelerated Grokking by Amplifying Slow Gradients"
+          author:
+            - "Lee, Jaerin"
+            - "Kang, Bong Gyun"
+          date: 2024
+          abstract: "Amplifying the slow gradients makes grokking happen many times sooner on algorithmic datasets."
+    "#]]
+    .assert_eq(&added);
+
+    // What was appended reads back as the same papers.
+    let addition = add_to_bibliography::add_to_bibliography(
+        &f.snap,
+        &["ho2020denoising".to_string(), "lee2024grokfast".to_string()],
+    )
+    .unwrap();
+    let whole = format!("{}{}", addition.edit.text, addition.edit.new_text);
+    let (papers, problems) =
+        crate::corpus::hayagriva_yaml::load_hayagriva_yaml(0, &addition.edit.path, &whole);
+    assert!(problems.is_empty(), "{problems:?}");
+    let library = f.snap.corpus.corpus();
+    for key in ["ho2020denoising", "lee2024grokfast"] {
+        let read = papers.iter().find(|p| p.key == key).unwrap();
+        let original = library.paper(library.index_of(key).unwrap());
+        assert_eq!(read.title, original.title);
+        assert_eq!(read.year, original.year);
+        assert_eq!(read.venue.as_deref(), original.venue);
+        assert_eq!(read.authors.len(), original.authors.iter().count());
+        assert_eq!(read.entry_type, original.entry_type);
+    }
+}
+
+#[test]
+fn a_hayagriva_bibliography_that_would_not_read_back_is_not_written() {
+    let flow =
+        "//- /paper/refs.yml\n{mine2021: {type: article, title: Ours}}\n//- /paper/main.typ\n\
+                #bibliography(\"refs.yml\")\n$0@lee2024grokfast\n";
+    let f = Fixture::new(&format!("{REFS}{flow}"));
+    let refused = addition_of(&f, &["lee2024grokfast"]);
+    assert!(
+        refused.starts_with("refused: cannot add papers to refs.yml: with the entries appended"),
+        "{refused}"
+    );
+    let broken = "//- /paper/refs.yml\nmine2021:\n  title: [unclosed\n//- /paper/main.typ\n\
+                  #bibliography(\"refs.yml\")\n$0@lee2024grokfast\n";
+    let f = Fixture::new(&format!("{REFS}{broken}"));
+    let refused = addition_of(&f, &["lee2024grokfast"]);
+    assert!(refused.contains("fix it first"), "{refused}");
 }
 
 #[test]

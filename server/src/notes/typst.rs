@@ -57,6 +57,8 @@ pub(crate) struct TypstScan {
     pub(crate) bibliographies: Vec<String>,
     /// Its `style:` argument, as written.
     pub(crate) bibliography_style: Option<String>,
+    /// The files `#include "…"` names, as written.
+    pub(crate) includes: Vec<String>,
 }
 
 /// Scans `text` once.
@@ -364,6 +366,17 @@ impl Scanner<'_> {
                 let name = &self.text[i..name_end];
                 if STATEMENTS.contains(&name) && !in_code {
                     self.out.skipped.push(hash..name_end);
+                    if name == "include" {
+                        let quote = self.run_end(name_end, |c| c == ' ' || c == '\t');
+                        if self.bytes.get(quote) == Some(&b'"') {
+                            let end = self.string_end(quote);
+                            if end > quote + 1 && self.bytes[end - 1] == b'"' {
+                                self.out
+                                    .includes
+                                    .push(self.text[quote + 1..end - 1].to_string());
+                            }
+                        }
+                    }
                     return self.statement(name_end);
                 }
                 self.postfix(i, name_end, hash)
@@ -575,20 +588,9 @@ pub(crate) fn bibliography_style(text: &str) -> Option<String> {
 }
 
 /// The `#include "file"` targets of a Typst text (for finding the main
-/// file of a multi-file document).
+/// file of a multi-file document); not those in comments or raw text.
 pub(crate) fn includes(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(p) = rest.find("#include") {
-        let after = rest[p + 8..].trim_start();
-        if let Some(s) = after.strip_prefix('"') {
-            if let Some(close) = s.find('"') {
-                out.push(s[..close].to_string());
-            }
-        }
-        rest = &rest[p + 8..];
-    }
-    out
+    scan(text).includes
 }
 
 #[cfg(test)]
@@ -629,6 +631,14 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(keys(text), *want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn includes_are_read_where_typst_reads_them() {
+        let text =
+            "#include \"intro.typ\"\n// #include \"old.typ\"\n/* #include \"older.typ\" */\n\
+                    `#include \"raw.typ\"`\n#include  \"chapters/two.typ\" \n#include\n";
+        assert_eq!(includes(text), ["intro.typ", "chapters/two.typ"]);
     }
 
     #[test]

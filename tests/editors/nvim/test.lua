@@ -267,6 +267,24 @@ check(
   vim.api.nvim_buf_get_name(0) .. ': ' .. vim.api.nvim_get_current_line()
 )
 
+-- :PaperReferences shows the note's references formatted, beside it.
+vim.cmd('buffer ' .. typ)
+local before_refs = vim.api.nvim_get_current_buf()
+vim.cmd('PaperReferences')
+vim.wait(10000, function()
+  return vim.api.nvim_get_current_buf() ~= before_refs and vim.bo.filetype == 'markdown'
+end, 50)
+local ref_lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+say('  :PaperReferences: ' .. table.concat(ref_lines, ' | '):sub(1, 200))
+check(
+  ':PaperReferences lists the cited paper formatted in the style',
+  (ref_lines[1] or ''):find('References of', 1, true) ~= nil and table.concat(ref_lines, '\n'):find('%(n%.d%.%)') ~= nil,
+  table.concat(ref_lines, ' | ')
+)
+if vim.api.nvim_get_current_buf() ~= before_refs then
+  vim.cmd('close')
+end
+
 -- :PaperSearch inserts the chosen paper's citation in each syntax.
 local function search_and_cite(buf, line_needle, expected)
   vim.cmd('buffer ' .. buf)

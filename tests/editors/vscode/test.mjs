@@ -2,8 +2,9 @@
 // with the packaged paper-ls.vsix installed, driven through headless
 // Chromium by playwright-core as a person would use it: open a note, hover
 // a citation key and a paper title and read the real hover widget, type
-// `[@gro` and read the suggest widget, run "Paper: Search corpus" from the
-// command palette. Screenshots go to $OUT.
+// `[@gro` and read the suggest widget, run "Paper: Search corpus" and
+// "Paper: Reference list of this note" from the command palette.
+// Screenshots go to $OUT.
 //
 // node tests/editors/vscode/test.mjs
 // Environment: REPO, PAPER_LS_BIN, VSIX, OUT, WORK, PAPER_LS_CACHE_DIR.
@@ -431,6 +432,34 @@ check('paper.typ opens in the editor', typOpen);
 hover = await hoverText(`@${KEY}`, 4, 'hover-key-typst.png');
 say(`  hover on @${KEY} in Typst: ${short(hover)}`);
 check('hover on an @key in Typst shows the abstract', hover.includes(ABSTRACT));
+
+// "Paper: Reference list of this note" opens the note's references, in its
+// style, as a Markdown document beside it.
+await page.keyboard.press('Escape');
+let list = '';
+try {
+  await page.keyboard.press('F1');
+  await palette.waitFor({ state: 'visible', timeout: 10000 });
+  await palette.fill('>Paper: Reference list of this note');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Reference list of this note' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  // The editor renders spaces as no-break spaces and wraps long lines.
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline && !list.includes('References of paper.typ')) {
+    await sleep(300);
+    const shown = await page.locator('.editor-group-container.active .view-lines').first().innerText().catch(() => '');
+    list = shown.replace(/\s+/g, ' ');
+  }
+  await page.screenshot({ path: path.join(OUT, 'reference-list.png') });
+} catch (e) {
+  say(`  reference list: ${short(e.message)}`);
+}
+say(`  reference list: ${short(list)}`);
+check(
+  '"Paper: Reference list of this note" shows the cited paper formatted',
+  list.includes('References of paper.typ (apa)') && list.includes(`*${TITLE}*. (n.d.).`),
+  short(list),
+);
 
 say(`  screenshots: ${fs.readdirSync(OUT).filter((f) => f.endsWith('.png')).join(', ')} in ${OUT}`);
 await finish();

@@ -223,6 +223,31 @@ function M.note(key)
   end)
 end
 
+--- :PaperReferences — the current note's reference list, in its style, in
+--- a Markdown scratch buffer split beside it (to copy from).
+function M.references()
+  local buf = vim.api.nvim_get_current_buf()
+  local name = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(buf), ':t')
+  paper.execute('paper-ls.referenceList', { vim.uri_from_bufnr(buf) }, function(err, result)
+    if err then
+      notify('reference list: ' .. error_text(err), vim.log.levels.ERROR)
+      return
+    end
+    local lines = { string.format('# References of %s (%s)', name, result.style or '?'), '' }
+    if not result.markdown or result.markdown == '' then
+      table.insert(lines, 'The note cites no paper of the corpus.')
+    else
+      vim.list_extend(lines, vim.split(result.markdown, '\n', { plain = true }))
+    end
+    vim.cmd('vnew')
+    local out = vim.api.nvim_get_current_buf()
+    vim.bo[out].buftype = 'nofile'
+    vim.bo[out].bufhidden = 'wipe'
+    vim.bo[out].filetype = 'markdown'
+    vim.api.nvim_buf_set_lines(out, 0, -1, false, lines)
+  end)
+end
+
 --- :PaperReindex — read every corpus again.
 function M.reindex()
   paper.execute('paper-ls.reindex', {}, function(err, result)
@@ -245,6 +270,9 @@ function M.create()
   cmd('PaperNote', function(o)
     M.note(o.args)
   end, { nargs = '?', desc = 'paper-ls: create the literature note of a paper' })
+  cmd('PaperReferences', function()
+    M.references()
+  end, { nargs = 0, desc = "paper-ls: the note's reference list in its citation style" })
   cmd('PaperReindex', function()
     M.reindex()
   end, { nargs = 0, desc = 'paper-ls: read every corpus again' })
