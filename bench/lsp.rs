@@ -117,6 +117,13 @@ fn main() {
     let requests = flag(&args, "--requests")
         .map(|n| n.parse().expect("a number"))
         .unwrap_or(if smoke { 20 } else { 1000 });
+    if args.iter().any(|a| a == "--vault") {
+        let sizes: Vec<usize> = flag(&args, "--vault-sizes").map_or(vec![1000, 5000, 20000], |s| {
+            s.split(',').map(|n| n.parse().expect("numbers")).collect()
+        });
+        print!("{}", vault_report(&sizes));
+        return;
+    }
     let only = flag(&args, "--only");
     let with_million = args.iter().any(|a| a == "--with-1m");
     let mut results = Vec::new();
@@ -1204,4 +1211,116 @@ fn json_of(results: &[Figures], side_by_side: &[SideBySide]) -> Value {
         .map(|s| json!({"server": s.server, "open_ms": s.open_ms, "completion_ms": pct(&s.completion), "hover_ms": pct(&s.hover), "rss_mb": s.rss_mb}))
         .collect();
     json!({"corpora": corpora, "side_by_side": side})
+}
+
+/// Find references in a vault of notes (a Zettelkasten, an Obsidian vault):
+/// `n` Markdown notes of ~8 KB made of arXiv abstracts, each citing three
+/// papers and one paper in all of them (every other note twice), with
+/// titles written in prose. Timed from outside: the first request after
+/// the index is ready (the vault's prose may still be being read then), then
+/// 30 more; and the server's memory.
+fn vault_references(n: usize) -> (f64, Vec<f64>, usize, f64, f64) {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    let corpus_path = shared.join("arxiv/arxiv-2025-cs.jsonl.gz");
+    let loaded = paper_ls::corpus::Corpus::load(std::slice::from_ref(&corpus_path));
+    let papers: Vec<_> = loaded
+        .papers
+        .iter()
+        .filter(|p| p.abstract_text().is_some_and(|a| a.len() > 600))
+        .take(50_000)
+        .collect();
+    let target = papers[0].key.to_string();
+    let vault = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut bytes = 0;
+    for i in 0..n {
+        let mut text = format!("# Reading notes {i}\n\n");
+        for j in 0..8 {
+            let p = &papers[1 + (i * 8 + j) % (papers.len() - 1)];
+            let abstract_text = p
+                .abstract_text()
+                .unwrap_or_default()
+                .replace(['[', ']', '@'], " ");
+            match j {
+                0 => text += &format!("{abstract_text} [@{}; @{target}]\n\n", p.key),
+                3 => text += &format!("Today I read {} and liked it. {abstract_text}\n\n", p.title),
+                5 if i % 2 == 0 => text += &format!("{abstract_text} Compare [@{target}].\n\n"),
+                _ => text += &format!("{abstract_text} [@{}]\n\n", p.key),
+            }
+        }
+        bytes += text.len();
+        let folder = vault.path().join(format!("{:02}", i % 50));
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(format!("note{i}.md")), text).unwrap();
+    }
+    let note = vault.path().join("00/note0.md");
+    let text = std::fs::read_to_string(&note).unwrap();
+    let options = json!({"corpus": [corpus_path.display().to_string()]});
+    let mut client = LspClient::start(cache.path());
+    client.initialize(vault.path(), options, false);
+    let uri = client.open(&note, "markdown", &text);
+    wait_until_indexed(&mut client, &note);
+    let line = text
+        .lines()
+        .position(|l| l.contains(&format!("@{target}]")))
+        .unwrap();
+    let character = text
+        .lines()
+        .nth(line)
+        .unwrap()
+        .find(&format!("@{target}"))
+        .unwrap()
+        + 2;
+    let params = json!({
+        "textDocument": {"uri": uri},
+        "position": {"line": line, "character": character},
+        "context": {"includeDeclaration": false},
+    });
+    let started = Instant::now();
+    let first = client.request("textDocument/references", params.clone());
+    let first_ms = ms(started.elapsed());
+    let found = first.as_array().map_or(0, Vec::len);
+    // The vault's prose is read in the background: wait for it, then time
+    // the requests a user makes later.
+    let said = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("title mentions of"))
+    };
+    let already = client.notifications.iter().find(|m| said(m)).cloned();
+    let read = already.or_else(|| client.wait_for(said));
+    eprintln!(
+        "  {}",
+        read.map_or("(never said)".into(), |m| m["params"]["message"]
+            .to_string())
+    );
+    let warm: Vec<f64> = (0..30)
+        .map(|_| {
+            let started = Instant::now();
+            client.request("textDocument/references", params.clone());
+            ms(started.elapsed())
+        })
+        .collect();
+    let (rss_mb, _) = memory_mb(client.pid());
+    client.shutdown_and_exit();
+    (first_ms, warm, found, rss_mb, bytes as f64 / 1e6)
+}
+
+fn vault_report(sizes: &[usize]) -> String {
+    let mut out = String::from(
+        "## Find references in a vault of notes (arXiv 2025 cs corpus)\n\n\
+         | notes | MB of notes | references found | first request ms | median ms | max ms | RSS MB |\n\
+         |---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for &n in sizes {
+        eprintln!("vault of {n} notes …");
+        let (first, warm, found, rss, mb) = vault_references(n);
+        out += &format!(
+            "| {n} | {mb:.0} | {found} | {first:.0} | {:.1} | {:.1} | {rss:.0} |\n",
+            percentile(&warm, 50.0),
+            percentile(&warm, 100.0)
+        );
+    }
+    out
 }

@@ -995,6 +995,37 @@ fn references_cover_every_note_of_the_workspace_opened_or_not() {
         ],
         "{found:?}"
     );
+    // The titles of the notes were read once, and are kept until a note
+    // changes: the client is told when they are known.
+    let said = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("title mentions of 2 notes known"))
+    };
+    let known = s.client.notifications.iter().any(said) || s.client.wait_for(said).is_some();
+    assert!(known, "{:?}", s.client.notifications);
+    std::fs::write(
+        s.dir.path().join("chapters/two.qmd"),
+        "NLP went on.\n\nThen came Attention Is All You Need.\n",
+    )
+    .unwrap();
+    let two = support::file_uri(&s.dir.path().join("chapters/two.qmd"));
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": two, "type": 2}]}),
+    );
+    let mut moved = false;
+    let started = std::time::Instant::now();
+    while !moved && started.elapsed() < std::time::Duration::from_secs(20) {
+        let refs = s.client.request("textDocument/references", json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 16}, "context": {"includeDeclaration": true}}));
+        moved = refs.as_array().unwrap().iter().any(|l| {
+            l["uri"] == two.as_str()
+                && l["range"]["start"] == json!({"line": 2, "character": 10})
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(moved, "the edited note's title mention is not found where it is now");
 }
 
 #[test]

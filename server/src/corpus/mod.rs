@@ -489,6 +489,12 @@ fn folded_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     folded_chars(a).cmp(folded_chars(b))
 }
 
+/// Whether two keys are the same when case is ignored, as
+/// [`Corpus::index_of`] compares them.
+pub fn keys_equal_folded(a: &str, b: &str) -> bool {
+    folded_cmp(a, b) == std::cmp::Ordering::Equal
+}
+
 fn folded_starts_with(key: &str, prefix: &str) -> bool {
     let mut key = folded_chars(key);
     folded_chars(prefix).all(|c| key.next() == Some(c))

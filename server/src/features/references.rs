@@ -8,9 +8,8 @@
 //! document sees. Byte ranges out, each with the text it indexes, so the
 //! protocol layer can convert them to positions without reading files.
 
-use crate::corpus::Corpus;
+use crate::corpus::{keys_equal_folded, Corpus};
 use crate::index::title_matcher::TitleMatcher;
-use crate::index::title_mentions::title_mentions;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -40,20 +39,33 @@ pub fn references(
     if papers.is_empty() {
         return Vec::new();
     }
+    // A citation resolves to one of the papers only if its key is one of
+    // theirs but for case: checked first, as resolving every citation of a
+    // vault (a binary search over the corpus's keys each) costs more than
+    // the rest of the request.
+    let keys: Vec<&str> = papers.iter().map(|&p| corpus.paper(p).key).collect();
+    let cites_one = |key: &str| {
+        keys.iter().any(|k| keys_equal_folded(k, key))
+            && corpus.index_of(key).is_some_and(|i| papers.contains(&i))
+    };
     let mut found = Vec::new();
-    for note in notes_seen(notes, open) {
+    // Backwards: while the workspace still reads the vault's titles forwards
+    // in the background (after start or a corpus change), a request meets
+    // it halfway instead of following it over notes it is about to read.
+    let seen: Vec<_> = notes_seen(notes, open).collect();
+    for note in seen.into_iter().rev() {
         let mut ranges: Vec<Range<usize>> = note
             .citations
             .iter()
-            .filter(|c| corpus.index_of(&c.key).is_some_and(|i| papers.contains(&i)))
+            .filter(|c| cites_one(&c.key))
             .map(|c| c.range.clone())
             .collect();
         if let Some(matcher) = titles {
             ranges.extend(
-                title_mentions(matcher, note.text, note.language)
-                    .into_iter()
+                note.title_mentions(matcher)
+                    .iter()
                     .filter(|m| m.papers.iter().any(|p| papers.contains(p)))
-                    .map(|m| m.range),
+                    .map(|m| m.range.clone()),
             );
         }
         found.extend(ranges.into_iter().map(|range| NoteLocation {

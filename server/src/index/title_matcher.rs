@@ -146,6 +146,9 @@ struct ShortName {
 /// documentation. Immutable once built, and cheap to share.
 #[derive(Default)]
 pub struct TitleMatcher {
+    /// Unique among the matchers this process built (0: an empty default):
+    /// what results computed with it are remembered under.
+    id: u64,
     vocabulary: MixMap<u64, u32>,
     titles: TitleTable,
     anchors: AnchorTable,
@@ -165,6 +168,11 @@ impl TitleMatcher {
             corpus.papers.iter().map(|p| p.title),
             &crate::text::words::is_english_word,
         )
+    }
+
+    /// Which matcher this is, for remembering what it found.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Every title and short name in `words`, in order, none overlapping.

@@ -205,6 +205,14 @@ impl Server {
         }
     }
 
+    /// Has the title mentions of every note found (see
+    /// `Workspace::remember_note_mentions`) and says so in the client's log.
+    async fn remember_note_mentions(&self) {
+        if let Some(said) = self.workspace.remember_note_mentions().await {
+            self.client.log_message(MessageType::INFO, said).await;
+        }
+    }
+
     fn diagnose_open_documents(&self) {
         for id in self.workspace.open_documents() {
             self.schedule_diagnostics(id);
@@ -404,10 +412,14 @@ impl LanguageServer for Server {
             server.workspace.scan_notes().await;
             // What every note cites is known now: bibliography hints.
             server.diagnose_open_documents();
+            server.remember_note_mentions().await;
         });
         let server = self.clone();
-        let after_swap: Arc<dyn Fn() + Send + Sync> =
-            Arc::new(move || server.diagnose_open_documents());
+        let after_swap: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            server.diagnose_open_documents();
+            let server = server.clone();
+            tokio::spawn(async move { server.remember_note_mentions().await });
+        });
         tokio::spawn(follow_sources(self.workspace.clone(), after_swap));
     }
 

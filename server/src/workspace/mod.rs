@@ -309,6 +309,40 @@ impl Workspace {
         self.notes_scanned.send_replace(true);
     }
 
+    /// Finds the titles mentioned in every note of the workspace, with the
+    /// workspace corpus's title matcher once it is built, and keeps them
+    /// with the notes, so that find references and rename never scan a
+    /// vault's prose on a request. Run after the notes are scanned and after
+    /// each corpus swap; one blocking pass beside the requests, notes
+    /// already read for this matcher cost nothing. What it says when done,
+    /// for the client's log; `None` when no matcher came.
+    pub async fn remember_note_mentions(&self) -> Option<String> {
+        let started = std::time::Instant::now();
+        // The matcher is built after the corpus loads; wait for it a while.
+        for _ in 0..600 {
+            let snap = self.workspace_snapshot().await;
+            let Some(matcher) = snap.corpus.titles().cloned() else {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            };
+            let notes = snap.notes.clone();
+            let count = notes.len();
+            let _ = tokio::task::spawn_blocking(move || {
+                for note in notes.notes() {
+                    note.title_mentions(&matcher);
+                }
+            })
+            .await;
+            let said = format!(
+                "title mentions of {count} notes known after {} ms",
+                started.elapsed().as_millis()
+            );
+            tracing::info!("{said}");
+            return Some(said);
+        }
+        None
+    }
+
     /// Whether the first scan of the notes is done.
     pub fn notes_are_scanned(&self) -> bool {
         *self.notes_scanned.borrow()

@@ -16,13 +16,15 @@
 //! through [`notes_seen`]. Paths are compared as given, so the server must
 //! hand over open documents' paths in the same form as the root it scanned.
 
+use crate::index::title_matcher::TitleMatcher;
+use crate::index::title_mentions::{title_mentions, TitleMention};
 use crate::notes::{citations_in, Citation, Language, NOTE_EXTENSIONS};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Notes larger than this (5 MB) are skipped: no one writes prose that long,
 /// and such a file is a generated dump that would slow every query.
@@ -46,9 +48,51 @@ pub struct NoteFile {
     /// The file was not valid UTF-8: invalid bytes were replaced by U+FFFD,
     /// so byte ranges in `text` do not match the bytes on disk.
     pub lossy: bool,
+    /// The titles mentioned in `text`, as the last matcher asked found them.
+    mentions: MentionMemo,
+}
+
+/// A note's title mentions, kept with the note under the matcher that found
+/// them: a vault's notes are read once per corpus, not once per request
+/// (find references over 10,000 notes would otherwise scan all their prose
+/// each time), and a changed note, being a new [`NoteFile`], is read again.
+#[derive(Default)]
+struct MentionMemo(Mutex<Option<(u64, Arc<[TitleMention]>)>>);
+
+impl Clone for MentionMemo {
+    fn clone(&self) -> Self {
+        MentionMemo(Mutex::new(crate::workspace::unpoisoned(&self.0).clone()))
+    }
+}
+
+impl PartialEq for MentionMemo {
+    /// What was remembered follows from the note; it never tells two apart.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for MentionMemo {}
+
+impl std::fmt::Debug for MentionMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MentionMemo")
+    }
 }
 
 impl NoteFile {
+    /// The titles `matcher` finds in the note, found once per matcher.
+    pub fn title_mentions(&self, matcher: &TitleMatcher) -> Arc<[TitleMention]> {
+        if let Some((id, found)) = crate::workspace::unpoisoned(&self.mentions.0).as_ref() {
+            if *id == matcher.id() {
+                return found.clone();
+            }
+        }
+        let found: Arc<[TitleMention]> = title_mentions(matcher, &self.text, self.language).into();
+        *crate::workspace::unpoisoned(&self.mentions.0) = Some((matcher.id(), found.clone()));
+        found
+    }
+
     /// A note from its text (its citations are found here).
     pub fn new(path: PathBuf, language: Language, text: Arc<str>, lossy: bool) -> NoteFile {
         let citations = citations_in(&text, language);
@@ -58,6 +102,7 @@ impl NoteFile {
             text,
             citations,
             lossy,
+            mentions: MentionMemo::default(),
         }
     }
 
@@ -189,6 +234,20 @@ pub struct NoteView<'a> {
     /// The text is a lossy reading of a file that is not UTF-8 (never for
     /// an open document).
     pub lossy: bool,
+    /// The note as read from disk, when it is not open.
+    pub file: Option<&'a NoteFile>,
+}
+
+impl NoteView<'_> {
+    /// The titles `matcher` finds in the note: remembered with a note read
+    /// from disk, found now in an open one (the open document keeps its own
+    /// per-paragraph cache for the requests that need it).
+    pub fn title_mentions(&self, matcher: &TitleMatcher) -> Arc<[TitleMention]> {
+        match self.file {
+            Some(file) => file.title_mentions(matcher),
+            None => title_mentions(matcher, self.text, self.language).into(),
+        }
+    }
 }
 
 /// Each note once: the workspace's notes that are not open, then every open
@@ -208,6 +267,7 @@ pub fn notes_seen<'a>(
             text: &n.text,
             citations: Cow::Borrowed(&n.citations),
             lossy: n.lossy,
+            file: Some(n),
         });
     let mut seen = HashSet::new();
     let opened = open
@@ -219,6 +279,7 @@ pub fn notes_seen<'a>(
             text,
             citations: Cow::Owned(citations_in(text, *language)),
             lossy: false,
+            file: None,
         });
     on_disk.chain(opened)
 }
@@ -388,6 +449,43 @@ mod tests {
 
     fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
         test_workspace(files)
+    }
+
+    #[test]
+    fn title_mentions_are_found_once_per_matcher_and_note() {
+        let titles = [
+            "Attention Is All You Need",
+            "Grokfast: Amplifying Slow Gradients",
+        ];
+        let matcher = TitleMatcher::build(titles, &|_| true);
+        let dir = workspace(&[
+            ("a.md", "We read Attention Is All You Need twice.\n"),
+            ("b.md", "Nothing here.\n"),
+        ]);
+        let notes = WorkspaceNotes::scan(dir.path());
+        let a = notes.get(&dir.path().join("a.md")).unwrap();
+        let first = a.title_mentions(&matcher);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].papers, [0]);
+        assert!(Arc::ptr_eq(&first, &a.title_mentions(&matcher)));
+        // Another matcher (a reloaded corpus) finds them again.
+        let other = TitleMatcher::build(titles.iter().rev().copied(), &|_| true);
+        assert_ne!(other.id(), matcher.id());
+        let again = a.title_mentions(&other);
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(again[0].papers, [1]);
+        // A changed note is a new file with nothing remembered.
+        std::fs::write(
+            dir.path().join("a.md"),
+            "Grokfast: Amplifying Slow Gradients.\n",
+        )
+        .unwrap();
+        let changed = notes.with_file(&dir.path().join("a.md"));
+        let found = changed
+            .get(&dir.path().join("a.md"))
+            .unwrap()
+            .title_mentions(&other);
+        assert_eq!(found[0].papers, [0]);
     }
 
     fn relative_paths(notes: &WorkspaceNotes, root: &Path) -> Vec<String> {

@@ -202,7 +202,9 @@ impl Builder<'_> {
             short_name_words[s.word as usize / 64] |= 1 << (s.word % 64);
         }
         self.vocabulary.shrink_to_fit();
+        static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         TitleMatcher {
+            id: BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             vocabulary: self.vocabulary,
             titles,
             anchors,
