@@ -1020,12 +1020,14 @@ fn references_cover_every_note_of_the_workspace_opened_or_not() {
     while !moved && started.elapsed() < std::time::Duration::from_secs(20) {
         let refs = s.client.request("textDocument/references", json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 16}, "context": {"includeDeclaration": true}}));
         moved = refs.as_array().unwrap().iter().any(|l| {
-            l["uri"] == two.as_str()
-                && l["range"]["start"] == json!({"line": 2, "character": 10})
+            l["uri"] == two.as_str() && l["range"]["start"] == json!({"line": 2, "character": 10})
         });
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    assert!(moved, "the edited note's title mention is not found where it is now");
+    assert!(
+        moved,
+        "the edited note's title mention is not found where it is now"
+    );
 }
 
 #[test]

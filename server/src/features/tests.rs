@@ -85,6 +85,31 @@ See [@lee2024gr$0okfast, p. 3].
 }
 
 #[test]
+fn short_titles_the_writer_marked_get_cards_and_cite_actions() {
+    let short =
+        "//- /short.bib\n@misc{wu2020snf, title = {Stochastic Normalizing Flows}, year = 2020}\n";
+    check(
+        &format!("{short}//- /note.md\nWe tried *Stochastic Normal$0izing Flows* here.\n"),
+        |f| hover_of(f).lines().last().unwrap_or_default().to_string(),
+        expect![[r#"---- over 10..38 "Stochastic Normalizing Flows""#]],
+    );
+    check(
+        &format!(
+            "{short}//- /note.md\nBackground: Stochastic Normal$0izing Flows mix MCMC and flows.\n"
+        ),
+        actions_of,
+        expect![[r#"
+            Cite wu2020snf (preferred): 40..40 "" -> " [@wu2020snf]"
+        "#]],
+    );
+    check(
+        &format!("{short}//- /note.md\nstochastic normal$0izing flows are a family.\n"),
+        hover_of,
+        expect!["no hover"],
+    );
+}
+
+#[test]
 fn hover_on_a_title_written_in_prose_and_on_its_short_name() {
     check(
         r#"

@@ -19,8 +19,12 @@
 //! Which titles can match at all, and which short names exist, is decided
 //! here (see [`TitleMatcher::build`]); the rules keep generic phrases such
 //! as "Machine Translation" or a one-word title such as "Introduction" from
-//! matching ordinary sentences. It deliberately knows nothing of Markdown
-//! or LaTeX (the notes layer's job) nor of what a match is used for.
+//! matching ordinary sentences. The titles those rules hold back (two words
+//! or more) are kept in a second table and match only where the caller
+//! says the writer marked them ([`TitleMatcher::find_marked`]: emphasis or
+//! quotes around exactly that title, or the title's words in Title Case in
+//! running text). It deliberately knows nothing of Markdown or LaTeX (the
+//! notes layer's job) nor of what a match is used for.
 
 mod build;
 
@@ -152,6 +156,10 @@ pub struct TitleMatcher {
     vocabulary: MixMap<u64, u32>,
     titles: TitleTable,
     anchors: AnchorTable,
+    /// Titles too short or too ordinary to match in running text, which
+    /// match where the writer marked them.
+    marked_titles: TitleTable,
+    marked_anchors: AnchorTable,
     /// Sorted by word, then paper.
     short_names: Vec<ShortName>,
     /// Bit `w` is set when word `w` is some title's short name.
@@ -181,26 +189,56 @@ impl TitleMatcher {
     /// to a shorter one that happens to end with its first word); a word no
     /// title covers may be a short name.
     pub fn find(&self, words: &[ProseWord]) -> Vec<TitleMatch> {
+        self.find_marked(words, &|_, _| false)
+    }
+
+    /// [`TitleMatcher::find`], and also the titles held back from running
+    /// text wherever `marked(first, last)` says the words `first..=last`
+    /// (indices into `words`) are marked by the writer as exactly a title.
+    pub fn find_marked(
+        &self,
+        words: &[ProseWord],
+        marked: &dyn Fn(usize, usize) -> bool,
+    ) -> Vec<TitleMatch> {
         let ids: Vec<u32> = words
             .iter()
             .map(|w| self.vocabulary.get(&w.norm.key).copied().unwrap_or(UNKNOWN))
             .collect();
-        let mut candidates: Vec<(usize, usize, usize)> = (0..words.len())
-            .filter_map(|i| {
-                let (title, len) = self.longest_title_at(&ids, words, i)?;
-                Some((i, len, title))
-            })
-            .collect();
-        candidates.sort_by_key(|&(i, len, _)| (std::cmp::Reverse(len), i));
+        // (first word, length, title, from the marked table)
+        let mut candidates: Vec<(usize, usize, usize, bool)> = Vec::new();
+        for i in 0..words.len() {
+            if let Some((title, len)) =
+                self.longest_title_at(&self.titles, &self.anchors, &ids, words, i, &|_| true)
+            {
+                candidates.push((i, len, title, false));
+            }
+            let is_marked = |len: usize| marked(i, i + len - 1);
+            if let Some((title, len)) = self.longest_title_at(
+                &self.marked_titles,
+                &self.marked_anchors,
+                &ids,
+                words,
+                i,
+                &is_marked,
+            ) {
+                candidates.push((i, len, title, true));
+            }
+        }
+        candidates.sort_by_key(|&(i, len, _, _)| (std::cmp::Reverse(len), i));
         let mut taken = vec![false; words.len()];
         let mut out = Vec::new();
-        for (i, len, title) in candidates {
+        for (i, len, title, marked_only) in candidates {
             if taken[i..i + len].iter().any(|&t| t) {
                 continue;
             }
             taken[i..i + len].iter_mut().for_each(|t| *t = true);
+            let table = if marked_only {
+                &self.marked_titles
+            } else {
+                &self.titles
+            };
             out.push(TitleMatch {
-                papers: self.titles.papers(title),
+                papers: table.papers(title),
                 first_word: i,
                 last_word: i + len - 1,
                 short_name: false,
@@ -221,62 +259,42 @@ impl TitleMatcher {
         out
     }
 
-    /// The longest title whose words start at word `i`: its index in the
-    /// table and its length in words.
+    /// The longest title of `titles` whose words start at word `i` and
+    /// that `accept` takes (given its length in words): its index in the
+    /// table and its length.
     fn longest_title_at(
         &self,
+        titles: &TitleTable,
+        anchors: &AnchorTable,
         ids: &[u32],
         words: &[ProseWord],
         i: usize,
+        accept: &dyn Fn(usize) -> bool,
     ) -> Option<(usize, usize)> {
         let (&first, &second) = (ids.get(i)?, ids.get(i + 1)?);
         if first == UNKNOWN || second == UNKNOWN || words[i + 1].starts_block {
             return None;
         }
-        let start = self.anchors.get(&self.titles, first, second)?;
-        let mut range = start..self.anchor_run_end(start, [first, second]);
+        let start = anchors.get(titles, first, second)?;
+        let mut range = start..anchor_run_end(titles, start, [first, second]);
         let mut best = None;
         for depth in 2.. {
             // Titles sharing the first `depth` words sort shortest first, so
             // a title that ends here is at the front of the range (an empty
             // range still points into the table, at a title that differs).
-            if !range.is_empty() && self.titles.words(range.start).len() == depth {
-                best = Some((range.start, depth));
+            if !range.is_empty() && titles.words(range.start).len() == depth {
+                if accept(depth) {
+                    best = Some((range.start, depth));
+                }
                 range.start += 1;
             }
             let next = i + depth;
             if range.is_empty() || next >= words.len() || words[next].starts_block {
                 break;
             }
-            range = self.narrow(range, depth, ids[next]);
+            range = narrow(titles, range, depth, ids[next]);
         }
         best
-    }
-
-    /// The end of the run of titles from `start` that begin with `pair`,
-    /// found by galloping then bisecting.
-    fn anchor_run_end(&self, start: usize, pair: [u32; 2]) -> usize {
-        let in_run = |t: usize| t < self.titles.len() && self.titles.words(t)[..2] == pair;
-        let mut step = 1;
-        let mut last_in = start;
-        while in_run(start + step) {
-            last_in = start + step;
-            step *= 2;
-        }
-        let upper = (start + step).min(self.titles.len());
-        last_in + 1 + partition(last_in + 1..upper, in_run)
-    }
-
-    /// The part of `range` (titles sharing their first `depth` words, all
-    /// longer than that) whose next word is `id`.
-    fn narrow(&self, range: Range<usize>, depth: usize, id: u32) -> Range<usize> {
-        if id == UNKNOWN {
-            return range.start..range.start;
-        }
-        let word_at = |t: usize| self.titles.words(t)[depth];
-        let lo = range.start + partition(range.clone(), |t| word_at(t) < id);
-        let hi = lo + partition(lo..range.end, |t| word_at(t) <= id);
-        lo..hi
     }
 
     /// The papers whose short name `word` is, written as `norm` allows.
@@ -323,9 +341,40 @@ impl TitleMatcher {
             + vec(&self.titles.papers)
             + vec(&self.titles.paper_starts)
             + vec(&self.anchors.slots)
+            + vec(&self.marked_titles.tokens)
+            + vec(&self.marked_titles.token_starts)
+            + vec(&self.marked_titles.papers)
+            + vec(&self.marked_titles.paper_starts)
+            + vec(&self.marked_anchors.slots)
             + vec(&self.short_names)
             + vec(&self.short_name_words)
     }
+}
+
+/// The end of the run of titles from `start` that begin with `pair`,
+/// found by galloping then bisecting.
+fn anchor_run_end(titles: &TitleTable, start: usize, pair: [u32; 2]) -> usize {
+    let in_run = |t: usize| t < titles.len() && titles.words(t)[..2] == pair;
+    let mut step = 1;
+    let mut last_in = start;
+    while in_run(start + step) {
+        last_in = start + step;
+        step *= 2;
+    }
+    let upper = (start + step).min(titles.len());
+    last_in + 1 + partition(last_in + 1..upper, in_run)
+}
+
+/// The part of `range` (titles sharing their first `depth` words, all
+/// longer than that) whose next word is `id`.
+fn narrow(titles: &TitleTable, range: Range<usize>, depth: usize, id: u32) -> Range<usize> {
+    if id == UNKNOWN {
+        return range.start..range.start;
+    }
+    let word_at = |t: usize| titles.words(t)[depth];
+    let lo = range.start + partition(range.clone(), |t| word_at(t) < id);
+    let hi = lo + partition(lo..range.end, |t| word_at(t) <= id);
+    lo..hi
 }
 
 /// How many titles, short names and words a matcher holds.

@@ -21,7 +21,9 @@
 //! matcher empties it) and only the chunks of the last note it computed.
 
 use crate::index::title_matcher::TitleMatcher;
-use crate::notes::prose_words::{chunk_words, prose_chunks, prose_words, ChunkEnd, ProseWord};
+use crate::notes::prose_words::{
+    chunk_words, prose_chunks, prose_words, writer_marked, ChunkEnd, ProseWord,
+};
 use crate::notes::{Citation, Language};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -43,12 +45,19 @@ pub struct TitleMention {
 
 /// Every title mention in `text`, in document order, none overlapping.
 pub fn title_mentions(matcher: &TitleMatcher, text: &str, lang: Language) -> Vec<TitleMention> {
-    mentions_in(matcher, &prose_words(text, lang))
+    mentions_in(matcher, text, lang, &prose_words(text, lang))
 }
 
-fn mentions_in(matcher: &TitleMatcher, words: &[ProseWord]) -> Vec<TitleMention> {
+/// The mentions among `words` of `text` (a note or a chunk of one).
+fn mentions_in(
+    matcher: &TitleMatcher,
+    text: &str,
+    lang: Language,
+    words: &[ProseWord],
+) -> Vec<TitleMention> {
+    let marked = |first, last| writer_marked(text, lang, words, first, last);
     matcher
-        .find(words)
+        .find_marked(words, &marked)
         .into_iter()
         .map(|m| TitleMention {
             papers: m.papers,
@@ -109,7 +118,7 @@ pub fn title_mentions_cached(
                 stats.scanned_bytes += chunk.len();
                 let read = chunk_words(chunk, lang, cites);
                 CachedChunk {
-                    mentions: mentions_in(matcher, &read.words),
+                    mentions: mentions_in(matcher, chunk, lang, &read.words),
                     end: read.end,
                 }
             })

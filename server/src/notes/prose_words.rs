@@ -159,6 +159,112 @@ impl WordSink {
     }
 }
 
+/// Emphasis and quotes a writer puts around a title, by language: the
+/// opening and closing markup.
+fn title_marks(lang: Language) -> &'static [(&'static str, &'static str)] {
+    const QUOTES: [(&str, &str); 3] = [("\"", "\""), ("“", "”"), ("„", "“")];
+    match lang {
+        Language::Markdown => &[
+            ("*", "*"),
+            ("_", "_"),
+            ("\"", "\""),
+            ("“", "”"),
+            ("„", "“"),
+            ("<em>", "</em>"),
+            ("<i>", "</i>"),
+        ],
+        Language::Latex => &[
+            ("\\emph{", "}"),
+            ("\\textit{", "}"),
+            ("\\textsl{", "}"),
+            ("\\textbf{", "}"),
+            ("\\enquote{", "}"),
+            ("{\\em ", "}"),
+            ("{\\it ", "}"),
+            ("``", "''"),
+            ("“", "”"),
+            ("\"", "\""),
+        ],
+        Language::Typst => &[
+            ("_", "_"),
+            ("*", "*"),
+            ("#emph[", "]"),
+            ("#strong[", "]"),
+            QUOTES[0],
+            QUOTES[1],
+            QUOTES[2],
+        ],
+    }
+}
+
+/// Small words a title in Title Case leaves in lower case.
+const TITLE_CASE_SMALL_WORDS: &[&str] = &[
+    "a", "an", "and", "as", "at", "but", "by", "for", "from", "in", "into", "is", "nor", "of",
+    "on", "or", "over", "the", "to", "via", "vs", "with",
+];
+
+/// Whether the writer marked `words[first..=last]` of `text` as a title:
+/// emphasis or quotes around exactly those words (the title's own final
+/// `.`, `,`, `?` or `!` may sit inside the closing mark), or, for three
+/// words or more besides the small ones (`of`, `and`, …), the words in Title
+/// Case inside running text — every word capitalised but the small ones,
+/// and neither neighbour in the sentence capitalised too (which would make
+/// them part of a longer name or a headline). The length rules that keep short and ordinary titles from
+/// matching coincidences do not apply to these.
+pub fn writer_marked(
+    text: &str,
+    lang: Language,
+    words: &[ProseWord],
+    first: usize,
+    last: usize,
+) -> bool {
+    let (Some(from), Some(to)) = (words.get(first), words.get(last)) else {
+        return false;
+    };
+    let (start, end) = (from.range.start, to.range.end);
+    let (Some(before), Some(after)) = (text.get(..start), text.get(end..)) else {
+        return false;
+    };
+    let after_title = after.trim_start_matches(['.', ',', '?', '!']);
+    let enclosed = title_marks(lang)
+        .iter()
+        .any(|(open, close)| before.ends_with(open) && after_title.starts_with(close));
+    enclosed || in_title_case(text, words, first, last)
+}
+
+fn in_title_case(text: &str, words: &[ProseWord], first: usize, last: usize) -> bool {
+    let initial = |w: &ProseWord| text.get(w.range.clone()).and_then(|t| t.chars().next());
+    let capitalised = |w: &ProseWord| initial(w).is_some_and(char::is_uppercase);
+    let small = |w: &ProseWord| {
+        text.get(w.range.clone())
+            .is_some_and(|t| TITLE_CASE_SMALL_WORDS.contains(&t))
+    };
+    let title_case = (first..=last).all(|i| {
+        let w = &words[i];
+        capitalised(w) || (i != first && i != last && small(w))
+    });
+    // "Table of Contents" is a heading's phrase more often than a paper.
+    let significant = (first..=last).filter(|&i| !small(&words[i])).count();
+    if !title_case || significant < 3 {
+        return false;
+    }
+    // A neighbour in the same sentence that is capitalised too.
+    let joined = |a: &ProseWord, b: &ProseWord| {
+        !b.starts_block
+            && text
+                .get(a.range.end..b.range.start)
+                .is_some_and(|between| !between.contains(['.', ':', ';', '!', '?', '(', ')']))
+    };
+    let before = first
+        .checked_sub(1)
+        .map(|p| &words[p])
+        .is_some_and(|prev| joined(prev, &words[first]) && capitalised(prev));
+    let after = words
+        .get(last + 1)
+        .is_some_and(|next| joined(&words[last], next) && capitalised(next));
+    !before && !after
+}
+
 /// The character at byte `i`, if `i` is a boundary inside `text`.
 fn char_at(text: &str, i: usize) -> Option<char> {
     text.get(i..)?.chars().next()

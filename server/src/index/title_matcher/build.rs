@@ -181,15 +181,16 @@ impl Builder<'_> {
     }
 
     fn finish(mut self) -> TitleMatcher {
-        let eligible: Vec<u32> = (0..self.raw.papers.len() as u32)
-            .filter(|&t| {
+        let (eligible, marked_only): (Vec<u32>, Vec<u32>) = (0..self.raw.papers.len() as u32)
+            .partition(|&t| {
                 let coined = self.raw.words(t).iter().any(|&w| self.is_coined(w));
                 may_match_whole(self.raw.words(t).len(), self.raw.chars[t as usize], coined)
-            })
-            .collect();
+            });
         let titles = sorted_titles(&self.raw, eligible);
+        let marked_titles = sorted_titles(&self.raw, marked_only);
         drop(std::mem::take(&mut self.raw));
         let anchors = anchor_table(&titles);
+        let marked_anchors = anchor_table(&marked_titles);
         let names = std::mem::take(&mut self.short_names);
         let short_names = distinctive(
             names
@@ -208,6 +209,8 @@ impl Builder<'_> {
             vocabulary: self.vocabulary,
             titles,
             anchors,
+            marked_titles,
+            marked_anchors,
             short_names,
             short_name_words,
         }

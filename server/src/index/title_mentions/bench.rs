@@ -362,3 +362,93 @@ fn status_kb(field: &str) -> Option<u64> {
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
+
+/// What matching titles the writer marked adds on real prose that cites
+/// none of these papers — every new match there is a false positive:
+/// this repository's Markdown, the Markdown under /usr/share/doc and the
+/// English LaTeX sources of TeX Live's documentation, against the arXiv
+/// 2025 cs and ACL Anthology titles (178,916). Prints the counts with and
+/// without the marked-title rules and each new match in its line.
+///
+/// `cargo test --release --lib title_mentions::bench::marked -- --ignored --nocapture`
+#[test]
+#[ignore = "measurement: prints figures; run in release"]
+fn marked_titles_on_real_notes() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    if !shared.exists() {
+        eprintln!("skipped: {} is absent", shared.display());
+        return;
+    }
+    let arxiv = Corpus::load(&[shared.join("arxiv/arxiv-2025-cs.jsonl.gz")]);
+    let acl = Corpus::load(&[shared.join("acl-anthology/anthology+abstracts.bib.gz")]);
+    let titles: Vec<&str> = arxiv
+        .papers
+        .iter()
+        .chain(acl.papers.iter())
+        .map(|p| p.title)
+        .collect();
+    let matcher = TitleMatcher::build(titles.iter().copied(), &is_english_word);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    let mut walk = vec![
+        repo.clone(),
+        "/usr/share/doc".into(),
+        "/usr/share/texlive".into(),
+    ];
+    while let Some(dir) = walk.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                if !matches!(&*name, "target" | "node_modules" | ".git" | "out") {
+                    walk.push(path);
+                }
+            } else if name.ends_with(".md") || name.ends_with("-en.tex") || name.ends_with("en.tex")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let (mut bytes, mut before, mut after) = (0usize, 0usize, 0usize);
+    let mut new_matches = Vec::new();
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let lang = Language::from_path(path).unwrap_or(Language::Markdown);
+        bytes += text.len();
+        let words = prose_words(&text, lang);
+        let plain: Vec<TitleMatch> = matcher.find(&words);
+        let marked = |first, last| {
+            crate::notes::prose_words::writer_marked(&text, lang, &words, first, last)
+        };
+        let with_marks = matcher.find_marked(&words, &marked);
+        before += plain.len();
+        after += with_marks.len();
+        for m in with_marks.iter().filter(|m| !plain.contains(m)) {
+            let range = words[m.first_word].range.start..words[m.last_word].range.end;
+            let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = text[range.end..]
+                .find('\n')
+                .map_or(text.len(), |i| range.end + i);
+            new_matches.push(format!(
+                "{}: «{}» in: {}",
+                path.display(),
+                &text[range],
+                text[line_start..line_end].trim()
+            ));
+        }
+    }
+    println!(
+        "{} files, {:.1} MB: {before} mentions without the marked-title rules, {after} with them",
+        files.len(),
+        bytes as f64 / 1e6
+    );
+    for m in &new_matches {
+        println!("  new: {m}");
+    }
+}

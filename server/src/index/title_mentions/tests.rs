@@ -499,3 +499,72 @@ fn a_new_matcher_empties_the_cache() {
     assert_eq!(found, title_mentions(&other, &text, Language::Markdown));
     assert!(found.iter().all(|m| m.papers == [0]));
 }
+
+/// Short titles of ordinary words match where the writer marked them:
+/// emphasis or quotes around exactly the title, or Title Case in running
+/// text; never in plain running text.
+#[test]
+fn titles_the_writer_marked_match_however_short() {
+    let md = Language::Markdown;
+    let snf = "Stochastic Normalizing Flows";
+    assert_eq!(
+        spans("We tried *Stochastic Normalizing Flows* here.", md),
+        [snf]
+    );
+    assert_eq!(spans("We tried _Stochastic Normalizing Flows_.", md), [snf]);
+    assert_eq!(
+        spans("We tried **Stochastic normalizing flows**.", md),
+        ["Stochastic normalizing flows"]
+    );
+    assert_eq!(
+        spans("As \"Repelling Random Walks,\" shows", md),
+        ["Repelling Random Walks"]
+    );
+    assert_eq!(
+        spans("As “Repelling Random Walks” shows", md),
+        ["Repelling Random Walks"]
+    );
+    assert_eq!(
+        spans(
+            "Background: Stochastic Normalizing Flows mix MCMC and flows.",
+            md
+        ),
+        [snf]
+    );
+    // Plain running text, lower case, part of a longer marked phrase, or
+    // inside a longer capitalised name: no.
+    assert!(spans("stochastic normalizing flows are a family of models", md).is_empty());
+    assert!(spans("We tried *stochastic normalizing flows again*.", md).is_empty());
+    assert!(spans("The Deep Stochastic Normalizing Flows Toolkit is out.", md).is_empty());
+    assert!(spans("* Stochastic normalizing flows, as a list item", md).is_empty());
+    // Two words are too few for Title Case alone.
+    assert!(spans("We use Random Walks here.", md).is_empty());
+
+    let tex = Language::Latex;
+    assert_eq!(
+        spans("We tried \\emph{Repelling Random Walks}.", tex),
+        ["Repelling Random Walks"]
+    );
+    assert_eq!(
+        spans("We tried ``Repelling random walks''.", tex),
+        ["Repelling random walks"]
+    );
+    assert_eq!(
+        spans("We tried \\textit{Repelling Random Walks} too.", tex),
+        ["Repelling Random Walks"]
+    );
+    assert!(spans("repelling random walks on graphs", tex).is_empty());
+
+    let typ = Language::Typst;
+    assert_eq!(
+        spans("We tried _Repelling Random Walks_.", typ),
+        ["Repelling Random Walks"]
+    );
+    assert_eq!(
+        spans("We tried #emph[Repelling Random Walks].", typ),
+        ["Repelling Random Walks"]
+    );
+    let found = mentions("We tried *Stochastic Normalizing Flows* here.", md);
+    assert_eq!(found[0].1, [snf]);
+    assert!(!found[0].2, "a whole title, not a short name");
+}
