@@ -51,11 +51,12 @@ pub fn search(
     let corpus = load_corpus(args, cache)?;
     warn_about_errors(&corpus);
     let index = open_index(&corpus, cache);
-    let hits = index.search(&SearchRequest {
+    let mut hits = index.search(&SearchRequest {
         text: query,
         limit,
         as_you_type: false,
     });
+    crate::index::query::favour_exact_forms(&corpus, query, &mut hits);
     if hits.is_empty() && !json {
         eprintln!(
             "no paper matches `{query}` among {} papers",

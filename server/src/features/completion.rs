@@ -212,15 +212,15 @@ fn matching(ctx: PaperContext<'_>, typed: &str, limit: usize) -> (Vec<usize>, bo
         return (ranked, true);
     }
     let found: Vec<usize> = match ctx.search {
-        Some(search) => search
-            .search(&SearchRequest {
+        Some(search) => {
+            let mut hits = search.search(&SearchRequest {
                 text: typed,
                 limit: wanted * 2,
                 as_you_type: true,
-            })
-            .into_iter()
-            .map(|h| h.paper)
-            .collect(),
+            });
+            crate::index::query::favour_exact_forms(ctx.corpus, typed, &mut hits);
+            hits.into_iter().map(|h| h.paper).collect()
+        }
         None => scan(ctx, typed, wanted * 2),
     };
     let seen: HashSet<usize> = ranked.iter().copied().collect();

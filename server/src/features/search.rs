@@ -3,6 +3,7 @@
 //! clients' own pickers.
 
 use super::definition::{paper_location, PaperLocation};
+use crate::index::query::favour_exact_forms;
 use crate::index::SearchRequest;
 use crate::workspace::Snapshot;
 
@@ -14,15 +15,15 @@ const SYMBOLS: usize = 50;
 pub fn search(snap: &Snapshot, query: &str, limit: usize) -> Vec<usize> {
     let ctx = snap.corpus.context();
     match ctx.search {
-        Some(s) => s
-            .search(&SearchRequest {
+        Some(s) => {
+            let mut hits = s.search(&SearchRequest {
                 text: query,
                 limit,
                 as_you_type: true,
-            })
-            .into_iter()
-            .map(|h| h.paper)
-            .collect(),
+            });
+            favour_exact_forms(ctx.corpus, query, &mut hits);
+            hits.into_iter().map(|h| h.paper).collect()
+        }
         None => ctx.corpus.keys_starting_with(query).take(limit).collect(),
     }
 }

@@ -30,6 +30,9 @@ pub const PERSIST_MIN_PAPERS: usize = 5_000;
 pub struct Hit {
     pub paper: usize,
     pub score: f32,
+    /// 0 when the paper matched every word of the query, 1 when only some
+    /// (such hits rank below all of the first kind).
+    pub tier: u8,
 }
 
 /// What a caller asks of the search engine.
@@ -554,6 +557,49 @@ mod tests {
             .iter()
             .map(|h| h.paper)
             .collect()
+    }
+
+    /// `eschewing` finds "eschews" by its stem, but the paper that says
+    /// "eschewing" comes first, where without the exact form it would not
+    /// (same length, same score: the earlier paper first).
+    #[test]
+    fn a_word_written_as_typed_ranks_above_its_other_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("papers.jsonl");
+        std::fs::write(
+            &path,
+            "{\"id\": \"2401.00001\", \"title\": \"Sparse models one\", \"abstract\": \"This method eschews dense layers.\"}\n\
+             {\"id\": \"2401.00002\", \"title\": \"Sparse models two\", \"abstract\": \"This method eschewing dense layers.\"}\n\
+             {\"id\": \"2401.00003\", \"title\": \"Unrelated work\", \"abstract\": \"Nothing here at all.\"}\n",
+        )
+        .unwrap();
+        let corpus = Corpus::load(&[path]);
+        let index = PaperIndex::in_memory(&corpus, &mut |_, _| {}).unwrap();
+        for as_you_type in [false, true] {
+            let mut hits = index.search(&SearchRequest {
+                text: "eschewing",
+                limit: 5,
+                as_you_type,
+            });
+            let plain: Vec<usize> = hits.iter().map(|h| h.paper).collect();
+            assert_eq!(
+                plain,
+                [0, 1],
+                "both forms found by the stem, in corpus order"
+            );
+            query::favour_exact_forms(&corpus, "eschewing", &mut hits);
+            let ranked: Vec<usize> = hits.iter().map(|h| h.paper).collect();
+            assert_eq!(ranked, [1, 0]);
+        }
+        // A paper matching every word stays above one matching some.
+        let mut hits = index.search(&SearchRequest {
+            text: "eschews sparse two",
+            limit: 5,
+            as_you_type: false,
+        });
+        query::favour_exact_forms(&corpus, "eschews sparse two", &mut hits);
+        assert_eq!(hits[0].paper, 1, "{hits:?}");
+        assert!(hits.windows(2).all(|w| w[0].tier <= w[1].tier), "{hits:?}");
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl PaperIndex {
                 Some(Hit {
                     paper: c,
                     score: dot / (norm * norm_of(&other)).max(f32::EPSILON),
+                    tier: 0,
                 })
             })
             .collect();
