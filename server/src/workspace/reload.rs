@@ -1,9 +1,12 @@
 //! Following corpus files as they change on disk. Every loaded source is
 //! looked at (modification time and size) a few times a second, and at once
-//! when the client reports a watched file changed; a change is read only
-//! once the file has held still for two looks (400 ms), so a file being
-//! written is not read half-way (a Zotero library, whose writes are SQLite
-//! transactions, is read at once). A source that disappears keeps its last good
+//! when the client reports a watched file changed. A change is read at the
+//! first look when the file ends as a finished write of its format leaves
+//! it (a `.bib` whose last line closes an entry, a CSL-JSON array closed on
+//! its own line, JSON Lines ending in a whole line; a file replaced by
+//! rename always does), and otherwise once it has held still for two looks
+//! (400 ms), so a file being written is not read half-way (a Zotero
+//! library, whose writes are SQLite transactions, is read at once). A source that disappears keeps its last good
 //! papers for a few seconds (editors and Zotero replace files by delete and
 //! rename); if it stays away, the corpus is read without it. A source that is
 //! there but damaged (unreadable, or cut short) keeps the last good corpus
@@ -11,9 +14,10 @@
 
 use super::corpora::{discard_old_index, label_of, reload, Reread};
 use super::selection::CorpusSelection;
-use super::stamps::Stamp;
+use super::stamps::{SourceStamps, Stamp};
 use super::Workspace;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,7 +51,11 @@ pub async fn follow_sources(workspace: Arc<Workspace>, after_swap: Arc<dyn Fn() 
             if refused.get(&selection) == Some(&now) {
                 continue;
             }
-            let holds = hold_still_looks(&selection);
+            let holds = if changes_look_finished(&loaded.stamps, &before, &now) {
+                0
+            } else {
+                hold_still_looks(&selection)
+            };
             if !ready_to_read(&mut pending, &selection, &before, now.clone(), holds) {
                 continue;
             }
@@ -141,6 +149,55 @@ fn hold_still_looks(selection: &CorpusSelection) -> u32 {
     }
 }
 
+/// Whether every source that changed since it was read (and is there)
+/// ends as a finished write leaves it.
+fn changes_look_finished(stamps: &SourceStamps, before: &[Stamp], now: &[Stamp]) -> bool {
+    let mut changed = stamps
+        .0
+        .iter()
+        .zip(before.iter().zip(now))
+        .filter(|(_, (b, n))| b != n)
+        .peekable();
+    changed.peek().is_some()
+        && changed.all(|((path, _), (_, n))| n.is_some() && looks_finished(path))
+}
+
+/// Whether the file ends the way a whole file of its format does, read
+/// from its last bytes: a `.bib` whose last line is the `}` (or `)`) that
+/// closes an entry, as every tool writes it (a cut inside an entry almost
+/// never leaves a lone brace as its last line); a JSON array closed by a
+/// `]` on its own line; JSON Lines ending in a line that closes its object.
+/// Anything else (compressed files, other endings) waits for the file to
+/// hold still.
+fn looks_finished(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let Ok(len) = file.metadata().map(|m| m.len()) else {
+        return false;
+    };
+    let mut tail = Vec::new();
+    if file.seek(SeekFrom::Start(len.saturating_sub(256))).is_err()
+        || file.read_to_end(&mut tail).is_err()
+    {
+        return false;
+    }
+    let tail = String::from_utf8_lossy(&tail);
+    let last_line = tail.trim_end().rsplit('\n').next().unwrap_or("").trim();
+    match extension.as_str() {
+        "bib" | "bibtex" | "biblatex" => matches!(last_line, "}" | ")"),
+        "json" => last_line == "]",
+        "jsonl" | "ndjson" => tail.ends_with('\n') && last_line.ends_with('}'),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +253,51 @@ mod tests {
         let committed = vec![Some((t + Duration::from_secs(1), 12))];
         assert!(!ready_to_read(&mut pending, &sel, &old, old.clone(), 0));
         assert!(ready_to_read(&mut pending, &sel, &old, committed, 0));
+    }
+
+    #[test]
+    fn a_finished_write_is_read_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: &[(&str, &str, bool)] = &[
+            ("a.bib", "@article{a,\n  title = {A},\n}\n", true),
+            ("b.bib", "@article{a,\n  title = {A},\n}\n\n\n", true),
+            ("c.bib", "@article{a,\n  title = {A},\n  year = {20", false),
+            ("d.bib", "@article{a,\n  title = {A}", false),
+            ("e.bib", "@article{a, title = {A}}\n% the end\n", false),
+            ("f.json", "[\n  {\"id\": \"a\"}\n]\n", true),
+            (
+                "g.json",
+                "[\n  {\"id\": \"a\", \"author\": [{\"family\": \"X\"}]",
+                false,
+            ),
+            ("h.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b\"}\n", true),
+            ("i.jsonl", "{\"id\": \"a\"}\n{\"id\": \"b", false),
+            ("j.bib.gz", "}\n", false),
+        ];
+        for (name, text, finished) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            assert_eq!(looks_finished(&path), *finished, "{name}: {text:?}");
+        }
+        assert!(!looks_finished(&dir.path().join("missing.bib")));
+        // Only the sources that changed are looked at, and a missing one is
+        // left to the grace period.
+        let t = std::time::SystemTime::UNIX_EPOCH;
+        let stamps = SourceStamps(vec![
+            (dir.path().join("a.bib"), Some((t, 1))),
+            (dir.path().join("c.bib"), Some((t, 1))),
+        ]);
+        let before = stamps.as_read();
+        let a_changed = vec![Some((t, 2)), Some((t, 1))];
+        let c_changed = vec![Some((t, 1)), Some((t, 2))];
+        assert!(changes_look_finished(&stamps, &before, &a_changed));
+        assert!(!changes_look_finished(&stamps, &before, &c_changed));
+        assert!(!changes_look_finished(&stamps, &before, &before));
+        assert!(!changes_look_finished(
+            &stamps,
+            &before,
+            &[None, Some((t, 1))]
+        ));
     }
 
     #[test]
