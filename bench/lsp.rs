@@ -117,6 +117,11 @@ fn main() {
     let requests = flag(&args, "--requests")
         .map(|n| n.parse().expect("a number"))
         .unwrap_or(if smoke { 20 } else { 1000 });
+    if args.iter().any(|a| a == "--interleaved") {
+        let runs = flag(&args, "--runs").map_or(3, |n| n.parse().expect("a number"));
+        print!("{}", interleaved_report(runs));
+        return;
+    }
     if args.iter().any(|a| a == "--vault") {
         let sizes: Vec<usize> = flag(&args, "--vault-sizes").map_or(vec![1000, 5000, 20000], |s| {
             s.split(',').map(|n| n.parse().expect("numbers")).collect()
@@ -1320,6 +1325,101 @@ fn vault_report(sizes: &[usize]) -> String {
             "| {n} | {mb:.0} | {found} | {first:.0} | {:.1} | {:.1} | {rss:.0} |\n",
             percentile(&warm, 50.0),
             percentile(&warm, 100.0)
+        );
+    }
+    out
+}
+
+/// Requests as an editor sends them while the user writes, on CryptoBib
+/// from a cold start (the server's background work — indexing, title
+/// matching, related papers, diagnostics after each edit — running): each
+/// of 400 rounds adds a `\cite{…}` line to a LaTeX note, asks for
+/// completion in it, then hovers a different cited key. The hover and
+/// completion latencies of all rounds.
+fn interleaved(keys: &[String]) -> (Vec<f64>, Vec<f64>) {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/cryptobib");
+    let workspace = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let options = json!({"corpus": [
+        shared.join("abbrev3.bib").display().to_string(),
+        shared.join("crypto.bib").display().to_string(),
+    ]});
+    let note = workspace.path().join("chapter.tex");
+    let mut text: String = keys
+        .iter()
+        .take(50)
+        .map(|k| format!("As shown by \\cite{{{k}}}.\n"))
+        .collect();
+    let mut client = LspClient::start(cache.path());
+    client.initialize(workspace.path(), options, false);
+    let uri = client.open(&note, "latex", &text);
+    // Answering at all: the corpus is read; indexing goes on beside.
+    let started = Instant::now();
+    while client
+        .request("textDocument/hover", LspClient::at(&uri, 0, 19))
+        .get("contents")
+        .is_none()
+    {
+        assert!(started.elapsed() < Duration::from_secs(120), "no answer");
+    }
+    let (mut hovers, mut completions) = (Vec::new(), Vec::new());
+    for round in 0..400 {
+        let key = &keys[(50 + round * 7) % keys.len()];
+        let typed: String = key.chars().take(3).collect();
+        text.push_str(&format!("Compare \\cite{{{typed}"));
+        let line = text.lines().count() as u32 - 1;
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 10 + round}, "contentChanges": [{"text": text}]}),
+        );
+        let at = LspClient::at(&uri, line, 14 + typed.encode_utf16().count() as u32);
+        let t = Instant::now();
+        client.request("textDocument/completion", at);
+        completions.push(ms(t.elapsed()));
+        // The key accepted, the line finished.
+        text.truncate(text.len() - typed.len());
+        text.push_str(&format!("{key}}}.\n"));
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": 10_000 + round}, "contentChanges": [{"text": text}]}),
+        );
+        let other = (round * 13) % 50;
+        let t = Instant::now();
+        client.request("textDocument/hover", LspClient::at(&uri, other as u32, 19));
+        hovers.push(ms(t.elapsed()));
+    }
+    client.shutdown_and_exit();
+    (hovers, completions)
+}
+
+fn interleaved_report(runs: usize) -> String {
+    let corpus = Corpus {
+        name: "cryptobib",
+        paths: vec![
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/corpora/cryptobib/abbrev3.bib"),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/cryptobib/crypto.bib"),
+        ],
+    };
+    let (_, keys, _) = sample(&corpus, 1000);
+    let mut out = String::from(
+        "## Editing, completing and hovering interleaved (CryptoBib, cold start, 400 rounds)\n\n\
+         | run | hover p50 | p95 | p99 | max | completion p50 | p95 | p99 | max |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for run in 1..=runs {
+        eprintln!("interleaved run {run} …");
+        let (h, c) = interleaved(&keys);
+        out += &format!(
+            "| {run} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+            percentile(&h, 50.0),
+            percentile(&h, 95.0),
+            percentile(&h, 99.0),
+            percentile(&h, 100.0),
+            percentile(&c, 50.0),
+            percentile(&c, 95.0),
+            percentile(&c, 99.0),
+            percentile(&c, 100.0)
         );
     }
     out
