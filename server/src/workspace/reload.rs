@@ -163,8 +163,8 @@ fn changes_look_finished(stamps: &SourceStamps, before: &[Stamp], now: &[Stamp])
 }
 
 /// Whether the file ends the way a whole file of its format does, read
-/// from its last bytes: a `.bib` whose last line is the `}` (or `)`) that
-/// closes an entry, as every tool writes it (a cut inside an entry almost
+/// from its last bytes: a `.bib` whose last line (comment lines after it
+/// aside) is the `}` (or `)`) that closes an entry, as every tool writes it (a cut inside an entry almost
 /// never leaves a lone brace as its last line); a JSON array closed by a
 /// `]` on its own line; JSON Lines ending in a line that closes its object.
 /// Anything else (compressed files, other endings) waits for the file to
@@ -190,8 +190,16 @@ fn looks_finished(path: &Path) -> bool {
     }
     let tail = String::from_utf8_lossy(&tail);
     let last_line = tail.trim_end().rsplit('\n').next().unwrap_or("").trim();
+    // Text between entries is a comment to BibTeX: CryptoBib ends in a
+    // `%----` rule line.
+    let last_bib_line = tail
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('%'))
+        .unwrap_or("");
     match extension.as_str() {
-        "bib" | "bibtex" | "biblatex" => matches!(last_line, "}" | ")"),
+        "bib" | "bibtex" | "biblatex" => matches!(last_bib_line, "}" | ")"),
         "json" => last_line == "]",
         "jsonl" | "ndjson" => tail.ends_with('\n') && last_line.ends_with('}'),
         _ => false,
@@ -264,6 +272,12 @@ mod tests {
             ("c.bib", "@article{a,\n  title = {A},\n  year = {20", false),
             ("d.bib", "@article{a,\n  title = {A}", false),
             ("e.bib", "@article{a, title = {A}}\n% the end\n", false),
+            (
+                "k.bib",
+                "@article{a,\n  title = {A},\n}\n\n%-------\n",
+                true,
+            ),
+            ("l.bib", "@article{a,\n  title = {A},\n%-------\n", false),
             ("f.json", "[\n  {\"id\": \"a\"}\n]\n", true),
             (
                 "g.json",
