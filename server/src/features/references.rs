@@ -10,6 +10,7 @@
 
 use crate::corpus::{keys_equal_folded, Corpus};
 use crate::index::title_matcher::TitleMatcher;
+use crate::text::LineIndex;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ pub struct NoteLocation {
     pub range: Range<usize>,
     /// The note's text as read (the open document's when it is open).
     pub text: Arc<str>,
+    /// Its line index, when the note keeps one (notes read from disk).
+    pub lines: Option<Arc<LineIndex>>,
 }
 
 /// Every citation of one of `papers` (positions in `corpus.papers`) and,
@@ -68,10 +71,12 @@ pub fn references(
                     .map(|m| m.range.clone()),
             );
         }
+        let lines = note.file.map(|f| f.line_index());
         found.extend(ranges.into_iter().map(|range| NoteLocation {
             path: note.path.to_path_buf(),
             range,
             text: note.text.clone(),
+            lines: lines.clone(),
         }));
     }
     found.sort_by(|a, b| {

@@ -239,13 +239,24 @@ pub fn is_of_kinds(action: &CodeActionOrCommand, only: Option<&[CodeActionKind]>
 
 pub fn note_locations(found: &[NoteLocation], enc: PositionEncoding) -> Vec<Location> {
     let mut ranges = NoteRanges::default();
+    // Locations come by note: one URI per note, not per location.
+    let mut last: Option<(&std::path::Path, Uri)> = None;
     found
         .iter()
         .filter_map(|r| {
-            Some(Location {
-                uri: Uri::from_file_path(&r.path)?,
-                range: ranges.range(&r.text, &r.range, enc),
-            })
+            let uri = match &last {
+                Some((path, uri)) if *path == r.path => uri.clone(),
+                _ => {
+                    let uri = Uri::from_file_path(&r.path)?;
+                    last = Some((&r.path, uri.clone()));
+                    uri
+                }
+            };
+            let range = match &r.lines {
+                Some(lines) => range_in(lines, &r.text, &r.range, enc),
+                None => ranges.range(&r.text, &r.range, enc),
+            };
+            Some(Location { uri, range })
         })
         .collect()
 }
@@ -370,8 +381,13 @@ impl NoteRanges {
             .lines
             .entry(key)
             .or_insert_with(|| LineIndex::new(text));
-        let (sl, sc) = lines.position(text, bytes.start, enc);
-        let (el, ec) = lines.position(text, bytes.end, enc);
-        Range::new(Position::new(sl, sc), Position::new(el, ec))
+        range_in(lines, text, bytes, enc)
     }
+}
+
+/// `bytes` of `text` as an LSP range, with the text's line index.
+fn range_in(lines: &LineIndex, text: &str, bytes: &Bytes<usize>, enc: PositionEncoding) -> Range {
+    let (sl, sc) = lines.position(text, bytes.start, enc);
+    let (el, ec) = lines.position(text, bytes.end, enc);
+    Range::new(Position::new(sl, sc), Position::new(el, ec))
 }

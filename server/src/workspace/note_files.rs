@@ -19,12 +19,13 @@
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::title_mentions::{title_mentions, TitleMention};
 use crate::notes::{citations_in, Citation, Language, NOTE_EXTENSIONS};
+use crate::text::LineIndex;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Notes larger than this (5 MB) are skipped: no one writes prose that long,
 /// and such a file is a generated dump that would slow every query.
@@ -50,6 +51,8 @@ pub struct NoteFile {
     pub lossy: bool,
     /// The titles mentioned in `text`, as the last matcher asked found them.
     mentions: MentionMemo,
+    /// Where each line of `text` starts, once positions were asked for.
+    lines: OnceLock<Arc<LineIndex>>,
 }
 
 /// A note's title mentions, kept with the note under the matcher that found
@@ -81,6 +84,15 @@ impl std::fmt::Debug for MentionMemo {
 }
 
 impl NoteFile {
+    /// The note's line index, built on first use and kept with it: find
+    /// references over a vault turns ranges of thousands of notes into
+    /// positions on every request.
+    pub fn line_index(&self) -> Arc<LineIndex> {
+        self.lines
+            .get_or_init(|| Arc::new(LineIndex::new(&self.text)))
+            .clone()
+    }
+
     /// The titles `matcher` finds in the note, found once per matcher.
     pub fn title_mentions(&self, matcher: &TitleMatcher) -> Arc<[TitleMention]> {
         if let Some((id, found)) = crate::workspace::unpoisoned(&self.mentions.0).as_ref() {
@@ -103,6 +115,7 @@ impl NoteFile {
             citations,
             lossy,
             mentions: MentionMemo::default(),
+            lines: OnceLock::new(),
         }
     }
 
