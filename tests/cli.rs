@@ -1,6 +1,8 @@
 //! End-to-end tests of the shell commands: the real `paper-ls` binary on the
 //! bundled corpus and on small fixtures written to disk.
 
+mod support;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -307,6 +309,35 @@ fn index_is_persisted_reopened_and_rebuilt_when_corrupt() {
         ],
     ));
     assert_eq!(hits[0]["ids"]["arxiv"], "2401.04242");
+}
+
+/// The version says which commit was built, as the language server's
+/// `serverInfo` does: what a user pastes into a bug report.
+#[test]
+fn the_version_names_the_commit_built() {
+    let cache = tempfile::tempdir().unwrap();
+    let said = stdout(&paper_ls(cache.path(), &["--version"]));
+    let commit = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let version = env!("CARGO_PKG_VERSION");
+    match commit {
+        Some(commit) => assert_eq!(said.trim(), format!("paper-ls {version} ({commit})")),
+        None => assert!(said.starts_with(&format!("paper-ls {version} (")), "{said}"),
+    }
+    let mut client = support::LspClient::start(cache.path());
+    let init = client.initialize(cache.path(), Value::Null, false);
+    assert_eq!(
+        format!(
+            "paper-ls {}",
+            init["serverInfo"]["version"].as_str().unwrap_or("?")
+        ),
+        said.trim()
+    );
+    client.shutdown_and_exit();
 }
 
 #[test]

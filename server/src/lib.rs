@@ -11,6 +11,14 @@
 //! feature) is test machinery: the checks that the fuzz targets in `fuzz/`
 //! and the replay of their saved inputs share.
 
+/// The version and the commit built from: "0.1.0 (1a2b3c4d5e6f)".
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PAPER_LS_COMMIT"),
+    ")"
+);
+
 pub mod cli;
 pub mod corpus;
 pub mod features;

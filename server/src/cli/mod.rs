@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "paper-ls", version, about = "A language server that makes a corpus of research papers present in your Markdown and LaTeX notes.", long_about = None)]
+#[command(name = "paper-ls", version = crate::VERSION, about = "A language server that makes a corpus of research papers present in your Markdown and LaTeX notes.", long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

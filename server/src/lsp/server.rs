@@ -388,7 +388,7 @@ impl LanguageServer for Server {
             capabilities: capabilities(encoding),
             server_info: Some(ServerInfo {
                 name: "paper-ls".into(),
-                version: Some(env!("CARGO_PKG_VERSION").into()),
+                version: Some(crate::VERSION.into()),
             }),
             offset_encoding: None,
         })
@@ -401,7 +401,7 @@ impl LanguageServer for Server {
         self.check_cache_dir().await;
         let message = format!(
             "paper-ls {} ready (cache: {})",
-            env!("CARGO_PKG_VERSION"),
+            crate::VERSION,
             self.workspace.cache().dir().display()
         );
         self.client.log_message(MessageType::INFO, message).await;
