@@ -21,6 +21,9 @@ const ABSTRACT_BOOST: f32 = 1.0;
 /// How much a hit's score grows, at most, when its title or abstract has
 /// the query's words written exactly as typed (see [`favour_exact_forms`]).
 const EXACT_FORM_BOOST: f32 = 0.5;
+/// How many of the best hits are looked at for exact forms: the top of the
+/// list is what is read, and each look may read an abstract from disk.
+const EXACT_FORM_CANDIDATES: usize = 30;
 /// Prefix and fuzzy matches score a constant (times this), below real term matches.
 const PREFIX_BOOST: f32 = 1.5;
 const FUZZY_BOOST: f32 = 0.8;
@@ -210,7 +213,8 @@ fn fuzzy(field: Field, text: &str, distance: u8) -> Box<dyn Query> {
 /// `eschewing`, but a paper that says "eschewing" is the better answer. A
 /// hit's score grows by up to half, by the share of the query's words (of
 /// three letters or more) it has in that form, whole; hits that matched
-/// every word still rank above those that matched only some.
+/// every word still rank above those that matched only some. Only the best
+/// [`EXACT_FORM_CANDIDATES`] hits are looked at and reordered.
 pub fn favour_exact_forms(corpus: &crate::corpus::Corpus, query: &str, hits: &mut [Hit]) {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
@@ -220,6 +224,8 @@ pub fn favour_exact_forms(corpus: &crate::corpus::Corpus, query: &str, hits: &mu
     if words.is_empty() || hits.len() < 2 {
         return;
     }
+    let top = hits.len().min(EXACT_FORM_CANDIDATES);
+    let hits = &mut hits[..top];
     for hit in hits.iter_mut() {
         let Some(paper) = corpus.papers.get(hit.paper) else {
             continue;
