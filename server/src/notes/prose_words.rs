@@ -162,7 +162,6 @@ impl WordSink {
 /// Emphasis and quotes a writer puts around a title, by language: the
 /// opening and closing markup.
 fn title_marks(lang: Language) -> &'static [(&'static str, &'static str)] {
-    const QUOTES: [(&str, &str); 3] = [("\"", "\""), ("“", "”"), ("„", "“")];
     match lang {
         Language::Markdown => &[
             ("*", "*"),
@@ -190,9 +189,9 @@ fn title_marks(lang: Language) -> &'static [(&'static str, &'static str)] {
             ("*", "*"),
             ("#emph[", "]"),
             ("#strong[", "]"),
-            QUOTES[0],
-            QUOTES[1],
-            QUOTES[2],
+            ("\"", "\""),
+            ("“", "”"),
+            ("„", "“"),
         ],
     }
 }
