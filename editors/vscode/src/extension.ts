@@ -16,7 +16,7 @@ import {
 } from 'vscode-languageclient/node';
 
 const SECTION = 'paper-ls';
-const INSTALL = 'cargo install --path server';
+const INSTALL = 'pipx install paper-ls';
 
 /** A paper as the server's `paper-ls.search` / `paper-ls.related` return it. */
 interface Paper {
@@ -31,12 +31,16 @@ interface Paper {
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel | undefined;
+let extensionDir = '';
+/** The binary the running client started, and where it came from. */
+let serverBinary: { path: string; source: ServerSource } | undefined;
 
 /** The documents the server is for. */
 const LANGUAGES = ['markdown', 'latex', 'tex', 'quarto', 'rmd', 'typst'];
 const LATEX_LANGUAGES = new Set(['latex', 'tex', 'plaintex', 'context']);
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  extensionDir = context.extensionPath;
   output = vscode.window.createOutputChannel('paper-ls');
   context.subscriptions.push(output);
   const command = (id: string, run: () => unknown): void => {
@@ -46,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   command('paperLs.relatedPapers', () => relatedPapers());
   command('paperLs.literatureNote', () => literatureNote());
   command('paperLs.referenceList', () => referenceList());
+  command('paperLs.showServerVersion', () => showServerVersion());
   command('paperLs.restartServer', () => restart());
   command('paperLs.reindex', () => reindex());
   context.subscriptions.push(
@@ -70,29 +75,64 @@ export async function deactivate(): Promise<void> {
 
 // ---------------------------------------------------------------- server
 
-/** Where the server binary is: the setting, else `paper-ls` on PATH, else ~/.cargo/bin. */
-export function findServer(): { path?: string; tried: string[] } {
+/** Where a server binary came from, as the output channel and "Show server version" say it. */
+type ServerSource = 'setting' | 'bundled' | 'PATH' | 'pip' | 'cargo';
+const SOURCE_TEXT: Record<ServerSource, string> = {
+  setting: 'set in "paper-ls.server.path"',
+  bundled: 'inside the extension',
+  PATH: 'on PATH',
+  pip: 'installed by pipx or pip --user',
+  cargo: 'installed by cargo',
+};
+
+/**
+ * Where the server binary is: the setting; else the binary a platform .vsix
+ * carries in `server/`; else `paper-ls` on PATH; else the places pipx,
+ * `pip --user` and cargo install to, which an editor started from a desktop
+ * often lacks on its PATH.
+ */
+export function findServer(extensionDir: string): { path?: string; source?: ServerSource; tried: string[] } {
   const tried: string[] = [];
   const configured = (vscode.workspace.getConfiguration(SECTION).get<string>('server.path') ?? '').trim();
   if (configured) {
     const expanded = expand(configured);
     tried.push(expanded);
-    return isExecutable(expanded) ? { path: expanded, tried } : { tried };
+    return isExecutable(expanded) ? { path: expanded, source: 'setting', tried } : { tried };
   }
   const exe = process.platform === 'win32' ? 'paper-ls.exe' : 'paper-ls';
+  const candidates: [string, ServerSource][] = [[path.join(extensionDir, 'server', exe), 'bundled']];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) {
-      continue;
-    }
-    const candidate = path.join(dir, exe);
-    tried.push(candidate);
-    if (isExecutable(candidate)) {
-      return { path: candidate, tried };
+    if (dir) {
+      candidates.push([path.join(dir, exe), 'PATH']);
     }
   }
-  const cargo = path.join(os.homedir(), '.cargo', 'bin', exe);
-  tried.push(cargo);
-  return isExecutable(cargo) ? { path: cargo, tried } : { tried };
+  candidates.push([path.join(os.homedir(), '.local', 'bin', exe), 'pip']);
+  candidates.push([path.join(os.homedir(), '.cargo', 'bin', exe), 'cargo']);
+  for (const [candidate, source] of candidates) {
+    tried.push(candidate);
+    if (source === 'bundled') {
+      makeExecutable(candidate);
+    }
+    if (isExecutable(candidate)) {
+      return { path: candidate, source, tried };
+    }
+  }
+  return { tried };
+}
+
+/** An archive tool that dropped the mode bits leaves the bundled binary unrunnable; give them back. */
+function makeExecutable(p: string): void {
+  if (process.platform === 'win32') {
+    return;
+  }
+  try {
+    const mode = fs.statSync(p).mode;
+    if ((mode & 0o111) === 0) {
+      fs.chmodSync(p, mode | 0o755);
+    }
+  } catch {
+    // not there: not a platform build
+  }
 }
 
 function expand(p: string): string {
@@ -128,14 +168,14 @@ function settingsSection(): Record<string, unknown> {
 }
 
 async function start(): Promise<void> {
-  const found = findServer();
+  const found = findServer(extensionDir);
   if (!found.path) {
     const configured = vscode.workspace.getConfiguration(SECTION).get<string>('server.path');
     const message = configured
       ? `paper-ls: the server set in "paper-ls.server.path" (${found.tried[0]}) is not an executable file. ` +
-        `Install it with \`${INSTALL}\` in the paper-ls repository, or fix the setting.`
-      : `paper-ls: cannot find the \`paper-ls\` server on PATH. Install it with \`${INSTALL}\` ` +
-        'in the paper-ls repository, or set "paper-ls.server.path".';
+        'Fix the setting, or empty it to use the server the extension finds.'
+      : `paper-ls: cannot find the \`paper-ls\` server. Install it with \`${INSTALL}\` ` +
+        '(or install the .vsix for your platform, which carries it), or set "paper-ls.server.path".';
     output?.appendLine(message);
     output?.appendLine(`looked at: ${found.tried.join(', ')}`);
     vscode.window.showErrorMessage(message, 'Copy install command', 'Open settings').then((choice) => {
@@ -147,7 +187,8 @@ async function start(): Promise<void> {
     });
     return;
   }
-  output?.appendLine(`starting ${found.path}`);
+  const source = found.source ?? 'PATH';
+  output?.appendLine(`starting ${found.path} (${SOURCE_TEXT[source]})`);
   const executable = { command: found.path, transport: TransportKind.stdio, options: { env: process.env } };
   const serverOptions: ServerOptions = { run: executable, debug: executable };
   const documentSelector = [
@@ -168,11 +209,32 @@ async function start(): Promise<void> {
     outputChannel: output,
   };
   client = new LanguageClient(SECTION, 'paper-ls', serverOptions, clientOptions);
+  serverBinary = { path: found.path, source };
   try {
     await client.start();
+    output?.appendLine(`running ${serverVersion() ?? 'paper-ls (version not reported)'} from ${found.path}`);
   } catch (e) {
     vscode.window.showErrorMessage(`paper-ls: the server did not start: ${String(e)}`);
   }
+}
+
+/** "paper-ls 0.1.0 (commit)" as the running server reported it in `initialize`. */
+function serverVersion(): string | undefined {
+  const info = client?.initializeResult?.serverInfo;
+  return info ? `${info.name} ${info.version ?? ''}`.trim() : undefined;
+}
+
+async function showServerVersion(): Promise<void> {
+  const version = serverVersion();
+  if (!client || !serverBinary || !version) {
+    const found = findServer(extensionDir);
+    const where = found.path ? `found ${found.path} (${SOURCE_TEXT[found.source ?? 'PATH']})` : 'no binary found';
+    vscode.window.showWarningMessage(`paper-ls: the server is not running; ${where}.`);
+    return;
+  }
+  const text = `${version} — ${serverBinary.path} (${SOURCE_TEXT[serverBinary.source]})`;
+  output?.appendLine(text);
+  vscode.window.showInformationMessage(text);
 }
 
 async function stop(): Promise<void> {

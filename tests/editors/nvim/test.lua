@@ -12,25 +12,8 @@ local repo = assert(os.getenv('REPO'), 'REPO not set')
 local server = assert(os.getenv('PAPER_LS_BIN'), 'PAPER_LS_BIN not set')
 local work = assert(os.getenv('WORK'), 'WORK not set')
 
-local passed, failed = 0, 0
-local function say(s)
-  io.stdout:write(s .. '\n')
-  io.stdout:flush()
-end
-local function check(name, ok, detail)
-  if ok then
-    passed = passed + 1
-    say('PASS nvim: ' .. name)
-  else
-    failed = failed + 1
-    say('FAIL nvim: ' .. name .. (detail and (' — ' .. detail) or ''))
-  end
-end
-local function short(s, n)
-  s = tostring(s):gsub('%s+', ' ')
-  n = n or 300
-  return #s > n and (s:sub(1, n) .. '…') or s
-end
+local tally = dofile(repo .. '/tests/editors/nvim/report.lua')('nvim')
+local say, check, short = tally.say, tally.check, tally.short
 
 local KEY = 'grokfast-accelerated-grokking'
 local ABSTRACT = 'One puzzling artifact in machine learning dubbed grokking'
@@ -227,7 +210,7 @@ local typ = test_note(typ_path, 'typst', '@' .. KEY, 'Compare @gro')
 
 if #vim.lsp.get_clients({ name = 'paper_ls' }) == 0 then
   check('a paper-ls client runs for :PaperRelated, :PaperSearch, :checkhealth', false)
-  say(string.format('nvim: %d passed, %d failed', passed, failed))
+  tally.summary()
   os.exit(1)
 end
 
@@ -364,8 +347,8 @@ check(
   report:find('paper-ls 0', 1, true) ~= nil and report:find('papers', 1, true) ~= nil and not report:find('ERROR', 1, true)
 )
 
-say(string.format('nvim: %d passed, %d failed', passed, failed))
+tally.summary()
 for _, c in ipairs(vim.lsp.get_clients()) do
   c:stop(true)
 end
-os.exit(failed == 0 and 0 or 1)
+os.exit(tally.failed == 0 and 0 or 1)

@@ -8,20 +8,8 @@ local repo = os.getenv('REPO')
 local server = os.getenv('PAPER_LS_BIN')
 local work = os.getenv('WORK')
 
-local passed, failed = 0, 0
-local function say(s)
-  io.stdout:write(s .. '\n')
-  io.stdout:flush()
-end
-local function check(name, ok, detail)
-  if ok then
-    passed = passed + 1
-    say('PASS nvim-0.7: ' .. name)
-  else
-    failed = failed + 1
-    say('FAIL nvim-0.7: ' .. name .. (detail and (' — ' .. detail) or ''))
-  end
-end
+local tally = dofile(repo .. '/tests/editors/nvim/report.lua')('nvim-0.7')
+local say, check = tally.say, tally.check
 
 say('  ' .. vim.split(vim.api.nvim_exec('version', true), '\n')[2])
 vim.opt.rtp:prepend(repo .. '/editors/nvim')
@@ -42,5 +30,5 @@ check('opening a Markdown note raises no error', opened, tostring(err))
 check('no language client was started', #vim.lsp.get_active_clients() == 0)
 check(':PaperSearch is not defined', vim.fn.exists(':PaperSearch') == 0)
 
-say(string.format('nvim-0.7: %d passed, %d failed', passed, failed))
-vim.cmd(failed == 0 and 'qa!' or 'cq!')
+tally.summary()
+vim.cmd(tally.failed == 0 and 'qa!' or 'cq!')

@@ -8,6 +8,11 @@
 //
 // node tests/editors/vscode/test.mjs
 // Environment: REPO, PAPER_LS_BIN, VSIX, OUT, WORK, PAPER_LS_CACHE_DIR.
+//
+// BUNDLED=1: the platform .vsix (VSIX) with the server inside, on a machine
+// where it is not installed: no "paper-ls.server.path", and a PATH and HOME
+// with no paper-ls and no cargo (run.sh sets them). Only the hover on a key
+// and "Paper: Show server version" are checked then.
 
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +28,9 @@ const env = (name) => {
   }
   return v;
 };
-const SERVER = env('PAPER_LS_BIN');
+const BUNDLED = process.env.BUNDLED === '1';
+const SUITE = BUNDLED ? 'vscode-bundled' : 'vscode';
+const SERVER = BUNDLED ? '' : env('PAPER_LS_BIN');
 const VSIX = env('VSIX');
 const OUT = env('OUT');
 const WORK = env('WORK');
@@ -40,10 +47,10 @@ const say = (s) => console.log(s);
 const check = (name, ok, detail) => {
   if (ok) {
     passed++;
-    say(`PASS vscode: ${name}`);
+    say(`PASS ${SUITE}: ${name}`);
   } else {
     failed++;
-    say(`FAIL vscode: ${name}${detail ? ` — ${detail}` : ''}`);
+    say(`FAIL ${SUITE}: ${name}${detail ? ` — ${detail}` : ''}`);
   }
 };
 const short = (s, n = 300) => {
@@ -84,12 +91,13 @@ fs.writeFileSync(
   path.join(ws, 'paper.typ'),
   ['= Reading notes', '', `Slow-gradient amplification @${KEY} speeds up grokking.`, ''].join('\n'),
 );
-// The user's settings: the extension's setting points at the debug binary.
+// The user's settings: the extension's setting points at the debug binary,
+// or, for the platform .vsix, is not there at all.
 fs.writeFileSync(
   path.join(userData, 'User', 'settings.json'),
   JSON.stringify(
     {
-      'paper-ls.server.path': SERVER,
+      ...(BUNDLED ? {} : { 'paper-ls.server.path': SERVER }),
       'paper-ls.diagnosticsDelay': 50,
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
@@ -109,6 +117,20 @@ fs.writeFileSync(
     2,
   ),
 );
+
+if (BUNDLED) {
+  // What the user's machine has: no paper-ls anywhere the extension looks
+  // but inside itself.
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .flatMap((d) => ['paper-ls', 'cargo'].map((exe) => path.join(d, exe)))
+    .filter((p) => fs.existsSync(p));
+  const home = process.env.HOME ?? '';
+  const inHome = ['.cargo/bin/paper-ls', '.local/bin/paper-ls']
+    .map((p) => path.join(home, p))
+    .filter((p) => fs.existsSync(p));
+  check('PATH and HOME hold no paper-ls and no cargo', onPath.length === 0 && inHome.length === 0, [...onPath, ...inHome].join(', '));
+}
 
 // ------------------------------------------------------------ code-server
 const codeServerArgs = [
@@ -195,7 +217,7 @@ const finish = async (code) => {
     extensionLogs();
     say(`  code-server log: ${logFile}`);
   }
-  say(`vscode: ${passed} passed, ${failed} failed`);
+  say(`${SUITE}: ${passed} passed, ${failed} failed`);
   await cleanup();
   process.exit(code ?? (failed === 0 ? 0 : 1));
 };
@@ -341,6 +363,37 @@ check('note.md opens in the editor', mdOpen);
 let hover = await hoverText(`[@${KEY}`, 4, 'hover-key-markdown.png');
 say(`  hover on [@${KEY}]: ${short(hover)}`);
 check('hover on a citation key in Markdown shows the abstract', hover.includes(ABSTRACT));
+
+if (BUNDLED) {
+  // "Paper: Show server version" names the binary inside the extension.
+  await page.mouse.move(5, 450);
+  await page.keyboard.press('Escape');
+  let shown = '';
+  try {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    await input.fill('>Paper: Show server version');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show server version' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notifications-toasts .notification-list-item-message', { hasText: 'paper-ls ' });
+    await toast.first().waitFor({ timeout: 15000 });
+    shown = (await toast.first().innerText()).replace(/\s+/g, ' ');
+    await page.screenshot({ path: path.join(OUT, 'server-version.png') });
+  } catch (e) {
+    say(`  show server version: ${short(e.message)}`);
+  }
+  say(`  Paper: Show server version: ${shown}`);
+  const bundledPath = path.join(extensions, 'paper-ls.paper-ls-');
+  check(
+    '"Paper: Show server version" names the version, the commit and the binary inside the extension',
+    /^paper-ls \d+\.\d+\.\d+ \([0-9a-f]{12}\) — /.test(shown) &&
+      shown.includes(bundledPath) &&
+      shown.includes('/server/paper-ls (inside the extension)'),
+    shown,
+  );
+  await finish();
+}
 
 hover = await hoverText(TITLE, 12, 'hover-title-markdown.png');
 say(`  hover on the title "${TITLE}": ${short(hover)}`);

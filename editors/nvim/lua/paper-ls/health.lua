@@ -28,19 +28,24 @@ function M.check()
   end
 
   h.start('Server')
-  local cmd = paper.cmd()
-  local exe = vim.fn.exepath(cmd[1])
-  if exe == '' then
-    h.error(
-      '`' .. cmd[1] .. '` not found',
-      { 'cargo install --path server   (in the paper-ls repository)', "or setup{ cmd = { '/path/to/paper-ls' } }" }
-    )
-  else
-    local out = vim.fn.system({ exe, '--version' })
-    if vim.v.shell_error == 0 then
-      h.ok(exe .. ': ' .. vim.trim(out))
+  local found = paper.find_servers()
+  if #found == 0 then
+    h.error('no `paper-ls` found (looked in Mason, PATH, pipx, pip --user and cargo folders)', {
+      'pipx install paper-ls',
+      ':MasonInstall paper-ls   (with the registry in editors/nvim/mason, see its README)',
+      "lazy.nvim: build = function() require('paper-ls').install() end",
+      "or setup{ cmd = { '/path/to/paper-ls' } }",
+    })
+  end
+  for i, s in ipairs(found) do
+    local version, err = paper.server_version(s.path)
+    local what = string.format('%s (%s)', s.path, s.source)
+    if i == 1 and version then
+      h.ok('using ' .. what .. ': ' .. version)
+    elseif i == 1 then
+      h.error('using ' .. what .. ', but `--version` failed: ' .. (err or ''))
     else
-      h.warn(exe .. ' --version failed: ' .. vim.trim(out))
+      h.info('also found ' .. what .. ': ' .. (version or 'does not run'))
     end
   end
 

@@ -51,17 +51,156 @@ local function version_string()
 end
 M.version_string = version_string
 
---- The server command as a list.
-function M.cmd()
-  local cmd = M.config.cmd
+local function is_windows()
+  return vim.fn.has('win32') == 1
+end
+
+local function exe_name()
+  return is_windows() and 'paper-ls.exe' or 'paper-ls'
+end
+
+local function home()
+  return vim.env.HOME or vim.loop.os_homedir()
+end
+
+local function join(...)
+  return table.concat({ ... }, '/')
+end
+
+--- Where a server might be, in the order they are looked at: Mason's bin
+--- folder (Mason links what it installs there), PATH, the folders pipx and
+--- `pip install --user` put commands in (an editor started from a desktop
+--- often lacks them on PATH), and cargo's.
+local function candidates()
+  local exe = exe_name()
+  local list = {}
+  local function add(path, source)
+    if path and path ~= '' then
+      table.insert(list, { path = path, source = source })
+    end
+  end
+  local mason = vim.env.MASON
+  if mason == nil or mason == '' then
+    mason = join(vim.fn.stdpath('data'), 'mason')
+  end
+  add(join(mason, 'bin', exe), 'Mason')
+  add(vim.fn.exepath(exe), 'PATH')
+  add(vim.env.PIPX_BIN_DIR and join(vim.env.PIPX_BIN_DIR, exe), 'pipx')
+  add(join(home(), '.local', 'bin', exe), 'pipx or pip --user')
+  -- pip --user elsewhere: ~/Library/Python/3.x/bin (macOS),
+  -- %APPDATA%\Python\Python3x\Scripts (Windows).
+  for _, p in ipairs(vim.fn.glob(join(home(), 'Library', 'Python', '*', 'bin', exe), false, true)) do
+    add(p, 'pip --user')
+  end
+  if vim.env.APPDATA then
+    for _, p in ipairs(vim.fn.glob(join(vim.env.APPDATA, 'Python', '*', 'Scripts', exe), false, true)) do
+      add(p, 'pip --user')
+    end
+  end
+  local cargo_home = vim.env.CARGO_HOME
+  if cargo_home == nil or cargo_home == '' then
+    cargo_home = join(home(), '.cargo')
+  end
+  add(join(cargo_home, 'bin', exe), 'cargo')
+  return list
+end
+
+--- The server binaries found, best first: { path = ..., source = ... }.
+--- An explicit `cmd` (or $PAPER_LS_SERVER) is the only one when set.
+function M.find_servers()
   local env = vim.env.PAPER_LS_SERVER
   if env and env ~= '' then
-    cmd = { env }
+    return { { path = env, source = '$PAPER_LS_SERVER' } }
   end
+  local cmd = M.config.cmd
   if type(cmd) == 'string' then
     cmd = { cmd }
   end
-  return cmd or { 'paper-ls' }
+  if cmd and cmd[1] then
+    local path = vim.fn.exepath(cmd[1])
+    return { { path = path ~= '' and path or cmd[1], source = 'setup{ cmd }' } }
+  end
+  local found, seen = {}, {}
+  for _, c in ipairs(candidates()) do
+    local real = vim.loop.fs_realpath(c.path)
+    if real and vim.fn.executable(c.path) == 1 and not seen[real] then
+      seen[real] = true
+      table.insert(found, c)
+    end
+  end
+  return found
+end
+
+--- The server command as a list.
+function M.cmd()
+  local env = vim.env.PAPER_LS_SERVER
+  if env and env ~= '' then
+    return { env }
+  end
+  local cmd = M.config.cmd
+  if type(cmd) == 'string' then
+    cmd = { cmd }
+  end
+  if cmd then
+    return cmd
+  end
+  local best = M.find_servers()[1]
+  return { best and best.path or 'paper-ls' }
+end
+
+--- `paper-ls --version` of a binary, or nil and the error.
+function M.server_version(path)
+  local out = vim.fn.system({ path, '--version' })
+  if vim.v.shell_error ~= 0 then
+    return nil, vim.trim(out)
+  end
+  return vim.trim(out)
+end
+
+M.install_hint = 'pipx install paper-ls  (or :MasonInstall paper-ls, pip install --user paper-ls, cargo install)'
+
+--- Installs the server with pipx, else `python -m pip install --user`, when
+--- none is found; for lazy.nvim's `build`. opts.source: what to install
+--- (default "paper-ls" from PyPI; a wheel file or a checkout also do);
+--- opts.force: install even when a server is found. Returns true on success.
+function M.install(opts)
+  opts = opts or {}
+  local found = M.find_servers()[1]
+  if found and not opts.force then
+    notify(string.format('the server is already installed: %s (%s)', found.path, found.source))
+    return true
+  end
+  local source = opts.source or vim.env.PAPER_LS_PIP_SOURCE
+  if source == nil or source == '' then
+    source = 'paper-ls'
+  end
+  local cmd
+  if vim.fn.executable('pipx') == 1 then
+    cmd = { 'pipx', 'install', '--force', source }
+  else
+    local python = vim.fn.executable('python3') == 1 and 'python3' or (vim.fn.executable('python') == 1 and 'python')
+    if not python then
+      notify('cannot install the server: neither pipx nor Python is on PATH. ' .. M.install_hint, vim.log.levels.ERROR)
+      return false
+    end
+    cmd = { python, '-m', 'pip', 'install', '--user', '--upgrade', source }
+  end
+  notify('installing the server: ' .. table.concat(cmd, ' '))
+  local out = vim.fn.system(cmd)
+  if vim.v.shell_error ~= 0 then
+    notify(
+      'installing the server failed (' .. table.concat(cmd, ' ') .. '):\n' .. vim.trim(out),
+      vim.log.levels.ERROR
+    )
+    return false
+  end
+  local now = M.find_servers()[1]
+  if not now then
+    notify('installed, but no paper-ls is found where pipx and pip put commands', vim.log.levels.ERROR)
+    return false
+  end
+  notify(string.format('installed %s (%s)', now.path, M.server_version(now.path) or '?'))
+  return true
 end
 
 local function lsp_settings()
@@ -104,9 +243,9 @@ local function server_missing()
   end
   notify(
     string.format(
-      "cannot find the server `%s`. Install it with `cargo install --path server` in the paper-ls repository, "
-        .. "or point setup{ cmd = { '/path/to/paper-ls' } } at it.",
-      cmd[1]
+      "cannot find the server `%s`. Install it: %s; or point setup{ cmd = { '/path/to/paper-ls' } } at it.",
+      cmd[1],
+      M.install_hint
     ),
     vim.log.levels.ERROR
   )

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Release artefacts for one platform, all from one release build and stamped
+# with one version (the crate's, which the VS Code extension must share):
+#
+#   dist/paper_ls-<version>-py3-none-<platform>.whl   pip/pipx install paper-ls
+#   dist/paper-ls-<version>-<vscode-target>.vsix      VS Code, server inside
+#   dist/paper-ls-<version>-<rust-target>.tar.gz      binary + README + LICENSE
+#   dist/SHA256SUMS-<rust-target>                      sums of the three
+#
+# bash release/build.sh [--target <rust-target>] [--out <dir>]
+#
+# Needs: cargo, maturin (pip install 'maturin>=1.9,<2'), Node.js + npm (the
+# extension's locked dependencies are installed when missing). Without
+# --target the host's platform is built, in the same target/release folder
+# as `cargo build --release`, so the dependencies compiled for the benchmark
+# or a previous build are reused.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+
+target=""
+out=$REPO/dist
+while [ $# -gt 0 ]; do
+  case $1 in
+    --target) target=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "release/build.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+host=$(rustc -vV | sed -n 's/^host: //p')
+triple=${target:-$host}
+
+# One version for everything: the crate's, which the extension must carry too.
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' server/Cargo.toml | head -1)
+ext_version=$(node -p "require('./editors/vscode/package.json').version")
+if [ "$version" != "$ext_version" ]; then
+  echo "release/build.sh: the crate is $version but editors/vscode/package.json is $ext_version" >&2
+  exit 1
+fi
+
+case $triple in
+  x86_64-unknown-linux-*) vscode_target=linux-x64 ;;
+  aarch64-unknown-linux-*) vscode_target=linux-arm64 ;;
+  armv7-unknown-linux-*) vscode_target=linux-armhf ;;
+  x86_64-apple-darwin) vscode_target=darwin-x64 ;;
+  aarch64-apple-darwin) vscode_target=darwin-arm64 ;;
+  x86_64-pc-windows-*) vscode_target=win32-x64 ;;
+  aarch64-pc-windows-*) vscode_target=win32-arm64 ;;
+  *) echo "release/build.sh: no VS Code platform for $triple" >&2; exit 2 ;;
+esac
+exe=paper-ls
+case $triple in *windows*) exe=paper-ls.exe ;; esac
+
+# The commit comes from git (server/build.rs); PAPER_LS_COMMIT names it for a
+# build outside a checkout.
+echo "paper-ls $version for $triple -> $out"
+rm -f "$out"/paper_ls-"$version"-*.whl "$out/paper-ls-$version-$vscode_target.vsix" \
+      "$out/paper-ls-$version-$triple.tar.gz" "$out/SHA256SUMS-$triple"
+
+# 1. The wheel; maturin's build is the release build the other two reuse.
+maturin_args=(build --release --out "$out")
+[ -n "$target" ] && maturin_args+=(--target "$target")
+if command -v maturin >/dev/null; then
+  maturin "${maturin_args[@]}"
+else
+  python3 -m maturin "${maturin_args[@]}"
+fi
+wheel=$(ls "$out"/paper_ls-"$version"-*.whl | head -1)
+if [ -n "$target" ]; then
+  binary=$REPO/target/$target/release/$exe
+else
+  binary=$REPO/target/release/$exe
+fi
+[ -x "$binary" ] || { echo "release/build.sh: no binary at $binary" >&2; exit 1; }
+if [ "$triple" = "$host" ]; then
+  "$binary" --version
+fi
+
+# 2. The archive: the binary with the README and the licence, in one folder.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"; rm -rf "$REPO/editors/vscode/server"' EXIT
+name=paper-ls-$version-$triple
+mkdir -p "$stage/$name"
+cp "$binary" README.md LICENSE CHANGELOG.md "$stage/$name/"
+tar -C "$stage" -czf "$out/$name.tar.gz" "$name"
+
+# 3. The platform .vsix: the extension with the binary in server/, which it
+#    runs when paper-ls.server.path is not set.
+ext=$REPO/editors/vscode
+if [ ! -f "$ext/node_modules/.package-lock.json" ] || [ "$ext/package-lock.json" -nt "$ext/node_modules/.package-lock.json" ]; then
+  (cd "$ext" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+rm -rf "$ext/server"
+mkdir -p "$ext/server"
+cp "$binary" "$ext/server/$exe"
+chmod 755 "$ext/server/$exe"
+(cd "$ext" && npm run -s compile &&
+  npx vsce package --target "$vscode_target" \
+    -o "$out/paper-ls-$version-$vscode_target.vsix")
+rm -rf "$ext/server"
+
+# 4. The sums, in the format `sha256sum -c` reads.
+(
+  cd "$out"
+  files=("$(basename "$wheel")" "paper-ls-$version-$vscode_target.vsix" "$name.tar.gz")
+  if command -v sha256sum >/dev/null; then
+    sha256sum "${files[@]}"
+  else
+    shasum -a 256 "${files[@]}"
+  fi >"SHA256SUMS-$triple"
+)
+echo "release artefacts:"
+(cd "$out" && ls -l "$(basename "$wheel")" "paper-ls-$version-$vscode_target.vsix" "$name.tar.gz" "SHA256SUMS-$triple")
