@@ -6,8 +6,11 @@
 #   dist/paper-ls-<version>-<vscode-target>.vsix      VS Code, server inside
 #   dist/paper-ls-<version>-<rust-target>.tar.gz      binary + README + LICENSE
 #   dist/SHA256SUMS-<rust-target>                      sums of the three
+#   dist/paper_ls-<version>.tar.gz                     with --sdist: the Python
+#                                                      source package (what pip
+#                                                      builds where no wheel fits)
 #
-# bash release/build.sh [--target <rust-target>] [--out <dir>]
+# bash release/build.sh [--target <rust-target>] [--out <dir>] [--sdist]
 #
 # Needs: cargo, maturin (pip install 'maturin>=1.9,<2'), Node.js + npm (the
 # extension's locked dependencies are installed when missing). Without
@@ -20,11 +23,13 @@ REPO=$PWD
 
 target=""
 out=$REPO/dist
+sdist=false
 while [ $# -gt 0 ]; do
   case $1 in
     --target) target=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sdist) sdist=true; shift ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "release/build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -62,13 +67,16 @@ rm -f "$out"/paper_ls-"$version"-*.whl "$out/paper-ls-$version-$vscode_target.vs
       "$out/paper-ls-$version-$triple.tar.gz" "$out/SHA256SUMS-$triple"
 
 # 1. The wheel; maturin's build is the release build the other two reuse.
+maturin() {
+  if command -v maturin >/dev/null; then
+    command maturin "$@"
+  else
+    python3 -m maturin "$@"
+  fi
+}
 maturin_args=(build --release --out "$out")
 [ -n "$target" ] && maturin_args+=(--target "$target")
-if command -v maturin >/dev/null; then
-  maturin "${maturin_args[@]}"
-else
-  python3 -m maturin "${maturin_args[@]}"
-fi
+maturin "${maturin_args[@]}"
 wheel=$(ls "$out"/paper_ls-"$version"-*.whl | head -1)
 if [ -n "$target" ]; then
   binary=$REPO/target/$target/release/$exe
@@ -103,10 +111,17 @@ chmod 755 "$ext/server/$exe"
     -o "$out/paper-ls-$version-$vscode_target.vsix")
 rm -rf "$ext/server"
 
-# 4. The sums, in the format `sha256sum -c` reads.
+# 4. The source package, once per release (it is the same on every platform).
+if $sdist; then
+  rm -f "$out/paper_ls-$version.tar.gz"
+  maturin sdist --out "$out"
+fi
+
+# 5. The sums, in the format `sha256sum -c` reads.
 (
   cd "$out"
   files=("$(basename "$wheel")" "paper-ls-$version-$vscode_target.vsix" "$name.tar.gz")
+  $sdist && files+=("paper_ls-$version.tar.gz")
   if command -v sha256sum >/dev/null; then
     sha256sum "${files[@]}"
   else
@@ -114,4 +129,4 @@ rm -rf "$ext/server"
   fi >"SHA256SUMS-$triple"
 )
 echo "release artefacts:"
-(cd "$out" && ls -l "$(basename "$wheel")" "paper-ls-$version-$vscode_target.vsix" "$name.tar.gz" "SHA256SUMS-$triple")
+(cd "$out" && ls -l $(cut -d' ' -f3 "SHA256SUMS-$triple") "SHA256SUMS-$triple")

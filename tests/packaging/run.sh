@@ -6,6 +6,8 @@
 #     `paper-ls search grokking` searches the bundled corpus, and an LSP
 #     session with the installed command shows a paper's abstract on hover;
 #   - the archive: what it holds, and the binary in it runs;
+#   - the source package, when built (--sdist): pip builds it with cargo in a
+#     fresh environment, and the command it gives runs;
 #   - the SHA-256 sums match the files.
 # The platform .vsix is installed in VS Code by tests/editors/run.sh
 # (vscode-bundled).
@@ -95,11 +97,28 @@ out=$("$TMP/paper-ls-$version-$host/paper-ls" --version 2>&1)
 [ "$out" = "paper-ls $version ($commit)" ]
 check "the archive's binary runs" $? "$out"
 
+# The source package (release/build.sh --sdist): what pip builds where no
+# wheel fits. Built from it in a fresh environment (pip fetches maturin from
+# PyPI for the build), sharing this checkout's target folder so the
+# dependencies are not compiled again; a packager names the commit.
+sdist=$DIST/paper_ls-$version.tar.gz
+listed=3
+if [ -f "$sdist" ]; then
+  listed=4
+  python3 -m venv "$TMP/from-source"
+  CARGO_TARGET_DIR=$REPO/target PAPER_LS_COMMIT=$commit \
+    "$TMP/from-source/bin/python" -m pip install -q --disable-pip-version-check "$sdist" >"$TMP/sdist.log" 2>&1
+  check "pip builds and installs the source package (bundled corpus included)" $? "$(tail -20 "$TMP/sdist.log")"
+  out=$(cd "$TMP" && "$TMP/from-source/bin/paper-ls" --version 2>&1 && "$TMP/from-source/bin/paper-ls" search grokking 2>&1)
+  grep -q "^paper-ls $version ($commit)$" <<<"$out" && grep -q 'grokfast-accelerated-grokking' <<<"$out"
+  check "the command built from source names the commit it was given and searches the bundled corpus" $? "$(head -c 400 <<<"$out")"
+fi
+
 # The sums.
 out=$(cd "$DIST" && sha256sum -c "$(basename "$sums")" 2>&1)
-check "SHA256SUMS matches the wheel, the .vsix and the archive" $? "$out"
-[ "$(wc -l <"$sums")" -eq 3 ]
-check "SHA256SUMS lists three files" $? "$(cat "$sums")"
+check "SHA256SUMS matches every artefact" $? "$out"
+[ "$(wc -l <"$sums")" -eq "$listed" ]
+check "SHA256SUMS lists the $listed artefacts" $? "$(cat "$sums")"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
