@@ -19,6 +19,7 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+pub mod background;
 pub mod cli;
 pub mod corpus;
 pub mod features;

@@ -457,12 +457,10 @@ fn folded_prefix(key: &str) -> u64 {
 /// (every parsed paper as separate small strings) takes ~0.1 s to free at
 /// 72k papers, time the first answer need not wait for.
 pub(crate) fn release_in_background<T: Send + 'static>(value: T) {
-    let spawned = std::thread::Builder::new()
-        .name("release".into())
-        .spawn(move || {
-            drop(value);
-            release_freed_memory();
-        });
+    let spawned = crate::background::spawn("release", move || {
+        drop(value);
+        release_freed_memory();
+    });
     if let Err(e) = spawned {
         tracing::debug!("cannot start a thread to free memory ({e}); it is freed here");
     }

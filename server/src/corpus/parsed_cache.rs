@@ -142,13 +142,11 @@ pub fn write_in_background(cache: &Cache, corpus: &Corpus, key: CacheKey) {
         return;
     }
     let cache_dir = cache_dir.to_path_buf();
-    let writing = std::thread::Builder::new()
-        .name("parsed-corpus-cache".into())
-        .spawn(move || {
-            write_file(&cache_dir, &path, name, &parts, |out| {
-                out.write_all(&abstracts)
-            })
-        });
+    let writing = crate::background::spawn("parsed-corpus-cache", move || {
+        write_file(&cache_dir, &path, name, &parts, |out| {
+            out.write_all(&abstracts)
+        })
+    });
     match writing {
         Ok(handle) => cache.write_started(handle),
         Err(e) => tracing::warn!("cannot start a thread to write the parsed-corpus file: {e}"),

@@ -328,7 +328,7 @@ fn warm_related(snap: &Snapshot) {
     }
     let snap = snap.clone();
     // Finding title mentions scans the note: off the async executor.
-    tokio::task::spawn_blocking(move || {
+    let _ = crate::background::spawn("warm-related", move || {
         for paper in related::papers_to_warm(&snap) {
             snap.corpus.find_related_later(paper);
         }
@@ -340,7 +340,7 @@ fn warm_related(snap: &Snapshot) {
 /// (a quarter of a second on CryptoBib).
 fn warm_entry_copies(snap: &Snapshot) {
     let snap = snap.clone();
-    tokio::task::spawn_blocking(move || {
+    let _ = crate::background::spawn("warm-entry-copies", move || {
         snap.corpus.bib_macros(&*snap.files);
     });
 }

@@ -163,16 +163,14 @@ impl LoadedCorpus {
         if queue.is_none() {
             let (sender, papers) = std::sync::mpsc::channel::<usize>();
             let corpus = Arc::downgrade(self);
-            let started = std::thread::Builder::new()
-                .name("related-papers".into())
-                .spawn(move || {
-                    while let Ok(paper) = papers.recv() {
-                        let Some(loaded) = corpus.upgrade() else {
-                            break;
-                        };
-                        loaded.related(paper);
-                    }
-                });
+            let started = crate::background::spawn("related-papers", move || {
+                while let Ok(paper) = papers.recv() {
+                    let Some(loaded) = corpus.upgrade() else {
+                        break;
+                    };
+                    loaded.related(paper);
+                }
+            });
             if started.is_err() {
                 return;
             }
@@ -429,11 +427,15 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
         }
     };
     if loaded.index().is_none() {
+        // Key prefixes answer meanwhile; requests go first.
         let target = loaded.clone();
-        tokio::task::spawn_blocking(move || {
+        let started = crate::background::spawn("index-beside", move || {
             let (index, titles) = loader.build_search(&target.corpus, &label, None);
             target.set_search(index, titles);
         });
+        if let Err(e) = started {
+            tracing::error!("cannot start the thread that indexes the corpus: {e}");
+        }
     }
     loaded
 }

@@ -327,7 +327,7 @@ impl Workspace {
             };
             let notes = snap.notes.clone();
             let count = notes.len();
-            let _ = tokio::task::spawn_blocking(move || {
+            crate::background::run("note-title-mentions", move || {
                 for note in notes.notes() {
                     note.title_mentions(&matcher);
                 }
