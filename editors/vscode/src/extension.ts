@@ -107,6 +107,17 @@ export function findServer(extensionDir: string): { path?: string; source?: Serv
     }
   }
   candidates.push([path.join(os.homedir(), '.local', 'bin', exe), 'pip']);
+  // pip --user elsewhere: ~/Library/Python/3.x/bin (macOS),
+  // %APPDATA%\Python\Python3x\Scripts (Windows).
+  const userPythons: [string, string][] = [[path.join(os.homedir(), 'Library', 'Python'), 'bin']];
+  if (process.env.APPDATA) {
+    userPythons.push([path.join(process.env.APPDATA, 'Python'), 'Scripts']);
+  }
+  for (const [dir, scripts] of userPythons) {
+    for (const version of subfolders(dir)) {
+      candidates.push([path.join(dir, version, scripts, exe), 'pip']);
+    }
+  }
   candidates.push([path.join(os.homedir(), '.cargo', 'bin', exe), 'cargo']);
   for (const [candidate, source] of candidates) {
     tried.push(candidate);
@@ -118,6 +129,20 @@ export function findServer(extensionDir: string): { path?: string; source?: Serv
     }
   }
   return { tried };
+}
+
+/** The folders in `dir`, newest name first; none when it is not there. */
+function subfolders(dir: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort()
+      .reverse();
+  } catch {
+    return [];
+  }
 }
 
 /** An archive tool that dropped the mode bits leaves the bundled binary unrunnable; give them back. */

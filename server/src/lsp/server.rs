@@ -327,12 +327,17 @@ fn warm_related(snap: &Snapshot) {
         return;
     }
     let snap = snap.clone();
-    // Finding title mentions scans the note: off the async executor.
-    let _ = crate::background::spawn("warm-related", move || {
-        for paper in related::papers_to_warm(&snap) {
-            snap.corpus.find_related_later(paper);
-        }
-    });
+    // Finding title mentions scans the note: off the async executor, on
+    // one background thread that only does the newest of these scans.
+    static WARM_RELATED: std::sync::OnceLock<crate::background::Latest> =
+        std::sync::OnceLock::new();
+    WARM_RELATED
+        .get_or_init(crate::background::Latest::new)
+        .submit("warm-related", move || {
+            for paper in related::papers_to_warm(&snap) {
+                snap.corpus.find_related_later(paper);
+            }
+        });
 }
 
 /// Reads the library's `@string` macros once a document has a bibliography
@@ -340,7 +345,9 @@ fn warm_related(snap: &Snapshot) {
 /// (a quarter of a second on CryptoBib).
 fn warm_entry_copies(snap: &Snapshot) {
     let snap = snap.clone();
-    let _ = crate::background::spawn("warm-entry-copies", move || {
+    // On the request pool, not a background thread: a quick fix that
+    // arrives meanwhile waits for the same memo.
+    tokio::task::spawn_blocking(move || {
         snap.corpus.bib_macros(&*snap.files);
     });
 }

@@ -108,7 +108,11 @@ if client then
     return hover:find(ABSTRACT, 1, true) ~= nil
   end, 200)
   local info = client.server_info or {}
-  check('serverInfo is the installed version', version:find((info.version or '?'), 1, true) ~= nil, vim.inspect(info))
+  check(
+    'serverInfo is the installed version',
+    (info.version or '') ~= '' and version == 'paper-ls ' .. info.version,
+    vim.inspect(info)
+  )
 end
 check('hover on the key shows the abstract', hover:find(ABSTRACT, 1, true) ~= nil, short(hover))
 report = health()

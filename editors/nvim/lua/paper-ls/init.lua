@@ -83,8 +83,10 @@ local function candidates()
   if mason == nil or mason == '' then
     mason = join(vim.fn.stdpath('data'), 'mason')
   end
-  add(join(mason, 'bin', exe), 'Mason')
-  add(vim.fn.exepath(exe), 'PATH')
+  -- Mason links a command as bin/paper-ls, or bin/paper-ls.cmd on Windows.
+  add(join(mason, 'bin', is_windows() and 'paper-ls.cmd' or exe), 'Mason')
+  -- exepath honours PATHEXT on Windows (paper-ls.exe, .cmd).
+  add(vim.fn.exepath('paper-ls'), 'PATH')
   add(vim.env.PIPX_BIN_DIR and join(vim.env.PIPX_BIN_DIR, exe), 'pipx')
   add(join(home(), '.local', 'bin', exe), 'pipx or pip --user')
   -- pip --user elsewhere: ~/Library/Python/3.x/bin (macOS),
@@ -150,7 +152,13 @@ end
 
 --- `paper-ls --version` of a binary, or nil and the error.
 function M.server_version(path)
-  local out = vim.fn.system({ path, '--version' })
+  if vim.fn.executable(path) ~= 1 then
+    return nil, 'not an executable file'
+  end
+  local ok, out = pcall(vim.fn.system, { path, '--version' })
+  if not ok then
+    return nil, tostring(out)
+  end
   if vim.v.shell_error ~= 0 then
     return nil, vim.trim(out)
   end
