@@ -10,7 +10,8 @@
 //! adds a generated corpus of a million papers (written once under
 //! `target/bench-corpora`, ~1.1 GB); `-- --texlab` runs the same LaTeX
 //! requests on CryptoBib against `texlab` (from PATH or `$TEXLAB`) and
-//! paper-ls side by side.
+//! paper-ls side by side. `-- --first-second` times the first answers on
+//! a million papers (another seed than `--with-1m`'s), cold and warm.
 
 mod measure;
 #[path = "../tests/support/mod.rs"]
@@ -136,6 +137,11 @@ fn main() {
     if args.iter().any(|a| a == "--interleaved") {
         let runs = flag(&args, "--runs").map_or(3, |n| n.parse().expect("a number"));
         print!("{}", interleaved_report(runs));
+        return;
+    }
+    if args.iter().any(|a| a == "--first-second") {
+        let runs = flag(&args, "--runs").map_or(2, |n| n.parse().expect("a number"));
+        print!("{}", first_second_report(runs));
         return;
     }
     if args.iter().any(|a| a == "--vault") {
@@ -287,13 +293,25 @@ fn zotero_library() -> Corpus {
 /// A million papers recombined from the real corpora by `paper-ls generate`
 /// (deterministic), written once and reused.
 fn million_papers() -> Corpus {
+    generated_million(1, "generated-1m")
+}
+
+/// A million papers generated with `seed`, written once under `name`.
+fn generated_million(seed: u64, name: &'static str) -> Corpus {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-corpora");
-    let path = dir.join("generated-1m.jsonl");
+    let path = dir.join(format!("{name}.jsonl"));
     if !path.exists() {
         std::fs::create_dir_all(&dir).unwrap();
         eprintln!("generating {} …", path.display());
         let status = std::process::Command::new(support::binary())
-            .args(["generate", "--papers", "1000000", "--seed", "1", "--jsonl"])
+            .args([
+                "generate",
+                "--papers",
+                "1000000",
+                "--seed",
+                &seed.to_string(),
+                "--jsonl",
+            ])
             .arg(&path)
             .arg("--from")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora"))
@@ -302,7 +320,7 @@ fn million_papers() -> Corpus {
         assert!(status.success(), "paper-ls generate failed");
     }
     Corpus {
-        name: "generated-1m",
+        name,
         paths: vec![path],
     }
 }
@@ -1438,6 +1456,109 @@ fn interleaved_report(runs: usize) -> String {
             percentile(&c, 99.0),
             percentile(&c, 100.0)
         );
+    }
+    out
+}
+
+/// Words a writer would complete by at a million papers: a topic word
+/// from titles and an author's given name (a family name begins so many
+/// generated keys that the keys alone fill the list).
+const FIRST_SECOND_WORDS: [&str; 2] = ["diffusion", "carlos"];
+
+/// From the server's start: when a completion of any kind first answers
+/// (`[@` and the first letters of the word, answered from the keys), and
+/// when completing each of [`FIRST_SECOND_WORDS`] first lists papers found
+/// by that word rather than by a key starting with it. On a new cache
+/// (cold: the corpus is parsed and indexed) or on the one a cold run left
+/// (warm: the parsed corpus and the index are read back).
+fn first_answers(corpus: &Corpus, cache: &Path) -> (f64, Vec<Option<f64>>, (f64, f64)) {
+    let workspace = tempfile::tempdir().unwrap();
+    let note = workspace.path().join("note.md");
+    let options =
+        json!({"corpus": corpus.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>()});
+    let started = Instant::now();
+    let mut client = LspClient::start(cache);
+    client.initialize(workspace.path(), options, false);
+    let text = "Notes.\n[@";
+    let uri = client.open(&note, "markdown", text);
+    let mut version = 1;
+    let mut complete = |client: &mut LspClient, typed: &str| -> Vec<String> {
+        version += 1;
+        client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [
+            {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}, "text": format!("[@{typed}")}
+        ]}));
+        let result = client.request(
+            "textDocument/completion",
+            LspClient::at(&uri, 1, 2 + typed.encode_utf16().count() as u32),
+        );
+        result["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["label"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let patience = Duration::from_secs(300);
+    let mut any = None;
+    let mut by_word: Vec<Option<f64>> = vec![None; FIRST_SECOND_WORDS.len()];
+    while any.is_none() || by_word.iter().any(Option::is_none) {
+        if started.elapsed() > patience {
+            assert!(any.is_some(), "no completion within {patience:?}");
+            break;
+        }
+        if any.is_none() && !complete(&mut client, "a").is_empty() {
+            any = Some(ms(started.elapsed()));
+        }
+        for (word, at) in FIRST_SECOND_WORDS.iter().zip(by_word.iter_mut()) {
+            if at.is_some() {
+                continue;
+            }
+            let found_by_word = complete(&mut client, word)
+                .iter()
+                .any(|label| !label.to_lowercase().starts_with(word));
+            if found_by_word {
+                *at = Some(ms(started.elapsed()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait_until_indexed(&mut client, &note);
+    let memory = memory_mb(client.pid());
+    client.shutdown_and_exit();
+    (any.unwrap(), by_word, memory)
+}
+
+fn first_second_report(runs: usize) -> String {
+    let corpus = generated_million(2, "generated-1m-seed2");
+    let mut out = format!(
+        "## First answers at a million papers ({}, seed 2)\n\n\
+         From the server's start (`initialize` sent) to the first completion answered at all, and to the \
+         first completion listing papers found by a title word (`{}`) and by an author's name (`{}`), in ms; \
+         resident and peak memory once the index is ready.\n\n\
+         | run | start | any completion | `{}` | `{}` | RSS / peak MB |\n|---|---:|---:|---:|---:|---:|\n",
+        corpus.name,
+        FIRST_SECOND_WORDS[0],
+        FIRST_SECOND_WORDS[1],
+        FIRST_SECOND_WORDS[0],
+        FIRST_SECOND_WORDS[1]
+    );
+    for run in 1..=runs {
+        let cache = tempfile::tempdir().unwrap();
+        for start in ["cold", "warm"] {
+            eprintln!("first answers, run {run}, {start} …");
+            let (any, by_word, (rss, peak)) = first_answers(&corpus, cache.path());
+            let shown: Vec<String> = by_word
+                .iter()
+                .map(|at| at.map_or("none in 300 s".into(), |ms| format!("{ms:.0}")))
+                .collect();
+            out += &format!(
+                "| {run} | {start} | {any:.0} | {} | {} | {rss:.0} / {peak:.0} |\n",
+                shown[0], shown[1]
+            );
+        }
     }
     out
 }

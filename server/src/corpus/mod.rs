@@ -13,6 +13,7 @@ pub mod csl_json;
 pub mod digest;
 pub mod entry_copy;
 pub mod export;
+mod hash_memo;
 pub mod hayagriva_yaml;
 pub mod jsonl;
 pub mod keys;
@@ -124,7 +125,8 @@ impl Corpus {
     /// content is read back from the cache (see `parsed_cache`), and a
     /// large corpus parsed now leaves one there.
     ///
-    /// A file counts as the same by the hash of its bytes; a Zotero library
+    /// A file counts as the same by the hash of its bytes (remembered by the
+    /// file's stamp, see `hash_memo`); a Zotero library
     /// by its [`zotero::state_fingerprint`] (hashing a database of hundreds
     /// of megabytes would cost more than reading it), so a corpus with one
     /// is kept under a name of its own that each new state replaces.
@@ -159,7 +161,7 @@ impl Corpus {
                 f.to_str()?;
                 match zotero::ZoteroSource::from_path(f) {
                     Some(library) => zotero::state_fingerprint(&library),
-                    None => source::hash_file(f).ok(),
+                    None => hash_memo::content_hash(f, cache_dir).ok(),
                 }
             })
             .collect();

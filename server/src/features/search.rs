@@ -46,9 +46,10 @@ pub struct PaperSymbol {
 }
 
 /// `workspace/symbol`: papers matching the query, each jumping to its entry.
-/// Nothing for an empty query or before the index is built.
+/// Nothing for an empty query, or before there is anything to search by
+/// words (the index, or a large corpus's title and name words).
 pub fn paper_symbols(snap: &Snapshot, query: &str) -> Vec<PaperSymbol> {
-    if query.trim().is_empty() || !snap.corpus.is_indexed() {
+    if query.trim().is_empty() || snap.corpus.context().search.is_none() {
         return Vec::new();
     }
     let corpus = snap.corpus.corpus();

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod stem_memo;
 pub mod title_matcher;
 pub mod title_mentions;
+pub mod word_columns;
 
 use crate::corpus::Corpus;
 use schema::{build_schema, register_analyzers, split_key_words, Fields, SCHEMA_VERSION};

@@ -19,8 +19,9 @@ use crate::corpus::bibtex::MacroTable;
 use crate::corpus::entry_copy::corpus_macros;
 use crate::corpus::{bundled, Cache, Corpus, Problem, Severity};
 use crate::index::title_matcher::TitleMatcher;
+use crate::index::word_columns::WordColumns;
 use crate::index::{
-    IndexOrigin, IndexWarning, PaperContext, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS,
+    index_dir, IndexOrigin, IndexWarning, PaperContext, PaperIndex, PaperSearch, PERSIST_MIN_PAPERS,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -42,6 +43,9 @@ pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: OnceLock<Arc<PaperIndex>>,
     titles: OnceLock<Arc<TitleMatcher>>,
+    /// Title, name and key words to search by until the index is ready
+    /// (a large corpus whose index is being built), then dropped.
+    words: Mutex<Option<Arc<WordColumns>>>,
     /// The `@string` macros of its `.bib` sources, for copying entries out;
     /// read again from the sources the first time an entry is copied.
     bib_macros: OnceLock<Arc<MacroTable>>,
@@ -64,6 +68,7 @@ impl LoadedCorpus {
             corpus: Arc::new(corpus),
             index: OnceLock::new(),
             titles: OnceLock::new(),
+            words: Mutex::default(),
             bib_macros: OnceLock::new(),
             related: Mutex::default(),
             references: Mutex::default(),
@@ -77,7 +82,10 @@ impl LoadedCorpus {
     pub fn indexed_now(corpus: Corpus, stamps: SourceStamps) -> Arc<LoadedCorpus> {
         let loaded = LoadedCorpus::new(corpus, stamps);
         if let Ok(index) = PaperIndex::in_memory(&loaded.corpus, &mut |_, _| {}) {
-            loaded.set_search(index, TitleMatcher::for_corpus(&loaded.corpus));
+            let _ = loaded
+                .titles
+                .set(Arc::new(TitleMatcher::for_corpus(&loaded.corpus)));
+            loaded.set_index(index);
         }
         Arc::new(loaded)
     }
@@ -96,6 +104,11 @@ impl LoadedCorpus {
     /// The title matcher, once built.
     pub fn titles(&self) -> Option<Arc<TitleMatcher>> {
         self.titles.get().cloned()
+    }
+
+    /// The words to search by while the index is not there yet.
+    pub fn words(&self) -> Option<Arc<WordColumns>> {
+        unpoisoned(&self.words).clone()
     }
 
     /// This corpus and whatever index it has right now.
@@ -181,9 +194,19 @@ impl LoadedCorpus {
         }
     }
 
-    fn set_search(&self, index: PaperIndex, titles: TitleMatcher) {
-        let _ = self.titles.set(Arc::new(titles));
+    /// The index is ready: searches go to it, and the word columns that
+    /// stood in for it are let go (snapshots still holding them keep them
+    /// until they end).
+    fn set_index(&self, index: PaperIndex) {
         let _ = self.index.set(Arc::new(index));
+        unpoisoned(&self.words).take();
+    }
+
+    /// Word columns to search by until the index is set (none once it is).
+    fn set_words(&self, words: WordColumns) {
+        if self.index.get().is_none() {
+            *unpoisoned(&self.words) = Some(Arc::new(words));
+        }
     }
 
     fn reading(&self) -> Reading<'_> {
@@ -238,27 +261,54 @@ impl Loader {
         LoadedCorpus::new(corpus, stamps)
     }
 
-    /// Builds the index (reporting progress for large corpora) and title
-    /// matcher (blocking).
-    /// The index and title matcher of `corpus`; `previous`, the corpus it
-    /// replaces with its index, when the index can be updated from it.
+    /// Builds the index — or opens it, or updates it from `previous` (the
+    /// corpus `target` replaces, with its index) — and the title matcher,
+    /// side by side on two threads, and sets each on `target` as soon as it
+    /// is ready: a warm start searches as soon as the persisted index opens,
+    /// not after a million titles are sorted too (blocking). Reports
+    /// progress for large corpora.
     fn build_search(
+        &self,
+        target: &LoadedCorpus,
+        label: &str,
+        previous: Option<(&Corpus, &PaperIndex)>,
+    ) {
+        let corpus = &*target.corpus;
+        let match_titles = || {
+            let _ = target
+                .titles
+                .set(Arc::new(TitleMatcher::for_corpus(corpus)));
+        };
+        std::thread::scope(|scope| {
+            let beside = std::thread::Builder::new()
+                .name("title-matcher".into())
+                .spawn_scoped(scope, match_titles);
+            let index = self.index_of(corpus, label, previous);
+            target.set_index(index);
+            if beside.is_err() {
+                match_titles();
+            }
+        });
+    }
+
+    /// The index of `corpus`: updated from `previous` where it can be,
+    /// else opened or built.
+    fn index_of(
         &self,
         corpus: &Corpus,
         label: &str,
         previous: Option<(&Corpus, &PaperIndex)>,
-    ) -> (PaperIndex, TitleMatcher) {
+    ) -> PaperIndex {
         let hooks = &self.hooks;
         let updated = previous.and_then(|(old_corpus, old_index)| {
             PaperIndex::updated_from(old_index, old_corpus, corpus, self.cache.dir())
         });
         if let Some(index) = updated {
-            let titles = TitleMatcher::for_corpus(corpus);
             tracing::info!(
                 "index ready for {label}: {} papers (updated)",
                 index.num_docs()
             );
-            return (index, titles);
+            return index;
         }
         let large = corpus.papers.len() >= PERSIST_MIN_PAPERS;
         if large {
@@ -266,7 +316,6 @@ impl Loader {
                 label: label.to_string(),
             });
         }
-        let titles = TitleMatcher::for_corpus(corpus);
         let mut last = 0;
         let (index, warning) =
             PaperIndex::for_corpus(corpus, self.cache.dir(), &mut |done, total| {
@@ -294,7 +343,7 @@ impl Loader {
             index.origin
         );
         crate::corpus::release_freed_memory();
-        (index, titles)
+        index
     }
 }
 
@@ -412,8 +461,7 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
         let loaded = Arc::new(parse_loader.parse(&for_parse));
         (parse_loader.hooks.report)(&loaded.corpus, &parse_label);
         if loaded.corpus.papers.len() < PERSIST_MIN_PAPERS {
-            let (index, titles) = parse_loader.build_search(&loaded.corpus, &parse_label, None);
-            loaded.set_search(index, titles);
+            parse_loader.build_search(&loaded, &parse_label, None);
         }
         loaded
     })
@@ -430,8 +478,12 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
         // Key prefixes answer meanwhile; requests go first.
         let target = loaded.clone();
         let started = crate::background::spawn("index-beside", move || {
-            let (index, titles) = loader.build_search(&target.corpus, &label, None);
-            target.set_search(index, titles);
+            // Building the index takes a while (a minute at a million
+            // papers): title and name words answer meanwhile.
+            if !index_dir(&target.corpus, loader.cache.dir()).exists() {
+                target.set_words(WordColumns::for_corpus(&target.corpus));
+            }
+            loader.build_search(&target, &label, None);
         });
         if let Err(e) = started {
             tracing::error!("cannot start the thread that indexes the corpus: {e}");
@@ -469,12 +521,11 @@ pub async fn reload(
         let previous = last_good
             .as_ref()
             .and_then(|old| Some((old.corpus.clone(), old.index()?)));
-        let (index, titles) = loader.build_search(
-            &loaded.corpus,
+        loader.build_search(
+            &loaded,
             &label,
             previous.as_ref().map(|(c, i)| (&**c, &**i)),
         );
-        loaded.set_search(index, titles);
         Reread::Fresh(Arc::new(loaded))
     })
     .await
@@ -498,6 +549,59 @@ pub fn discard_old_index(old: &LoadedCorpus, new: &LoadedCorpus) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_answer_until_the_index_is_set_and_are_let_go_then() {
+        use crate::corpus::Paper;
+        use crate::index::SearchRequest;
+        use crate::workspace::CorpusView;
+        let papers: Vec<Paper> = [
+            "Denoising Diffusion Probabilistic Models",
+            "Attention Is All You Need",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let mut paper = Paper::titled(title.to_string(), "article");
+            paper.key = format!("p{i}");
+            paper
+        })
+        .collect();
+        let loaded = Arc::new(LoadedCorpus::new(
+            Corpus::from_papers(papers, Vec::new()),
+            SourceStamps::take(&[]),
+        ));
+        let find = |view: &CorpusView, text: &str| -> Vec<usize> {
+            view.context().search.map_or(Vec::new(), |s| {
+                s.search(&SearchRequest {
+                    text,
+                    limit: 5,
+                    as_you_type: true,
+                })
+                .iter()
+                .map(|h| h.paper)
+                .collect()
+            })
+        };
+        assert!(CorpusView::of(loaded.clone()).context().search.is_none());
+        loaded.set_words(WordColumns::for_corpus(&loaded.corpus));
+        let before = CorpusView::of(loaded.clone());
+        assert_eq!(find(&before, "diffus"), [0]);
+        assert!(!before.is_indexed());
+        let index = PaperIndex::in_memory(&loaded.corpus, &mut |_, _| {}).unwrap();
+        loaded.set_index(index);
+        assert!(loaded.words().is_none(), "the index replaces the words");
+        let after = CorpusView::of(loaded.clone());
+        assert!(after.is_indexed());
+        assert_eq!(find(&after, "attention"), [1]);
+        assert_eq!(
+            find(&before, "diffus"),
+            [0],
+            "an older snapshot keeps its words"
+        );
+        loaded.set_words(WordColumns::for_corpus(&loaded.corpus));
+        assert!(loaded.words().is_none(), "words come too late once indexed");
+    }
 
     #[test]
     fn a_failed_read_is_an_empty_corpus_that_says_so_on_each_file() {

@@ -37,6 +37,7 @@ pub mod stamps;
 use crate::corpus::{Cache, Corpus};
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::title_mentions::TitleMention;
+use crate::index::word_columns::WordColumns;
 use crate::index::{PaperContext, PaperIndex, PaperSearch};
 use crate::notes::Language;
 use crate::text::PositionEncoding;
@@ -557,12 +558,20 @@ pub struct CorpusView {
     loaded: Arc<LoadedCorpus>,
     index: Option<Arc<PaperIndex>>,
     titles: Option<Arc<TitleMatcher>>,
+    /// What searches by words go to while there is no index yet.
+    words: Option<Arc<WordColumns>>,
 }
 
 impl CorpusView {
     pub fn of(loaded: Arc<LoadedCorpus>) -> CorpusView {
+        let index = loaded.index();
         CorpusView {
-            index: loaded.index(),
+            words: if index.is_none() {
+                loaded.words()
+            } else {
+                None
+            },
+            index,
             titles: loaded.titles(),
             loaded,
         }
@@ -572,11 +581,17 @@ impl CorpusView {
         &self.loaded.corpus
     }
 
-    /// The papers and the index, as features read them.
+    /// The papers and the index, as features read them (before the index
+    /// of a large corpus is ready, its title, name and key words).
     pub fn context(&self) -> PaperContext<'_> {
+        let search = match (&self.index, &self.words) {
+            (Some(index), _) => Some(&**index as &dyn PaperSearch),
+            (None, Some(words)) => Some(&**words as &dyn PaperSearch),
+            (None, None) => None,
+        };
         PaperContext {
             corpus: &self.loaded.corpus,
-            search: self.index.as_deref().map(|i| i as &dyn PaperSearch),
+            search,
         }
     }
 
