@@ -98,11 +98,16 @@ impl LspClient {
 
     /// Sends a request and returns its result, failing the test on an error.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
-        let response = self.request_raw(method, params);
+        let mut response = self.request_raw(method, params);
         if let Some(error) = response.get("error") {
             panic!("{method} failed: {error}");
         }
-        response["result"].clone()
+        // Taken, not copied: a list of thousands of locations would
+        // otherwise be timed twice.
+        response
+            .get_mut("result")
+            .map(Value::take)
+            .unwrap_or(Value::Null)
     }
 
     /// Reads messages until one satisfies `pred`, answering server requests

@@ -12,6 +12,7 @@ use crate::corpus::{keys_equal_folded, Corpus};
 use crate::index::title_matcher::TitleMatcher;
 use crate::text::LineIndex;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,15 +48,25 @@ pub fn references(
     // vault (a binary search over the corpus's keys each) costs more than
     // the rest of the request.
     let keys: Vec<&str> = papers.iter().map(|&p| corpus.paper(p).key).collect();
-    let cites_one = |key: &str| {
-        keys.iter().any(|k| keys_equal_folded(k, key))
-            && corpus.index_of(key).is_some_and(|i| papers.contains(&i))
+    // A vault cites a paper under one or two spellings of its key, thousands
+    // of times: each spelling is resolved once.
+    let mut resolved: HashMap<String, bool> = HashMap::new();
+    let mut cites_one = |key: &str| -> bool {
+        if !keys.iter().any(|k| keys_equal_folded(k, key)) {
+            return false;
+        }
+        if let Some(&known) = resolved.get(key) {
+            return known;
+        }
+        let resolves = corpus.index_of(key).is_some_and(|i| papers.contains(&i));
+        resolved.insert(key.to_string(), resolves);
+        resolves
     };
-    let mut found = Vec::new();
     // Backwards: while the workspace still reads the vault's titles forwards
     // in the background (after start or a corpus change), a request meets
     // it halfway instead of following it over notes it is about to read.
     let seen: Vec<_> = notes_seen(notes, open).collect();
+    let mut by_note: Vec<(&std::path::Path, Vec<NoteLocation>)> = Vec::new();
     for note in seen.into_iter().rev() {
         let mut ranges: Vec<Range<usize>> = note
             .citations
@@ -71,19 +82,30 @@ pub fn references(
                     .map(|m| m.range.clone()),
             );
         }
+        if ranges.is_empty() {
+            continue;
+        }
+        ranges.sort_by_key(|r| (r.start, r.end));
+        ranges.dedup();
         let lines = note.file.map(|f| f.line_index());
-        found.extend(ranges.into_iter().map(|range| NoteLocation {
-            path: note.path.to_path_buf(),
-            range,
-            text: note.text.clone(),
-            lines: lines.clone(),
-        }));
+        let locations = ranges
+            .into_iter()
+            .map(|range| NoteLocation {
+                path: note.path.to_path_buf(),
+                range,
+                text: note.text.clone(),
+                lines: lines.clone(),
+            })
+            .collect();
+        by_note.push((note.path, locations));
     }
-    found.sort_by(|a, b| {
-        (&a.path, a.range.start, a.range.end).cmp(&(&b.path, b.range.start, b.range.end))
-    });
-    found.dedup_by(|a, b| a.path == b.path && a.range == b.range);
-    found
+    // Sorted by note, not by location: the notes on disk come in path order
+    // (backwards here) and the few open ones after them, so the stable sort
+    // has almost nothing to do, where sorting every location compared paths
+    // component by component some 200,000 times at 10,000 notes.
+    by_note.reverse();
+    by_note.sort_by(|a, b| a.0.cmp(b.0));
+    by_note.into_iter().flat_map(|(_, found)| found).collect()
 }
 
 /// References of the paper(s) at `offset` of the snapshot's document, in

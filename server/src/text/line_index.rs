@@ -100,7 +100,15 @@ impl LineIndex {
         let line = self.line_of(offset);
         let (start, end) = self.line_bounds(text, line);
         let upto = offset.clamp(start, end);
-        let character: usize = text[start..upto].chars().map(|c| enc.width(c)).sum();
+        let before = &text[start..upto];
+        // Every character is one unit of either encoding in ASCII, and one
+        // byte is one unit of UTF-8: no need to walk the characters (a
+        // note's paragraph is a line of a kilobyte or more).
+        let character: usize = if enc == PositionEncoding::Utf8 || before.is_ascii() {
+            before.len()
+        } else {
+            utf16_units(before)
+        };
         (saturating_u32(line), saturating_u32(character))
     }
 
@@ -121,6 +129,9 @@ impl LineIndex {
         }
         let (start, end) = self.line_bounds(text, line);
         let target = usize::try_from(character).unwrap_or(usize::MAX);
+        if text[start..end].is_ascii() {
+            return Some(start + target.min(end - start));
+        }
         let mut units = 0usize;
         for (i, c) in text[start..end].char_indices() {
             let next = units + enc.width(c);
@@ -163,6 +174,16 @@ fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// How many UTF-16 code units `text` takes: one per character, two for a
+/// character beyond the Basic Multilingual Plane (a four-byte sequence in
+/// UTF-8). Counted over bytes — a character starts at every byte that is
+/// not a continuation byte — which the compiler vectorises.
+fn utf16_units(text: &str) -> usize {
+    text.bytes()
+        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::PositionEncoding::{Utf16, Utf8};
@@ -189,6 +210,13 @@ mod tests {
         );
         assert_eq!(index.position(MIXED, MIXED.len(), Utf16), (4, 4));
         assert_eq!(index.line_count(), 5);
+    }
+
+    #[test]
+    fn utf16_units_are_counted_from_the_bytes() {
+        for text in [MIXED, "", "plain", "a😀b𝔘c", "é€ß"] {
+            assert_eq!(utf16_units(text), text.encode_utf16().count(), "{text:?}");
+        }
     }
 
     #[test]
