@@ -205,7 +205,8 @@ impl WordColumns {
         (!found.is_empty() && self.word(found.start) == word).then_some(found.start)
     }
 
-    /// How much a paper gains from having word `w` in `field`.
+    /// How much having word `w` counts (BM25's inverse document frequency:
+    /// a word few papers have counts more).
     fn idf(&self, w: usize) -> f32 {
         let papers = self.title_lengths.len() as f32;
         let df = self.postings_of(w).len() as f32;
