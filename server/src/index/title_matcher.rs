@@ -387,7 +387,7 @@ pub struct MatcherStats {
 
 /// How many of the leading indices in `range` satisfy `pred` (which holds
 /// for a prefix of the range): a binary search over plain indices.
-fn partition(range: Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
+pub(super) fn partition(range: Range<usize>, pred: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (range.start, range.end);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

@@ -15,6 +15,7 @@
 //! thirds of the bytes and most of the build, and the index brings them
 //! within the minute. Kept only until the index is ready.
 
+use super::title_matcher::partition;
 use super::{Hit, PaperSearch, SearchRequest};
 use crate::corpus::{Corpus, PaperTable};
 use crate::text::words::{fold_lower, title_words};
@@ -88,10 +89,10 @@ impl WordColumns {
         let mut title_lengths = Vec::with_capacity(papers);
         let mut folded = String::new();
         let mut total_title_words = 0u64;
-        let mut key_words = String::new();
+        // One paper's words, before they are sorted and deduplicated.
+        let mut own: Vec<u32> = Vec::new();
         for paper in table.iter().take(papers) {
-            let start = paper_words.len();
-            let mut add = |word: &str, field: u32, paper_words: &mut Vec<u32>| -> bool {
+            let mut add = |word: &str, field: u32, own: &mut Vec<u32>| -> bool {
                 fold_lower(word, &mut folded);
                 if folded.is_empty() {
                     return false;
@@ -104,27 +105,26 @@ impl WordColumns {
                         id
                     }
                 };
-                paper_words.push(id << FIELD_BITS | field);
+                own.push(id << FIELD_BITS | field);
                 true
             };
             let mut title_length = 0u32;
             for word in title_words(paper.title) {
-                title_length += u32::from(add(word, TITLE, &mut paper_words));
+                title_length += u32::from(add(word, TITLE, &mut own));
             }
             for person in paper.authors.iter() {
                 for word in title_words(person.family).chain(title_words(person.given)) {
-                    add(word, PERSON, &mut paper_words);
+                    add(word, PERSON, &mut own);
                 }
             }
-            key_words.clear();
-            key_words.push_str(&super::schema::split_key_words(paper.key));
+            let key_words = super::schema::split_key_words(paper.key);
             for word in title_words(&key_words) {
-                add(word, KEY, &mut paper_words);
+                add(word, KEY, &mut own);
             }
-            let own = &mut paper_words[start..];
             own.sort_unstable();
-            let kept = dedup_sorted(own);
-            paper_words.truncate(start + kept);
+            own.dedup();
+            paper_words.extend_from_slice(&own);
+            own.clear();
             paper_ends.push(paper_words.len() as u32);
             total_title_words += u64::from(title_length);
             title_lengths.push(title_length.min(255) as u8);
@@ -191,11 +191,8 @@ impl WordColumns {
 
     /// The sorted words that start with `prefix`.
     fn starting_with(&self, prefix: &str) -> Range<usize> {
-        let first = partition(self.words(), |w| self.word(w) < prefix);
-        let end = first
-            + partition(self.words() - first, |i| {
-                self.word(first + i).starts_with(prefix)
-            });
+        let first = partition(0..self.words(), |w| self.word(w) < prefix);
+        let end = first + partition(first..self.words(), |w| self.word(w).starts_with(prefix));
         first..end
     }
 
@@ -345,33 +342,6 @@ impl Hasher for WordHasher {
     fn finish(&self) -> u64 {
         self.0
     }
-}
-
-/// Moves the distinct values of a sorted slice to its front; how many there are.
-fn dedup_sorted(values: &mut [u32]) -> usize {
-    let mut kept = 0;
-    for i in 0..values.len() {
-        if kept == 0 || values[i] != values[kept - 1] {
-            values[kept] = values[i];
-            kept += 1;
-        }
-    }
-    kept
-}
-
-/// The first index in `0..len` for which `is_before` is false (it must be
-/// true for a prefix of the range and false after).
-fn partition(len: usize, is_before: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, len);
-    while low < high {
-        let middle = low + (high - low) / 2;
-        if is_before(middle) {
-            low = middle + 1;
-        } else {
-            high = middle;
-        }
-    }
-    low
 }
 
 #[cfg(test)]

@@ -82,9 +82,7 @@ impl LoadedCorpus {
     pub fn indexed_now(corpus: Corpus, stamps: SourceStamps) -> Arc<LoadedCorpus> {
         let loaded = LoadedCorpus::new(corpus, stamps);
         if let Ok(index) = PaperIndex::in_memory(&loaded.corpus, &mut |_, _| {}) {
-            let _ = loaded
-                .titles
-                .set(Arc::new(TitleMatcher::for_corpus(&loaded.corpus)));
+            loaded.set_titles(TitleMatcher::for_corpus(&loaded.corpus));
             loaded.set_index(index);
         }
         Arc::new(loaded)
@@ -202,11 +200,17 @@ impl LoadedCorpus {
         unpoisoned(&self.words).take();
     }
 
-    /// Word columns to search by until the index is set (none once it is).
+    /// Word columns to search by until the index is set (none once it is;
+    /// checked under the lock `set_index` takes after setting the index).
     fn set_words(&self, words: WordColumns) {
+        let mut slot = unpoisoned(&self.words);
         if self.index.get().is_none() {
-            *unpoisoned(&self.words) = Some(Arc::new(words));
+            *slot = Some(Arc::new(words));
         }
+    }
+
+    fn set_titles(&self, titles: TitleMatcher) {
+        let _ = self.titles.set(Arc::new(titles));
     }
 
     fn reading(&self) -> Reading<'_> {
@@ -274,11 +278,7 @@ impl Loader {
         previous: Option<(&Corpus, &PaperIndex)>,
     ) {
         let corpus = &*target.corpus;
-        let match_titles = || {
-            let _ = target
-                .titles
-                .set(Arc::new(TitleMatcher::for_corpus(corpus)));
-        };
+        let match_titles = || target.set_titles(TitleMatcher::for_corpus(corpus));
         std::thread::scope(|scope| {
             let beside = std::thread::Builder::new()
                 .name("title-matcher".into())
