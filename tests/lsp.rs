@@ -763,6 +763,116 @@ fn a_bib_changed_on_disk_is_followed_and_a_briefly_missing_one_keeps_its_papers(
     );
 }
 
+/// The key `paper-ls.search` ranks first for `words`.
+fn first_found(client: &mut LspClient, words: &str) -> String {
+    let found = client.request(
+        "workspace/executeCommand",
+        json!({"command": "paper-ls.search", "arguments": [words, 3]}),
+    );
+    found[0]["key"].as_str().unwrap_or("").to_string()
+}
+
+/// Waits (up to 20 s) until `paper-ls.search` ranks `key` first for `words`.
+fn found_until(client: &mut LspClient, words: &str, key: &str) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        if first_found(client, words) == key {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_large_bib_edited_entry_by_entry_keeps_search_titles_and_the_index_right() {
+    // Large enough for a persisted index: edits update it by entry, and
+    // every paper after an added or removed entry moves by one.
+    let entry = |i: usize| {
+        format!(
+            "@article{{entry{i},\n  author = {{Author{i}, Ann}},\n  title = {{Findings on quokka{i} behaviour in the wild}},\n  year = {{2020}},\n}}\n\n"
+        )
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bib = dir.path().join("big.bib");
+    let text: String = (0..6000).map(entry).collect();
+    std::fs::write(&bib, &text).unwrap();
+    let start = |cache: &Path| {
+        let mut client = LspClient::start(cache);
+        client.initialize(dir.path(), json!({"corpus": ["big.bib"]}), false);
+        client
+    };
+    let mut client = start(cache.path());
+    let note = "See [@entry5000] and Findings on Quokka4500 Behaviour in the Wild.\n";
+    let uri = client.open(&dir.path().join("note.md"), "markdown", note);
+    assert!(client.wait_until_indexed(std::time::Duration::from_secs(120)));
+    assert_eq!(first_found(&mut client, "quokka5000"), "entry5000");
+    let changed = |client: &mut LspClient| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&bib), "type": 2}]}),
+        );
+    };
+    // An entry added early: the later papers move.
+    let added =
+        "@article{wombat2026,\n  title = {Wombats Dig Square Burrows},\n  year = {2026},\n}\n\n";
+    let at = text.find("@article{entry10,").unwrap();
+    let text = format!("{}{added}{}", &text[..at], &text[at..]);
+    std::fs::write(&bib, &text).unwrap();
+    changed(&mut client);
+    assert!(found_until(&mut client, "wombats burrows", "wombat2026"));
+    assert_eq!(first_found(&mut client, "quokka5000"), "entry5000");
+    assert_eq!(first_found(&mut client, "quokka3"), "entry3");
+    assert!(hover_until(&mut client, &uri, 0, 8, |c| c
+        .is_some_and(|c| c.contains("quokka5000"))));
+    // A title written in the note still names its paper (moved by one).
+    let title_at = note.find("Quokka4500").unwrap() as u32;
+    assert!(hover_until(&mut client, &uri, 0, title_at, |c| c
+        .is_some_and(
+            |c| c.contains("entry4500") || c.contains("Author4500")
+        )));
+    // An entry removed, and one edited, by rename over the file.
+    let text = text
+        .replacen(&entry(20), "", 1)
+        .replace("quokka5000 behaviour", "quokka5000 migration");
+    let tmp = dir.path().join("big.bib.tmp");
+    std::fs::write(&tmp, &text).unwrap();
+    std::fs::rename(&tmp, &bib).unwrap();
+    changed(&mut client);
+    assert!(found_until(
+        &mut client,
+        "quokka5000 migration",
+        "entry5000"
+    ));
+    assert!(hover_until(&mut client, &uri, 0, 8, |c| c
+        .is_some_and(|c| c.contains("migration"))));
+    assert_ne!(first_found(&mut client, "quokka20"), "entry20");
+    assert_eq!(first_found(&mut client, "quokka21"), "entry21");
+    assert_eq!(first_found(&mut client, "wombats"), "wombat2026");
+    client.shutdown_and_exit();
+    // Updated, not rebuilt: the index keeps which paper each document is.
+    let renumbered = std::fs::read_dir(cache.path().join("index"))
+        .unwrap()
+        .flatten()
+        .any(|d| d.path().join("paper-ls-doc-numbers.bin").exists());
+    assert!(
+        renumbered,
+        "the index was rebuilt rather than updated by entry"
+    );
+    // A new server reopens the index updated by entry and finds the same.
+    let mut client = start(cache.path());
+    client.open(&dir.path().join("note.md"), "markdown", note);
+    assert!(client.wait_until_indexed(std::time::Duration::from_secs(120)));
+    assert_eq!(
+        first_found(&mut client, "quokka5000 migration"),
+        "entry5000"
+    );
+    assert_eq!(first_found(&mut client, "wombats"), "wombat2026");
+    assert_eq!(first_found(&mut client, "quokka21"), "entry21");
+    client.shutdown_and_exit();
+}
+
 #[test]
 fn indexing_a_large_corpus_reports_progress_and_keeps_answering() {
     let mut s = session_with(json!({"corpus": ["big.jsonl"]}), false, |dir| {

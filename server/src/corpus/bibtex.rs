@@ -14,16 +14,19 @@
 //! generation for entries without a key (they load with an empty key), and
 //! BibLaTeX data model validation (unknown types and fields load as they are).
 
+mod chunks;
 mod convert;
 mod macros;
 mod parser;
 mod scan;
 mod standalone;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use super::paper::{KeyOrigin, LineStarts, Origin, Paper, Problem, Severity};
 use super::{latex_text, names};
+pub use chunks::{ChangedRegion, Chunks};
+pub use convert::Links;
 pub use standalone::{standalone_entry, MacroTable};
 use std::borrow::Cow;
 use std::ops::Range;
@@ -180,6 +183,21 @@ pub(crate) fn parse_in_pieces(text: &str, pieces: usize) -> ParsedFile<'_> {
 /// earlier one); the first entry of a duplicated key wins; a `crossref`
 /// child inherits the fields it lacks from its parent.
 pub fn load_bibtex(sources: &[BibSource<'_>]) -> (Vec<Paper>, Vec<Problem>) {
+    let load = load_bibtex_keeping_links(sources);
+    (load.papers, load.problems)
+}
+
+/// A load of `.bib` files, with what a later reload of one entry needs
+/// to know of the rest: the macros and the links between entries.
+pub struct BibLoad {
+    pub papers: Vec<Paper>,
+    pub problems: Vec<Problem>,
+    pub macros: MacroTable,
+    pub links: Links,
+}
+
+/// [`load_bibtex`], keeping the load's macros and links.
+pub fn load_bibtex_keeping_links(sources: &[BibSource<'_>]) -> BibLoad {
     let parsed: Vec<ParsedFile<'_>> = sources.iter().map(|s| parse_file(s.text)).collect();
     let lines: Vec<FileLines<'_>> = sources.iter().map(|s| FileLines::new(s.text)).collect();
     let mut sink = ProblemSink {
@@ -198,11 +216,75 @@ pub fn load_bibtex(sources: &[BibSource<'_>]) -> (Vec<Paper>, Vec<Problem>) {
         }
     }
     let macros = macros::Macros::resolve(sources, &parsed, &mut sink);
-    let papers = convert::papers(sources, &parsed, &macros, &mut sink);
+    let (papers, links) = convert::papers(sources, &parsed, &macros, &mut sink);
     let mut problems = sink.problems;
     // Problems are gathered stage by stage; readers want them by place.
     problems.sort_by_key(|(file, problem)| (*file, problem.line));
-    (papers, problems.into_iter().map(|(_, p)| p).collect())
+    BibLoad {
+        papers,
+        problems: problems.into_iter().map(|(_, p)| p).collect(),
+        macros: MacroTable::kept_from(&macros),
+        links,
+    }
+}
+
+/// The papers and problems of the entries in bytes `region` of one file's
+/// text, read as a load of all the files reads them, given that load's
+/// `macros` and `links` — when they can be read apart from the rest.
+/// `region` must run from a piece start to a piece start or the end (see
+/// [`Chunks`]); `lines_before` is the number of lines before it.
+///
+/// `None` when the region defines macros, has an entry without a key, an
+/// `@xdata` entry, a `crossref` or `xdata` field, two entries with one key
+/// (in any case), or an entry whose key has duplicates in the load or is
+/// named as a parent: the whole load is read then. Whether the region's
+/// keys clash with entries outside it is for the caller to check.
+pub fn reload_region(
+    source: &BibSource<'_>,
+    region: Range<usize>,
+    lines_before: u32,
+    macros: &MacroTable,
+    links: &Links,
+) -> Option<(Vec<Paper>, Vec<Problem>)> {
+    let text = source.text;
+    text.get(region.clone())?;
+    let (mut parsed, _) = parser::Parser::new(text).run(region);
+    if !parsed.strings.is_empty() {
+        return None;
+    }
+    let mut keys = std::collections::HashSet::new();
+    for entry in &mut parsed.entries {
+        entry.line += lines_before;
+        let key = entry.key(text).filter(|k| !k.is_empty())?;
+        let folded = key.to_lowercase();
+        let linked = entry.entry_type == "xdata"
+            || entry.field("crossref").is_some()
+            || entry.field("xdata").is_some()
+            || links.parent_keys.contains(&folded)
+            || links.duplicated_keys.contains(key);
+        if linked || !keys.insert(folded) {
+            return None;
+        }
+    }
+    let sources = [BibSource {
+        file: source.file,
+        path: source.path,
+        text,
+    }];
+    let lines = [FileLines::new(text)];
+    let mut sink = ProblemSink {
+        sources: &sources,
+        lines: &lines,
+        problems: Vec::new(),
+    };
+    for problem in &parsed.problems {
+        sink.push(0, problem.offset, problem.severity, problem.message.clone());
+    }
+    let parsed = [parsed];
+    let (papers, _) = convert::papers(&sources, &parsed, macros, &mut sink);
+    let mut problems = sink.problems;
+    problems.sort_by_key(|(_, problem)| problem.line);
+    Some((papers, problems.into_iter().map(|(_, p)| p).collect()))
 }
 
 /// Named texts as the sources of one load, for tests (`paths` holds the

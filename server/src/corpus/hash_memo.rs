@@ -77,6 +77,12 @@ pub fn content_hash(path: &Path, cache_dir: &Path) -> Result<u64, Problem> {
     Ok(hash)
 }
 
+/// The hash of `path` remembered in `cache_dir` for its present stamp,
+/// without reading the file; `None` when there is none to trust.
+pub fn remembered_hash(path: &Path, cache_dir: &Path) -> Option<u64> {
+    remembered(&memo_path(path, cache_dir), path, Stamp::of(path)?)
+}
+
 fn memo_path(path: &Path, cache_dir: &Path) -> PathBuf {
     let name = xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes());
     cache_dir.join("hashes").join(format!("{name:016x}"))

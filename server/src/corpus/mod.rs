@@ -12,6 +12,7 @@ mod cache;
 pub mod csl_json;
 pub mod digest;
 pub mod entry_copy;
+pub mod entry_reload;
 pub mod export;
 mod hash_memo;
 pub mod hayagriva_yaml;
@@ -66,6 +67,10 @@ pub struct Corpus {
     /// key prefix without an index. Ordinals only, not copies of the keys:
     /// at a million papers, three maps of owned keys cost ~200 MB.
     sorted_keys: Vec<u32>,
+    /// What reading a changed `.bib` by entry needs to know of this load;
+    /// filled in beside the load, never for a corpus read back from the
+    /// parsed-corpus cache (its first change is read whole).
+    reload_facts: entry_reload::FactsSlot,
 }
 
 impl Corpus {
@@ -205,7 +210,10 @@ impl Corpus {
             parsed_cache::write(cache_dir, &corpus, key);
             // Read back, the corpus leaves its abstracts on disk instead of
             // holding them all (two thirds of its bytes) for as long as it runs.
-            if let Some(compact) = parsed_cache::read(cache_dir, key) {
+            if let Some(mut compact) = parsed_cache::read(cache_dir, key) {
+                // The same papers in the same order: the facts being
+                // gathered beside the parse hold for it.
+                compact.reload_facts = corpus.reload_facts.clone();
                 release_in_background(corpus);
                 return compact;
             }
@@ -221,11 +229,12 @@ impl Corpus {
     /// Builds a corpus from files read into memory and Zotero libraries
     /// read (numbered after the files, in order).
     fn from_all_sources(
-        read: Vec<source::ReadSource>,
+        mut read: Vec<source::ReadSource>,
         libraries: Vec<(PathBuf, zotero::ZoteroLoad)>,
         mut problems: Vec<Problem>,
     ) -> Corpus {
         let mut papers = Vec::new();
+        let mut bib_links = None;
         let bib: Vec<bibtex::BibSource> = read
             .iter()
             .enumerate()
@@ -237,9 +246,10 @@ impl Corpus {
             })
             .collect();
         if !bib.is_empty() {
-            let (mut found, mut trouble) = bibtex::load_bibtex(&bib);
-            papers.append(&mut found);
-            problems.append(&mut trouble);
+            let mut load = bibtex::load_bibtex_keeping_links(&bib);
+            papers.append(&mut load.papers);
+            problems.append(&mut load.problems);
+            bib_links = Some((load.macros, load.links));
         }
         for (file, src) in read.iter().enumerate() {
             let (mut found, mut trouble) = match src.kind {
@@ -280,6 +290,12 @@ impl Corpus {
         keys::assign_keys(&mut papers, &paths, &mut problems);
         let is_bibtex: Vec<bool> = read.iter().map(|s| s.kind.is_bibtex()).collect();
         same_paper::warn_same_paper_twice(&papers, &is_bibtex, &paths, &mut problems);
+        // What an edit of a plain `.bib` is compared with later.
+        let bib_texts: Vec<Option<String>> = read
+            .iter_mut()
+            .map(|s| (s.kind.is_bibtex() && !s.gzipped).then(|| std::mem::take(&mut s.text)))
+            .chain(library_sources.iter().map(|_| None))
+            .collect();
         let mut sources: Vec<SourceFile> = read
             .into_iter()
             .map(|s| SourceFile {
@@ -304,10 +320,29 @@ impl Corpus {
                 library_links.insert(ordinal as u32, links.clone());
             }
         }
-        // Millions of small strings: freed beside, not before the first answer.
-        release_in_background(papers);
         let mut corpus = Corpus::assemble(table, sources, problems);
         corpus.library_links = library_links;
+        match bib_links {
+            Some((macros, links)) => {
+                let slot = corpus.reload_facts.clone();
+                let gather = move || {
+                    let texts: Vec<Option<&str>> = bib_texts.iter().map(Option::as_deref).collect();
+                    let facts = entry_reload::ReloadFacts::gather(
+                        macros, links, &texts, &papers, &is_bibtex,
+                    );
+                    let _ = slot.set(std::sync::Arc::new(facts));
+                    drop(papers);
+                    release_freed_memory();
+                };
+                // Millions of small strings: freed beside, not before the
+                // first answer (and the texts cut into pieces meanwhile).
+                let spawned = crate::background::spawn("reload-facts", gather);
+                if let Err(e) = spawned {
+                    tracing::debug!("cannot start a thread to keep a load's facts ({e}); edits of its files are read whole");
+                }
+            }
+            None => release_in_background(papers),
+        }
         corpus
     }
 
@@ -339,6 +374,7 @@ impl Corpus {
             problems,
             library_links: HashMap::new(),
             sorted_keys,
+            reload_facts: Default::default(),
         }
     }
 
@@ -385,6 +421,11 @@ impl Corpus {
 
     pub fn with_abstract(&self) -> usize {
         self.papers.with_abstract()
+    }
+
+    /// What a reload by entry needs, once gathered beside the load.
+    pub fn reload_facts(&self) -> Option<&std::sync::Arc<entry_reload::ReloadFacts>> {
+        self.reload_facts.get()
     }
 
     /// Ordinals in key order, for the parsed-corpus cache.

@@ -122,7 +122,7 @@ pub fn warn_same_paper_twice(
     }
 }
 
-fn without_version(arxiv: &str) -> &str {
+pub(super) fn without_version(arxiv: &str) -> &str {
     match arxiv.rfind('v') {
         Some(at)
             if at > 0

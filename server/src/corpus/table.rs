@@ -147,6 +147,10 @@ impl Default for Abstracts {
     }
 }
 
+/// A table whose abstracts are on disk is spliced (a `.bib` reloaded by
+/// entry) only up to this many bytes of abstracts, which it then holds.
+const SPLICE_ABSTRACTS_AT_MOST: u64 = 64 << 20;
+
 /// Every paper of a corpus; see the module documentation.
 #[derive(Default)]
 pub struct PaperTable {
@@ -316,6 +320,88 @@ impl PaperTable {
             table: self,
             ordinal,
         }
+    }
+
+    /// The first ordinal whose (file, entry start) `before` is false for,
+    /// given that it is true for all ordinals before that one.
+    pub(super) fn partition_point(&self, before: impl Fn(usize, usize) -> bool) -> usize {
+        self.rows
+            .partition_point(|row| before(row.file as usize, row.span.0 as usize))
+    }
+
+    /// This table with the papers at `replaced` given way to `papers`, and
+    /// the entries after them in source `file` moved by `bytes` and
+    /// `lines` (what an edit of that file did to them). Abstracts left on
+    /// disk are read into memory (the new table holds them; `None` past
+    /// [`SPLICE_ABSTRACTS_AT_MOST`] bytes, or when they cannot be read).
+    pub(super) fn spliced(
+        &self,
+        replaced: std::ops::Range<usize>,
+        papers: &[Paper],
+        file: usize,
+        bytes: i64,
+        lines: i64,
+    ) -> Option<PaperTable> {
+        let all_abstracts = self.abstracts.len();
+        if all_abstracts > SPLICE_ABSTRACTS_AT_MOST || replaced.end > self.rows.len() {
+            return None;
+        }
+        let old_abstracts = self.abstracts.read(0..all_abstracts)?;
+        let text_at = |i: usize| {
+            self.rows
+                .get(i)
+                .map_or(self.text.len(), |r| r.start as usize)
+        };
+        let abstract_at = |i: usize| match i {
+            0 => 0,
+            i => self.abstract_ends[i - 1] as usize,
+        };
+        let kept_after = self.rows.len() - replaced.end;
+        let mut table = PaperTable {
+            rows: Vec::with_capacity(replaced.start + papers.len() + kept_after),
+            text: String::with_capacity(self.text.len() + 1024),
+            abstract_ends: Vec::with_capacity(replaced.start + papers.len() + kept_after),
+            abstracts: Abstracts::default(),
+        };
+        let mut abstracts = Vec::with_capacity(old_abstracts.len());
+        let (text_before, abstracts_before) =
+            (text_at(replaced.start), abstract_at(replaced.start));
+        table.rows.extend_from_slice(&self.rows[..replaced.start]);
+        table.text.push_str(self.text.get(..text_before)?);
+        table
+            .abstract_ends
+            .extend_from_slice(&self.abstract_ends[..replaced.start]);
+        abstracts.extend_from_slice(old_abstracts.get(..abstracts_before)?);
+        for paper in papers {
+            table.push(paper, &mut abstracts);
+        }
+        let (text_after, abstracts_after) = (text_at(replaced.end), abstract_at(replaced.end));
+        let text_moved = table.text.len() as i64 - text_after as i64;
+        let abstracts_moved = abstracts.len() as i64 - abstracts_after as i64;
+        table.text.push_str(self.text.get(text_after..)?);
+        abstracts.extend_from_slice(old_abstracts.get(abstracts_after..)?);
+        let shift = |value: u64, by: i64| value.checked_add_signed(by);
+        for row in &self.rows[replaced.end..] {
+            let mut row = *row;
+            row.start = shift(row.start, text_moved)?;
+            if row.file as usize == file {
+                row.span = (shift(row.span.0, bytes)?, shift(row.span.1, bytes)?);
+                if row.flags & HAS_KEY_SPAN != 0 {
+                    row.key_span = (shift(row.key_span.0, bytes)?, shift(row.key_span.1, bytes)?);
+                }
+                row.line = u32::try_from(i64::from(row.line) + lines).ok()?;
+                if row.flags & HAS_KEY_COLUMNS != 0 {
+                    row.key_columns[0] =
+                        u32::try_from(i64::from(row.key_columns[0]) + lines).ok()?;
+                }
+            }
+            table.rows.push(row);
+        }
+        for &end in &self.abstract_ends[replaced.end..] {
+            table.abstract_ends.push(shift(end, abstracts_moved)?);
+        }
+        table.abstracts = Abstracts::InMemory(abstracts);
+        Some(table)
     }
 
     /// Just the key of the paper at `ordinal` (key lookups compare many).

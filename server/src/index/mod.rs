@@ -9,6 +9,7 @@
 //! Building is separate from reading, as in tantivy itself: `build` writes,
 //! `PaperIndex` only reads and is cheap to share.
 
+pub mod doc_numbers;
 pub mod query;
 pub mod related;
 pub mod schema;
@@ -17,7 +18,9 @@ pub mod title_matcher;
 pub mod title_mentions;
 pub mod word_columns;
 
+use crate::corpus::entry_reload::Splice;
 use crate::corpus::Corpus;
+use doc_numbers::{DocNumbers, Renumbering};
 use schema::{build_schema, register_analyzers, split_key_words, Fields, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 use tantivy::directory::MmapDirectory;
@@ -89,6 +92,8 @@ pub struct PaperIndex {
     reader: IndexReader,
     fields: Fields,
     pub origin: IndexOrigin,
+    /// Which paper each document is (see `doc_numbers`).
+    numbers: DocNumbers,
 }
 
 /// Something about the persisted index the user should hear of.
@@ -223,22 +228,70 @@ impl PaperIndex {
         corpus: &Corpus,
         cache_dir: &Path,
     ) -> Option<PaperIndex> {
-        let (IndexOrigin::Built(old_dir) | IndexOrigin::Reopened(old_dir)) = &previous.origin
-        else {
+        let (old_dir, dir) = previous.update_target(corpus, cache_dir)?;
+        let at_most = (corpus.papers.len() / UPDATE_AT_MOST_ONE_IN).max(100);
+        let changes = changes_between(previous_corpus, corpus, at_most)?;
+        let renumbering = previous.numbers.renumbered(
+            previous_corpus.papers.len(),
+            corpus.papers.len(),
+            &changes.removed,
+            |o| {
+                (o < corpus.papers.len() && changes.removed.binary_search(&o).is_err()).then_some(o)
+            },
+            &changes.added,
+        )?;
+        PaperIndex::renumbered_into(old_dir, &dir, corpus, &renumbering)
+    }
+
+    /// The persisted index of `corpus`, made from `previous` (the persisted
+    /// index of the corpus `corpus` was reloaded by entry from) by deleting
+    /// the replaced papers' documents and adding the new papers': the papers
+    /// that only moved keep their documents under new ordinals (see
+    /// `doc_numbers`). `None` when the index is not persisted.
+    pub fn updated_by_splice(
+        previous: &PaperIndex,
+        previous_corpus: &Corpus,
+        corpus: &Corpus,
+        splice: Splice,
+        cache_dir: &Path,
+    ) -> Option<PaperIndex> {
+        let (old_dir, dir) = previous.update_target(corpus, cache_dir)?;
+        let removed: Vec<usize> = (splice.at..splice.at + splice.removed).collect();
+        let added: Vec<usize> = splice.added_ordinals().collect();
+        let renumbering = previous.numbers.renumbered(
+            previous_corpus.papers.len(),
+            corpus.papers.len(),
+            &removed,
+            |o| splice.new_ordinal(o),
+            &added,
+        )?;
+        PaperIndex::renumbered_into(old_dir, &dir, corpus, &renumbering)
+    }
+
+    /// This persisted index's folder and the folder of `corpus`'s index to
+    /// make from it; `None` when this one is in memory, or `corpus` is too
+    /// small to persist or has its index already.
+    fn update_target(&self, corpus: &Corpus, cache_dir: &Path) -> Option<(&Path, PathBuf)> {
+        let (IndexOrigin::Built(old_dir) | IndexOrigin::Reopened(old_dir)) = &self.origin else {
             return None;
         };
         let dir = index_dir(corpus, cache_dir);
-        if corpus.papers.len() < PERSIST_MIN_PAPERS || dir.exists() {
-            return None;
-        }
-        let at_most = (corpus.papers.len() / UPDATE_AT_MOST_ONE_IN).max(100);
-        let changes = changes_between(previous_corpus, corpus, at_most)?;
-        match update_into(old_dir, &dir, corpus, &changes) {
+        (corpus.papers.len() >= PERSIST_MIN_PAPERS && !dir.exists()).then_some((old_dir, dir))
+    }
+
+    /// [`update_into`], logged; `None` when it failed (rebuild then).
+    fn renumbered_into(
+        old_dir: &Path,
+        dir: &Path,
+        corpus: &Corpus,
+        renumbering: &Renumbering,
+    ) -> Option<PaperIndex> {
+        match update_into(old_dir, dir, corpus, renumbering) {
             Ok(index) => {
                 tracing::info!(
                     "index updated in place of a rebuild: {} papers removed, {} added",
-                    changes.removed.len(),
-                    changes.added.len()
+                    renumbering.deletes.len(),
+                    renumbering.adds.len()
                 );
                 Some(index)
             }
@@ -267,8 +320,9 @@ impl PaperIndex {
             ));
         }
         register_analyzers(&index);
-        let opened =
+        let mut opened =
             PaperIndex::from_index(index, fields, IndexOrigin::Reopened(dir.to_path_buf()))?;
+        opened.numbers = DocNumbers::load(dir, corpus.papers.len())?;
         opened.verify_against(corpus)?;
         Ok(opened)
     }
@@ -287,6 +341,7 @@ impl PaperIndex {
             reader,
             fields,
             origin,
+            numbers: DocNumbers::default(),
         })
     }
 
@@ -331,7 +386,7 @@ fn update_into(
     old_dir: &Path,
     dir: &Path,
     corpus: &Corpus,
-    changes: &Changes,
+    changes: &Renumbering,
 ) -> tantivy::Result<PaperIndex> {
     let tmp = dir.with_extension(format!("building-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -361,14 +416,16 @@ fn update_into(
         register_analyzers(&index);
         let mut writer: IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(1, 20_000_000)?;
-        for &ordinal in &changes.removed {
-            writer.delete_term(tantivy::Term::from_field_u64(f.ordinal, ordinal as u64));
+        for &number in &changes.deletes {
+            writer.delete_term(tantivy::Term::from_field_u64(f.ordinal, number));
         }
-        for &ordinal in &changes.added {
-            writer.add_document(document(f, corpus, ordinal))?;
+        for &(ordinal, number) in &changes.adds {
+            writer.add_document(document(f, corpus, ordinal, number))?;
         }
         writer.commit()?;
         writer.wait_merging_threads()?;
+        let _ = std::fs::remove_file(tmp.join(doc_numbers::FILE));
+        changes.numbers.save(&tmp)?;
         std::fs::write(tmp.join(META_FILE), meta_text(corpus))?;
         Ok(())
     })();
@@ -444,7 +501,7 @@ fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> ta
     let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(threads, heap)?;
     let total = corpus.papers.len();
     for ordinal in 0..total {
-        writer.add_document(document(f, corpus, ordinal))?;
+        writer.add_document(document(f, corpus, ordinal, ordinal as u64))?;
         if ordinal % 1024 == 0 {
             progress(ordinal, total);
         }
@@ -455,12 +512,12 @@ fn fill(index: &Index, f: Fields, corpus: &Corpus, progress: Progress<'_>) -> ta
     Ok(())
 }
 
-/// The document of paper `ordinal`: everything search and related papers
-/// read (what [`indexed_hash`] hashes).
-fn document(f: Fields, corpus: &Corpus, ordinal: usize) -> TantivyDocument {
+/// The document of paper `ordinal`, numbered `number`: everything search
+/// and related papers read (what [`indexed_hash`] hashes).
+fn document(f: Fields, corpus: &Corpus, ordinal: usize, number: u64) -> TantivyDocument {
     let paper = corpus.paper(ordinal);
     let mut doc = TantivyDocument::new();
-    doc.add_u64(f.ordinal, ordinal as u64);
+    doc.add_u64(f.ordinal, number);
     doc.add_text(f.key, paper.key);
     doc.add_text(f.key_words, split_key_words(paper.key));
     doc.add_text(f.title, paper.title);

@@ -103,7 +103,7 @@ impl PaperIndex {
         top.into_iter()
             .filter_map(|(score, addr)| {
                 Some(Hit {
-                    paper: ordinal_of(searcher, addr)?,
+                    paper: self.ordinal_of(searcher, addr)?,
                     score,
                     tier,
                 })
@@ -253,13 +253,16 @@ fn has_word(text: &str, word: &str) -> bool {
     })
 }
 
-pub(super) fn ordinal_of(searcher: &Searcher, addr: DocAddress) -> Option<usize> {
-    let column = searcher
-        .segment_reader(addr.segment_ord)
-        .fast_fields()
-        .u64("ordinal")
-        .ok()?;
-    column.first(addr.doc_id).map(|o| o as usize)
+impl PaperIndex {
+    /// The paper a found document is (see `doc_numbers`).
+    pub(super) fn ordinal_of(&self, searcher: &Searcher, addr: DocAddress) -> Option<usize> {
+        let column = searcher
+            .segment_reader(addr.segment_ord)
+            .fast_fields()
+            .u64("ordinal")
+            .ok()?;
+        self.numbers.paper(column.first(addr.doc_id)?)
+    }
 }
 
 /// Whether the index maps `key` to paper `ordinal` (used to validate a stored index).
@@ -274,7 +277,7 @@ pub(super) fn key_finds_ordinal(index: &PaperIndex, key: &str, ordinal: usize) -
         .search(&query, &TopDocs::with_limit(64).order_by_score())
         .map(|top| {
             top.iter()
-                .any(|(_, addr)| ordinal_of(&searcher, *addr) == Some(ordinal))
+                .any(|(_, addr)| index.ordinal_of(&searcher, *addr) == Some(ordinal))
         })
         .unwrap_or(false)
 }

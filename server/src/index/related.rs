@@ -157,7 +157,7 @@ impl PaperIndex {
             return Vec::new();
         };
         top.into_iter()
-            .filter_map(|(_, addr)| super::query::ordinal_of(&searcher, addr))
+            .filter_map(|(_, addr)| self.ordinal_of(&searcher, addr))
             .collect()
     }
 

@@ -162,6 +162,6 @@ pub fn mention_at(mentions: &[TitleMention], offset: usize) -> Option<&TitleMent
 }
 
 #[cfg(test)]
-mod bench;
+pub(crate) mod bench;
 #[cfg(test)]
 mod tests;

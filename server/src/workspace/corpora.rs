@@ -37,12 +37,13 @@ pub const RELATED_KEPT: usize = 10;
 /// Past this many papers' related lists, the cache starts again.
 const RELATED_CACHE_LIMIT: usize = 50_000;
 
-/// A parsed corpus and, once built, its index and title matcher (each set
-/// once: a corpus read again is a new `LoadedCorpus`).
+/// A parsed corpus and, once built, its index (set once: a corpus read
+/// again is a new `LoadedCorpus`) and title matcher (set again when one
+/// that stood in for it, from the corpus it was reloaded from, is replaced).
 pub struct LoadedCorpus {
     pub corpus: Arc<Corpus>,
     index: OnceLock<Arc<PaperIndex>>,
-    titles: OnceLock<Arc<TitleMatcher>>,
+    titles: Mutex<Option<Arc<TitleMatcher>>>,
     /// Title, name and key words to search by until the index is ready
     /// (a large corpus whose index is being built), then dropped.
     words: Mutex<Option<Arc<WordColumns>>>,
@@ -67,7 +68,7 @@ impl LoadedCorpus {
         LoadedCorpus {
             corpus: Arc::new(corpus),
             index: OnceLock::new(),
-            titles: OnceLock::new(),
+            titles: Mutex::default(),
             words: Mutex::default(),
             bib_macros: OnceLock::new(),
             related: Mutex::default(),
@@ -91,7 +92,11 @@ impl LoadedCorpus {
     /// The macros of its `.bib` sources, read through `files` on first use.
     pub fn bib_macros(&self, files: &dyn FileSystem) -> Arc<MacroTable> {
         self.bib_macros
-            .get_or_init(|| Arc::new(corpus_macros(&self.corpus, &|path| files.read(path))))
+            .get_or_init(|| match self.corpus.reload_facts() {
+                // Kept from the load (the same files, read then).
+                Some(facts) => facts.macros(),
+                None => Arc::new(corpus_macros(&self.corpus, &|path| files.read(path))),
+            })
             .clone()
     }
 
@@ -101,7 +106,7 @@ impl LoadedCorpus {
 
     /// The title matcher, once built.
     pub fn titles(&self) -> Option<Arc<TitleMatcher>> {
-        self.titles.get().cloned()
+        unpoisoned(&self.titles).clone()
     }
 
     /// The words to search by while the index is not there yet.
@@ -210,7 +215,7 @@ impl LoadedCorpus {
     }
 
     fn set_titles(&self, titles: TitleMatcher) {
-        let _ = self.titles.set(Arc::new(titles));
+        *unpoisoned(&self.titles) = Some(Arc::new(titles));
     }
 
     fn reading(&self) -> Reading<'_> {
@@ -484,6 +489,10 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
                 target.set_words(WordColumns::for_corpus(&target.corpus));
             }
             loader.build_search(&target, &label, None);
+            // Read back from the parsed-corpus cache, a corpus knows too
+            // little of its `.bib` files to read an edit by entry: learnt
+            // now, once searches answer.
+            target.corpus.gather_reload_facts();
         });
         if let Err(e) = started {
             tracing::error!("cannot start the thread that indexes the corpus: {e}");
@@ -509,6 +518,11 @@ pub async fn reload(
 ) -> Option<Reread> {
     tokio::task::spawn_blocking(move || {
         let label = label_of(&selection);
+        if let Some(old) = &last_good {
+            if let Some(reread) = reload_by_entry(&selection, old, &loader, &label) {
+                return reread;
+            }
+        }
         let loaded = loader.parse(&selection);
         let damage = last_good
             .as_ref()
@@ -530,6 +544,60 @@ pub async fn reload(
     })
     .await
     .ok()
+}
+
+/// [`reload`] of a selection whose one changed `.bib` can be read by entry
+/// (see `corpus::entry_reload`): the papers spliced, the index updated by
+/// the replaced papers only, and the old title matcher standing in, its
+/// papers moved, until the new one is built beside. `None`: read it whole.
+fn reload_by_entry(
+    selection: &CorpusSelection,
+    old: &Arc<LoadedCorpus>,
+    loader: &Arc<Loader>,
+    label: &str,
+) -> Option<Reread> {
+    // Taken before reading, so a write during the read is seen again.
+    let stamps = SourceStamps::take(selection);
+    let started = std::time::Instant::now();
+    let (corpus, splice) = old
+        .corpus
+        .reloaded_by_entry(selection, loader.cache.dir())?;
+    let loaded = LoadedCorpus::new(corpus, stamps);
+    if let Some(why) = reason_to_keep(old.reading(), loaded.reading()) {
+        (loader.hooks.kept)(&loaded.corpus, label, &why);
+        return Some(Reread::Kept);
+    }
+    tracing::info!(
+        "{label}: {} entries replaced by {} at paper {} (read by entry in {} ms)",
+        splice.removed,
+        splice.added,
+        splice.at,
+        started.elapsed().as_millis()
+    );
+    (loader.hooks.report)(&loaded.corpus, label);
+    let index = old.index().and_then(|index| {
+        PaperIndex::updated_by_splice(
+            &index,
+            &old.corpus,
+            &loaded.corpus,
+            splice,
+            loader.cache.dir(),
+        )
+    });
+    match index {
+        Some(index) => loaded.set_index(index),
+        None => loaded.set_index(loader.index_of(&loaded.corpus, label, None)),
+    }
+    if let Some(titles) = old.titles() {
+        loaded.set_titles(TitleMatcher::moved(titles, splice));
+    }
+    let loaded = Arc::new(loaded);
+    let target = loaded.clone();
+    let rebuild = move || target.set_titles(TitleMatcher::for_corpus(&target.corpus));
+    if let Err(e) = crate::background::spawn("title-matcher", rebuild) {
+        tracing::error!("cannot start the thread that matches titles: {e}");
+    }
+    Some(Reread::Fresh(loaded))
 }
 
 /// Removes the persisted index a replaced corpus used, unless the new one

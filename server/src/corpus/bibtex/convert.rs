@@ -7,7 +7,7 @@
 //! 100k-entry load fast.
 
 use super::latex_text::{tex_to_unicode, tex_to_verbatim};
-use super::macros::Macros;
+use super::macros::MacroLookup;
 use super::names::parse_names;
 use super::{
     join, lower, worker_threads, BibSource, ParsedFile, ProblemSink, RawEntry, RawField, ValuePart,
@@ -15,7 +15,7 @@ use super::{
 use super::{KeyOrigin, Origin, Paper};
 use crate::corpus::paper::first_year;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// How many `crossref` levels are followed (biblatex allows chains).
@@ -96,26 +96,39 @@ type Slots<'p> = [Option<FieldRef<'p>>; SLOT_COUNT];
 /// Loads with fewer kept entries than this are converted on one thread.
 const ENTRIES_PER_THREAD: usize = 20_000;
 
+/// What ties the entries of a load together besides macros: the keys
+/// that more than one entry has (the first is used), and the keys that
+/// `crossref` and `xdata` fields name (lower-cased; whether or not an
+/// entry has them). A change to an entry with one of these keys is never
+/// reloaded on its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Links {
+    pub duplicated_keys: HashSet<String>,
+    pub parent_keys: HashSet<String>,
+}
+
 pub(super) fn papers<'p>(
     sources: &'p [BibSource<'p>],
     parsed: &'p [ParsedFile<'p>],
-    macros: &'p Macros<'p>,
+    macros: &'p dyn MacroLookup,
     sink: &mut ProblemSink<'p>,
-) -> Vec<Paper> {
+) -> (Vec<Paper>, Links) {
     let mut converter = Converter {
         sources,
         parsed,
         macros,
         by_key: HashMap::default(),
     };
-    let kept = converter.first_of_each_key(sink);
+    let (kept, mut links) = converter.first_of_each_key(sink);
+    links.parent_keys = converter.parent_keys();
     let converter = &converter;
     let pieces = (kept.len() / ENTRIES_PER_THREAD).clamp(1, worker_threads());
     if pieces == 1 {
-        return kept
+        let papers = kept
             .iter()
             .filter_map(|&e| converter.paper(e, sink))
             .collect();
+        return (papers, links);
     }
     let results: Vec<(Vec<Paper>, ProblemSink<'p>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = kept
@@ -138,13 +151,13 @@ pub(super) fn papers<'p>(
         papers.append(&mut part);
         sink.absorb(local);
     }
-    papers
+    (papers, links)
 }
 
 struct Converter<'p> {
     sources: &'p [BibSource<'p>],
     parsed: &'p [ParsedFile<'p>],
-    macros: &'p Macros<'p>,
+    macros: &'p dyn MacroLookup,
     /// Lower-cased key → first entry with it; filled only when some entry
     /// has a parent to look up.
     by_key: HashMap<Cow<'p, str>, EntryRef, Xxh3DefaultBuilder>,
@@ -159,8 +172,10 @@ impl<'p> Converter<'p> {
         self.sources[file].text
     }
 
-    /// Entries in load order without later duplicates of a key (warned).
-    fn first_of_each_key(&mut self, sink: &mut ProblemSink<'p>) -> Vec<EntryRef> {
+    /// Entries in load order without later duplicates of a key (warned),
+    /// and the keys that had duplicates.
+    fn first_of_each_key(&mut self, sink: &mut ProblemSink<'p>) -> (Vec<EntryRef>, Links) {
+        let mut links = Links::default();
         let total = self.parsed.iter().map(|p| p.entries.len()).sum();
         let mut first: HashMap<&'p str, EntryRef, Xxh3DefaultBuilder> =
             HashMap::with_capacity_and_hasher(total, Xxh3DefaultBuilder);
@@ -174,7 +189,10 @@ impl<'p> Converter<'p> {
                     continue;
                 };
                 match first.get(key) {
-                    Some(&original) => self.warn_duplicate(key, (file, idx), original, sink),
+                    Some(&original) => {
+                        links.duplicated_keys.insert(key.to_string());
+                        self.warn_duplicate(key, (file, idx), original, sink);
+                    }
                     None => {
                         first.insert(key, (file, idx));
                         kept.push((file, idx));
@@ -189,7 +207,27 @@ impl<'p> Converter<'p> {
                 }
             }
         }
-        kept
+        (kept, links)
+    }
+
+    /// The keys `crossref` and `xdata` fields name, lower-cased, as
+    /// [`Converter::parent`] and [`Converter::slots`] look them up.
+    fn parent_keys(&self) -> HashSet<String> {
+        let mut keys = HashSet::new();
+        for (file, parsed_file) in self.parsed.iter().enumerate() {
+            for entry in &parsed_file.entries {
+                if let Some(field) = entry.field("crossref") {
+                    keys.insert(lower(self.expand((file, field)).trim()).into_owned());
+                }
+                if let Some(field) = entry.field("xdata") {
+                    let names = self.expand((file, field));
+                    for key in names.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+                        keys.insert(lower(key).into_owned());
+                    }
+                }
+            }
+        }
+        keys
     }
 
     fn warn_duplicate(

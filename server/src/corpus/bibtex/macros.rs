@@ -29,6 +29,19 @@ const MONTHS: [(&str, &str); 12] = [
     ("dec", "December"),
 ];
 
+/// Macro values by name, however they were resolved: during a load, or
+/// kept from one ([`super::MacroTable`]).
+pub(super) trait MacroLookup: Sync {
+    /// The raw TeX of macro `name` (any case), if it is defined.
+    fn get(&self, name: &str) -> Option<&str>;
+}
+
+impl MacroLookup for Macros<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        Macros::get(self, name)
+    }
+}
+
 pub(super) struct Macros<'p> {
     /// Lower-cased name → index into `defs` of the definition in force.
     by_name: HashMap<&'p str, usize, Xxh3DefaultBuilder>,

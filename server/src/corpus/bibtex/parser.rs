@@ -81,9 +81,13 @@ impl<'t> Parser<'t> {
     /// Parses the items whose `@` lies in `range`. Entry lines count the
     /// range's first line as 1; also returns how many newlines the range
     /// holds, so that a caller parsing a file in pieces can shift them.
+    ///
+    /// `range` starts at a line start, or after only blanks on its line
+    /// (where pieces are cut): what comes before is never read.
     pub(super) fn run(mut self, range: Range<usize>) -> (ParsedFile<'t>, u32) {
         self.pos = range.start;
         self.line_cursor = range.start;
+        self.comment_lines = LineMemo::starting_at(range.start);
         while let Some(at) = self
             .scan
             .next_at(self.pos, &mut self.comment_lines)

@@ -233,6 +233,16 @@ pub(super) struct LineMemo {
 }
 
 impl LineMemo {
+    /// A memo that has read nothing before `offset`, where a line starts
+    /// (or only blanks precede it on its line).
+    pub(super) fn starting_at(offset: usize) -> LineMemo {
+        LineMemo {
+            read_to: offset,
+            line_start: offset,
+            first: None,
+        }
+    }
+
     /// Whether the first non-blank byte of `at`'s line, before `at`, is `%`.
     fn starts_with_percent(&mut self, b: &[u8], at: usize) -> bool {
         if at < self.line_start {

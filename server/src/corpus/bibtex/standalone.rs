@@ -80,7 +80,11 @@ impl MacroTable {
             lines: &lines,
             problems: Vec::new(),
         };
-        let macros = Macros::resolve(sources, &parsed, &mut sink);
+        MacroTable::kept_from(&Macros::resolve(sources, &parsed, &mut sink))
+    }
+
+    /// The macros a load resolved, kept after its texts are gone.
+    pub(super) fn kept_from(macros: &Macros<'_>) -> MacroTable {
         MacroTable {
             values: macros.owned_values(),
         }
@@ -100,6 +104,12 @@ impl MacroTable {
             .get(name.as_ref())
             .map(String::as_str)
             .or_else(|| super::macros::month(&name))
+    }
+}
+
+impl super::macros::MacroLookup for MacroTable {
+    fn get(&self, name: &str) -> Option<&str> {
+        MacroTable::get(self, name)
     }
 }
 

@@ -482,7 +482,7 @@ fn every_prefix_of_a_file_loads() {
 }
 
 /// `../shared/corpora` beside the project, where the real corpora live.
-fn corpora() -> Option<PathBuf> {
+pub(crate) fn corpora() -> Option<PathBuf> {
     let beside_project = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
     let found = [beside_project, PathBuf::from("/work/shared/corpora")]
         .into_iter()

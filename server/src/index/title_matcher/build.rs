@@ -203,9 +203,8 @@ impl Builder<'_> {
             short_name_words[s.word as usize / 64] |= 1 << (s.word % 64);
         }
         self.vocabulary.shrink_to_fit();
-        static BUILT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         TitleMatcher {
-            id: BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            id: super::next_id(),
             vocabulary: self.vocabulary,
             titles,
             anchors,
@@ -213,6 +212,7 @@ impl Builder<'_> {
             marked_anchors,
             short_names,
             short_name_words,
+            moved_from: None,
         }
     }
 }

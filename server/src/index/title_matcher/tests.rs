@@ -219,3 +219,36 @@ fn overlapping_titles_keep_the_longer() {
     let got = m.find(&words("deep spatial attention bridging the gap"));
     assert_eq!((got[0].papers.clone(), got[0].last_word), (vec![0], 3));
 }
+
+#[test]
+fn a_moved_matcher_finds_papers_where_they_moved_to_and_not_the_replaced() {
+    let base = std::sync::Arc::new(matcher());
+    // Paper 2 (MeshCNN) replaced by two papers: later ones move by one.
+    let splice = Splice {
+        at: 2,
+        removed: 1,
+        added: 2,
+    };
+    let moved = TitleMatcher::moved(base.clone(), splice);
+    assert_ne!(moved.id(), base.id());
+    assert_eq!(moved.stats(), base.stats());
+    let text = "Attention Is All You Need, then MeshCNN: A Network with an Edge, and Grokfast.";
+    let before: Vec<(usize, usize, Vec<usize>)> = base
+        .find(&words(text))
+        .into_iter()
+        .map(|m| (m.first_word, m.last_word, m.papers))
+        .collect();
+    let after: Vec<(usize, usize, Vec<usize>)> = moved
+        .find(&words(text))
+        .into_iter()
+        .map(|m| (m.first_word, m.last_word, m.papers))
+        .collect();
+    assert_eq!(before.len(), 3, "{before:?}");
+    assert_eq!(
+        after.len(),
+        2,
+        "the replaced paper's title is not found: {after:?}"
+    );
+    assert_eq!(after[0].2, [4, 14], "moved by one");
+    assert_eq!(after[1].2, [0], "before the splice: unmoved");
+}

@@ -229,11 +229,12 @@ fn print_details<'a>(
     }
 }
 
-/// Deterministic pseudo-random numbers (xorshift64).
-struct Rng(u64);
+/// Deterministic pseudo-random numbers (xorshift64), so that a figure or
+/// a failure repeats.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
