@@ -66,23 +66,15 @@ impl Splice {
 }
 
 impl ReloadFacts {
-    /// The facts of a load whose `.bib` sources had `texts` (by source
-    /// index; `None` for other sources) and whose papers are `papers`.
+    /// The facts of a load whose plain `.bib` sources had `texts` (by
+    /// source index; `None` for other sources) and whose papers carry the
+    /// identifiers `ids` (see [`count_ids`]).
     pub(super) fn gather(
         macros: MacroTable,
         links: Links,
         texts: &[Option<&str>],
-        papers: &[Paper],
-        is_bibtex: &[bool],
+        ids: HashMap<u64, u32>,
     ) -> ReloadFacts {
-        let mut ids = HashMap::new();
-        for paper in papers {
-            if is_bibtex.get(paper.origin.file).copied().unwrap_or(false) {
-                for id in id_hashes(paper.ids.doi.as_deref(), paper.ids.arxiv.as_deref()) {
-                    *ids.entry(id).or_insert(0) += 1;
-                }
-            }
-        }
         ReloadFacts {
             macros: Arc::new(macros),
             links: Arc::new(links),
@@ -98,6 +90,23 @@ impl ReloadFacts {
     pub fn macros(&self) -> Arc<MacroTable> {
         self.macros.clone()
     }
+}
+
+/// How many `.bib` papers carry each identifier, over papers given as
+/// (source index, DOI, arXiv id).
+pub(super) fn count_ids<'a>(
+    papers: impl Iterator<Item = (usize, Option<&'a str>, Option<&'a str>)>,
+    is_bibtex: &[bool],
+) -> HashMap<u64, u32> {
+    let mut ids = HashMap::new();
+    for (file, doi, arxiv) in papers {
+        if is_bibtex.get(file).copied().unwrap_or(false) {
+            for id in id_hashes(doi, arxiv) {
+                *ids.entry(id).or_insert(0) += 1;
+            }
+        }
+    }
+    ids
 }
 
 /// Hashes of the identifiers that make two entries the same paper, in the
@@ -154,8 +163,14 @@ impl Corpus {
                 })
             })
             .collect();
-        let load = bibtex::load_bibtex_keeping_links(&bib);
+        let (macros, links) = bibtex::load_links(&bib);
         let is_bibtex: Vec<bool> = self.sources.iter().map(|s| s.kind.is_bibtex()).collect();
+        let ids = count_ids(
+            self.papers
+                .iter()
+                .map(|p| (p.origin.file, p.ids.doi, p.ids.arxiv)),
+            &is_bibtex,
+        );
         let plain: Vec<Option<&str>> = texts
             .iter()
             .map(|t| {
@@ -164,7 +179,11 @@ impl Corpus {
                     .map(|(t, _)| t.as_str())
             })
             .collect();
-        let facts = ReloadFacts::gather(load.macros, load.links, &plain, &load.papers, &is_bibtex);
+        let facts = ReloadFacts::gather(macros, links, &plain, ids);
+        drop(plain);
+        drop(bib);
+        drop(texts);
+        super::release_freed_memory();
         let _ = self.reload_facts.set(Arc::new(facts));
     }
 

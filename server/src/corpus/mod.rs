@@ -327,10 +327,16 @@ impl Corpus {
                 let slot = corpus.reload_facts.clone();
                 let gather = move || {
                     let texts: Vec<Option<&str>> = bib_texts.iter().map(Option::as_deref).collect();
-                    let facts = entry_reload::ReloadFacts::gather(
-                        macros, links, &texts, &papers, &is_bibtex,
+                    let ids = entry_reload::count_ids(
+                        papers
+                            .iter()
+                            .map(|p| (p.origin.file, p.ids.doi.as_deref(), p.ids.arxiv.as_deref())),
+                        &is_bibtex,
                     );
+                    let facts = entry_reload::ReloadFacts::gather(macros, links, &texts, ids);
                     let _ = slot.set(std::sync::Arc::new(facts));
+                    drop(texts);
+                    drop(bib_texts);
                     drop(papers);
                     release_freed_memory();
                 };

@@ -154,6 +154,25 @@ pub(super) fn papers<'p>(
     (papers, links)
 }
 
+/// The [`Links`] of a load, without converting its entries (what a
+/// corpus read back from the parsed-corpus cache needs to learn).
+pub(super) fn links<'p>(
+    sources: &'p [BibSource<'p>],
+    parsed: &'p [ParsedFile<'p>],
+    macros: &'p dyn MacroLookup,
+    sink: &mut ProblemSink<'p>,
+) -> Links {
+    let mut converter = Converter {
+        sources,
+        parsed,
+        macros,
+        by_key: HashMap::default(),
+    };
+    let (_, mut links) = converter.first_of_each_key(sink);
+    links.parent_keys = converter.parent_keys();
+    links
+}
+
 struct Converter<'p> {
     sources: &'p [BibSource<'p>],
     parsed: &'p [ParsedFile<'p>],
