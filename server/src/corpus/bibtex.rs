@@ -198,13 +198,8 @@ pub struct BibLoad {
 
 /// [`load_bibtex`], keeping the load's macros and links.
 pub fn load_bibtex_keeping_links(sources: &[BibSource<'_>]) -> BibLoad {
-    let parsed: Vec<ParsedFile<'_>> = sources.iter().map(|s| parse_file(s.text)).collect();
-    let lines: Vec<FileLines<'_>> = sources.iter().map(|s| FileLines::new(s.text)).collect();
-    let mut sink = ProblemSink {
-        sources,
-        lines: &lines,
-        problems: Vec::new(),
-    };
+    let (parsed, lines) = parse_all(sources);
+    let mut sink = ProblemSink::new(sources, &lines);
     for (file, parsed_file) in parsed.iter().enumerate() {
         for problem in &parsed_file.problems {
             sink.push(
@@ -231,14 +226,9 @@ pub fn load_bibtex_keeping_links(sources: &[BibSource<'_>]) -> BibLoad {
 /// The macros and links a load of `sources` resolves, without converting
 /// its entries to papers (a third of the memory a load takes).
 pub fn load_links(sources: &[BibSource<'_>]) -> (MacroTable, Links) {
-    let parsed: Vec<ParsedFile<'_>> = sources.iter().map(|s| parse_file(s.text)).collect();
-    let lines: Vec<FileLines<'_>> = sources.iter().map(|s| FileLines::new(s.text)).collect();
+    let (parsed, lines) = parse_all(sources);
     // Problems were reported when the corpus was loaded.
-    let mut sink = ProblemSink {
-        sources,
-        lines: &lines,
-        problems: Vec::new(),
-    };
+    let mut sink = ProblemSink::new(sources, &lines);
     let macros = macros::Macros::resolve(sources, &parsed, &mut sink);
     let links = convert::links(sources, &parsed, &macros, &mut sink);
     (MacroTable::kept_from(&macros), links)
@@ -288,11 +278,7 @@ pub fn reload_region(
         text,
     }];
     let lines = [FileLines::new(text)];
-    let mut sink = ProblemSink {
-        sources: &sources,
-        lines: &lines,
-        problems: Vec::new(),
-    };
+    let mut sink = ProblemSink::new(&sources, &lines);
     for problem in &parsed.problems {
         sink.push(0, problem.offset, problem.severity, problem.message.clone());
     }
@@ -344,6 +330,13 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
+/// Every source parsed, and each one's line lookup (built on demand).
+fn parse_all<'s>(sources: &[BibSource<'s>]) -> (Vec<ParsedFile<'s>>, Vec<FileLines<'s>>) {
+    let parsed = sources.iter().map(|s| parse_file(s.text)).collect();
+    let lines = sources.iter().map(|s| FileLines::new(s.text)).collect();
+    (parsed, lines)
+}
+
 /// Offset-to-line lookup for one file, built only if a problem needs it.
 struct FileLines<'s> {
     text: &'s str,
@@ -375,6 +368,14 @@ struct ProblemSink<'s> {
 }
 
 impl<'s> ProblemSink<'s> {
+    fn new(sources: &'s [BibSource<'s>], lines: &'s [FileLines<'s>]) -> ProblemSink<'s> {
+        ProblemSink {
+            sources,
+            lines,
+            problems: Vec::new(),
+        }
+    }
+
     fn fork(&self) -> ProblemSink<'s> {
         ProblemSink {
             sources: self.sources,

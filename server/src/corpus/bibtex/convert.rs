@@ -113,14 +113,7 @@ pub(super) fn papers<'p>(
     macros: &'p dyn MacroLookup,
     sink: &mut ProblemSink<'p>,
 ) -> (Vec<Paper>, Links) {
-    let mut converter = Converter {
-        sources,
-        parsed,
-        macros,
-        by_key: HashMap::default(),
-    };
-    let (kept, mut links) = converter.first_of_each_key(sink);
-    links.parent_keys = converter.parent_keys();
+    let (converter, kept, links) = Converter::linked(sources, parsed, macros, sink);
     let converter = &converter;
     let pieces = (kept.len() / ENTRIES_PER_THREAD).clamp(1, worker_threads());
     if pieces == 1 {
@@ -162,15 +155,7 @@ pub(super) fn links<'p>(
     macros: &'p dyn MacroLookup,
     sink: &mut ProblemSink<'p>,
 ) -> Links {
-    let mut converter = Converter {
-        sources,
-        parsed,
-        macros,
-        by_key: HashMap::default(),
-    };
-    let (_, mut links) = converter.first_of_each_key(sink);
-    links.parent_keys = converter.parent_keys();
-    links
+    Converter::linked(sources, parsed, macros, sink).2
 }
 
 struct Converter<'p> {
@@ -183,6 +168,25 @@ struct Converter<'p> {
 }
 
 impl<'p> Converter<'p> {
+    /// A converter of the load, the entries it keeps (first of each key),
+    /// and the load's links.
+    fn linked(
+        sources: &'p [BibSource<'p>],
+        parsed: &'p [ParsedFile<'p>],
+        macros: &'p dyn MacroLookup,
+        sink: &mut ProblemSink<'p>,
+    ) -> (Converter<'p>, Vec<EntryRef>, Links) {
+        let mut converter = Converter {
+            sources,
+            parsed,
+            macros,
+            by_key: HashMap::default(),
+        };
+        let (kept, mut links) = converter.first_of_each_key(sink);
+        links.parent_keys = converter.parent_keys();
+        (converter, kept, links)
+    }
+
     fn entry(&self, (file, idx): EntryRef) -> &'p RawEntry<'p> {
         &self.parsed[file].entries[idx]
     }

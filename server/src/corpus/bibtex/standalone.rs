@@ -13,7 +13,7 @@
 //! of a new entry) is joined into one line.
 
 use super::macros::Macros;
-use super::{lower, parse_file, BibSource, FileLines, ProblemSink, RawEntry, Severity, ValuePart};
+use super::{lower, parse_file, BibSource, ProblemSink, RawEntry, Severity, ValuePart};
 use crate::corpus::export::{escape, is_brace_balanced};
 use crate::corpus::latex_text::tex_to_unicode;
 use std::collections::HashMap;
@@ -69,17 +69,12 @@ pub struct MacroTable {
 impl MacroTable {
     /// The macros defined in `sources`, resolved as a load of all of them does.
     pub fn of(sources: &[BibSource<'_>]) -> MacroTable {
-        let parsed: Vec<_> = sources.iter().map(|s| parse_file(s.text)).collect();
+        let (parsed, lines) = super::parse_all(sources);
         if parsed.iter().all(|p| p.strings.is_empty()) {
             return MacroTable::default();
         }
-        let lines: Vec<FileLines<'_>> = sources.iter().map(|s| FileLines::new(s.text)).collect();
         // Problems were reported when the corpus was loaded.
-        let mut sink = ProblemSink {
-            sources,
-            lines: &lines,
-            problems: Vec::new(),
-        };
+        let mut sink = ProblemSink::new(sources, &lines);
         MacroTable::kept_from(&Macros::resolve(sources, &parsed, &mut sink))
     }
 
