@@ -21,8 +21,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// What a load knows of its `.bib` sources that reloading one entry needs.
-#[derive(Debug)]
+/// What a load knows of its `.bib` and JSON Lines sources that reloading
+/// one entry needs.
+#[derive(Clone, Debug)]
 pub struct ReloadFacts {
     pub(super) macros: Arc<MacroTable>,
     pub(super) links: Arc<Links>,
@@ -31,6 +32,9 @@ pub struct ReloadFacts {
     /// How many `.bib` papers carry each identifier (by hash of its
     /// normalised form, as the same-paper warning compares them).
     pub(super) ids: Arc<HashMap<u64, u32>>,
+    /// Each plain JSON Lines source's length in bytes as read (what it
+    /// must still begin with for lines appended to be read alone).
+    pub(super) appendable: Vec<Option<u64>>,
 }
 
 /// The facts of a load, filled in beside it once the texts are cut into
@@ -74,8 +78,10 @@ impl ReloadFacts {
         links: Links,
         texts: &[Option<&str>],
         ids: HashMap<u64, u32>,
+        appendable: Vec<Option<u64>>,
     ) -> ReloadFacts {
         ReloadFacts {
+            appendable,
             macros: Arc::new(macros),
             links: Arc::new(links),
             chunks: texts
@@ -130,14 +136,28 @@ impl Corpus {
     /// the parsed-corpus cache) by reading its plain `.bib` sources again,
     /// if they still hold what the corpus was read from (blocking: a
     /// fraction of a second per 100k entries, run beside).
-    pub fn gather_reload_facts(&self) {
-        let plain_bib = |s: &SourceFile| s.kind.is_bibtex() && !s.gzipped;
+    pub fn gather_reload_facts(&self, cache_dir: &Path) {
+        let plain = |s: &SourceFile| {
+            !s.gzipped && matches!(s.kind, SourceKind::Bibtex | SourceKind::JsonLines)
+        };
         if self.reload_facts.get().is_some()
-            || !self.sources.iter().any(plain_bib)
+            || !self.sources.iter().any(plain)
             || self.sources.iter().any(|s| s.kind == SourceKind::Zotero)
         {
             return;
         }
+        // A JSON Lines file's length, from its stamp when its remembered
+        // hash is the one it was read with (a dump is not read again).
+        let appendable = self
+            .sources
+            .iter()
+            .map(|s| {
+                let unchanged = s.kind == SourceKind::JsonLines
+                    && !s.gzipped
+                    && hash_memo::remembered_hash(&s.path, cache_dir) == Some(s.content_hash);
+                unchanged.then(|| std::fs::metadata(&s.path).ok().map(|m| m.len()))?
+            })
+            .collect();
         let mut texts = Vec::with_capacity(self.sources.len());
         for src in &self.sources {
             if !src.kind.is_bibtex() {
@@ -179,7 +199,7 @@ impl Corpus {
                     .map(|(t, _)| t.as_str())
             })
             .collect();
-        let facts = ReloadFacts::gather(macros, links, &plain, ids);
+        let facts = ReloadFacts::gather(macros, links, &plain, ids, appendable);
         drop(plain);
         drop(bib);
         drop(texts);
@@ -223,14 +243,25 @@ impl Corpus {
         }
         let (file, read) = changed?;
         let old_source = &self.sources[file];
-        let old_chunks = facts.chunks[file].as_deref()?;
-        if !old_source.kind.is_bibtex()
-            || old_source.gzipped
-            || read.gzipped
-            || !read.kind.is_bibtex()
-        {
+        if old_source.gzipped || read.gzipped || old_source.kind != read.kind {
             return None;
         }
+        match read.kind {
+            SourceKind::Bibtex => self.bib_reloaded_by_entry(facts, file, &read),
+            SourceKind::JsonLines => self.lines_appended(facts, file, &read),
+            _ => None,
+        }
+    }
+
+    /// [`Corpus::reloaded_by_entry`] of the `.bib` source `file`, read now as `read`.
+    fn bib_reloaded_by_entry(
+        &self,
+        facts: &ReloadFacts,
+        file: usize,
+        read: &source::ReadSource,
+    ) -> Option<(Corpus, Splice)> {
+        let old_source = &self.sources[file];
+        let old_chunks = facts.chunks[file].as_deref()?;
         let new_chunks = Chunks::of(&read.text)?;
         let region = old_chunks.changed_region(&new_chunks)?;
         // Past this much, a whole read costs about the same.
@@ -256,11 +287,6 @@ impl Corpus {
             &facts.links,
         )?;
         let old_papers = self.ordinals_in(file, region.old_bytes.clone());
-        let splice = Splice {
-            at: old_papers.start,
-            removed: old_papers.len(),
-            added: papers.len(),
-        };
         if !self.replaceable(old_papers.clone(), &facts.links)
             || !self.keys_stand_apart(&papers, old_papers.clone())
         {
@@ -281,12 +307,104 @@ impl Corpus {
             region_end: old_end_line,
             delta: i64::from(region.new_newlines) - i64::from(region.old_newlines),
         };
-        let problems = lines.problems(&self.problems, region_problems, &self.sources)?;
+        let mut chunks = facts.chunks.clone();
+        chunks[file] = Some(Arc::new(new_chunks));
+        let kept = ReloadFacts {
+            chunks,
+            ids: Arc::new(ids),
+            ..facts.clone()
+        };
         let bytes = region.new_bytes.len() as i64 - region.old_bytes.len() as i64;
+        self.spliced(
+            file,
+            read,
+            old_papers,
+            papers,
+            region_problems,
+            (bytes, lines),
+            kept,
+        )
+    }
+
+    /// [`Corpus::reloaded_by_entry`] of the JSON Lines source `file`, read
+    /// now as `read`: lines appended to what was read (a dump that grows)
+    /// are read alone; any other change is read whole.
+    fn lines_appended(
+        &self,
+        facts: &ReloadFacts,
+        file: usize,
+        read: &source::ReadSource,
+    ) -> Option<(Corpus, Splice)> {
+        let old_len = usize::try_from((*facts.appendable.get(file)?)?).ok()?;
+        let bytes = read.text.as_bytes();
+        let appended = bytes.len() > old_len
+            && (old_len == 0 || bytes[old_len - 1] == b'\n')
+            && xxhash_rust::xxh3::xxh3_64(&bytes[..old_len]) == self.sources[file].content_hash;
+        if !appended {
+            return None;
+        }
+        let lines_before = memchr::memchr_iter(b'\n', &bytes[..old_len]).count();
+        let path = &self.sources[file].path;
+        let (mut papers, mut problems) =
+            super::jsonl::read_lines(file, path, &read.text, old_len..bytes.len(), lines_before);
+        // Keys are generated as a whole load generates them when no paper
+        // has a key their generated keys would start from.
+        let paths: Vec<PathBuf> = self.sources.iter().map(|s| s.path.clone()).collect();
+        let bases_free = papers.iter().all(|p| {
+            !p.key.is_empty()
+                || self
+                    .keys_starting_with(&super::keys::base_key(p))
+                    .next()
+                    .is_none()
+        });
+        if !bases_free {
+            return None;
+        }
+        super::keys::assign_keys(&mut papers, &paths, &mut problems);
+        let end = self.ordinals_in(file, 0..usize::MAX).end;
+        if !self.keys_stand_apart(&papers, end..end) {
+            return None;
+        }
+        let lines = LineShift {
+            file: path,
+            region_start: lines_before as u32 + 1,
+            region_end: u32::MAX,
+            delta: 0,
+        };
+        let mut appendable = facts.appendable.clone();
+        appendable[file] = Some(bytes.len() as u64);
+        let kept = ReloadFacts {
+            appendable,
+            ..facts.clone()
+        };
+        self.spliced(file, read, end..end, papers, problems, (0, lines), kept)
+    }
+
+    /// The corpus with the papers at `replaced` (of source `file`, now
+    /// `read`) given way to `papers` and their problems, the entries after
+    /// them moved by `(bytes, lines)`, keeping `facts`.
+    #[allow(clippy::too_many_arguments)]
+    fn spliced(
+        &self,
+        file: usize,
+        read: &source::ReadSource,
+        replaced: Range<usize>,
+        papers: Vec<Paper>,
+        region_problems: Vec<Problem>,
+        (bytes, lines): (i64, LineShift<'_>),
+        facts: ReloadFacts,
+    ) -> Option<(Corpus, Splice)> {
+        let splice = Splice {
+            at: replaced.start,
+            removed: replaced.len(),
+            added: papers.len(),
+        };
+        let problems = lines.problems(&self.problems, region_problems, &self.sources)?;
         let table = self
             .papers
-            .spliced(old_papers, &papers, file, bytes, lines.delta)?;
+            .spliced(replaced, &papers, file, bytes, lines.delta)?;
         let mut sources = self.sources.clone();
+        let old_source = &self.sources[file];
         sources[file] = SourceFile {
             content_hash: read.content_hash,
             papers: old_source.papers - splice.removed + splice.added,
@@ -301,14 +419,7 @@ impl Corpus {
                 Some((splice.new_ordinal(ordinal as usize)? as u32, links.clone()))
             })
             .collect();
-        let mut chunks = facts.chunks.clone();
-        chunks[file] = Some(Arc::new(new_chunks));
-        let _ = corpus.reload_facts.set(Arc::new(ReloadFacts {
-            macros: facts.macros.clone(),
-            links: facts.links.clone(),
-            chunks,
-            ids: Arc::new(ids),
-        }));
+        let _ = corpus.reload_facts.set(Arc::new(facts));
         Some((corpus, splice))
     }
 

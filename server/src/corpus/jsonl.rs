@@ -59,7 +59,7 @@ pub fn load_json_lines(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec
 
 /// The papers of the lines in `range` of `text`, the first of which is
 /// line `first_line + 1` of the file.
-fn read_lines(
+pub(super) fn read_lines(
     file: usize,
     path: &Path,
     text: &str,

@@ -290,7 +290,13 @@ impl Corpus {
         keys::assign_keys(&mut papers, &paths, &mut problems);
         let is_bibtex: Vec<bool> = read.iter().map(|s| s.kind.is_bibtex()).collect();
         same_paper::warn_same_paper_twice(&papers, &is_bibtex, &paths, &mut problems);
-        // What an edit of a plain `.bib` is compared with later.
+        // What an edit of a plain `.bib` is compared with later, and how
+        // long each plain JSON Lines file was.
+        let appendable: Vec<Option<u64>> = read
+            .iter()
+            .map(|s| (s.kind == SourceKind::JsonLines && !s.gzipped).then_some(s.text.len() as u64))
+            .chain(library_sources.iter().map(|_| None))
+            .collect();
         let bib_texts: Vec<Option<String>> = read
             .iter_mut()
             .map(|s| (s.kind.is_bibtex() && !s.gzipped).then(|| std::mem::take(&mut s.text)))
@@ -322,6 +328,12 @@ impl Corpus {
         }
         let mut corpus = Corpus::assemble(table, sources, problems);
         corpus.library_links = library_links;
+        let bib_links = match bib_links {
+            None if appendable.iter().any(Option::is_some) => {
+                Some((bibtex::MacroTable::default(), bibtex::Links::default()))
+            }
+            links => links,
+        };
         match bib_links {
             Some((macros, links)) => {
                 let slot = corpus.reload_facts.clone();
@@ -333,7 +345,8 @@ impl Corpus {
                             .map(|p| (p.origin.file, p.ids.doi.as_deref(), p.ids.arxiv.as_deref())),
                         &is_bibtex,
                     );
-                    let facts = entry_reload::ReloadFacts::gather(macros, links, &texts, ids);
+                    let facts =
+                        entry_reload::ReloadFacts::gather(macros, links, &texts, ids, appendable);
                     let _ = slot.set(std::sync::Arc::new(facts));
                     drop(texts);
                     drop(bib_texts);

@@ -77,6 +77,13 @@ pub(super) enum Abstracts {
         offset: u64,
         len: u64,
     },
+    /// Abstracts on disk followed by more in memory: a table read back
+    /// from the parsed-corpus cache with papers appended since (a JSON
+    /// Lines dump that grew).
+    Appended {
+        disk: Box<Abstracts>,
+        tail: Vec<u8>,
+    },
 }
 
 impl Abstracts {
@@ -84,7 +91,27 @@ impl Abstracts {
         match self {
             Abstracts::InMemory(bytes) => bytes.len() as u64,
             Abstracts::OnDisk { len, .. } => *len,
+            Abstracts::Appended { disk, tail } => disk.len() + tail.len() as u64,
         }
+    }
+
+    /// These abstracts followed by `more` (the file on disk shared).
+    fn appended(&self, more: &[u8]) -> Option<Abstracts> {
+        Some(match self {
+            Abstracts::InMemory(bytes) => Abstracts::InMemory([bytes.as_slice(), more].concat()),
+            Abstracts::OnDisk { file, offset, len } => Abstracts::Appended {
+                disk: Box::new(Abstracts::OnDisk {
+                    file: file.try_clone().ok()?,
+                    offset: *offset,
+                    len: *len,
+                }),
+                tail: more.to_vec(),
+            },
+            Abstracts::Appended { disk, tail } => Abstracts::Appended {
+                disk: Box::new(disk.appended(&[])?),
+                tail: [tail.as_slice(), more].concat(),
+            },
+        })
     }
 
     /// The bytes in `range`, which must lie within `len()`.
@@ -97,6 +124,20 @@ impl Abstracts {
                 let mut out = vec![0; usize::try_from(range.end - range.start).ok()?];
                 read_at(file, &mut out, offset.checked_add(range.start)?)?;
                 Some(Cow::Owned(out))
+            }
+            Abstracts::Appended { disk, tail } => {
+                let split = disk.len();
+                let in_tail = |at: u64| usize::try_from(at.saturating_sub(split)).ok();
+                let from_tail = tail.get(in_tail(range.start)?..in_tail(range.end)?)?;
+                if range.end <= split {
+                    disk.read(range)
+                } else if range.start >= split {
+                    Some(Cow::Borrowed(from_tail))
+                } else {
+                    let mut out = disk.read(range.start..split)?.into_owned();
+                    out.extend_from_slice(from_tail);
+                    Some(Cow::Owned(out))
+                }
             }
         }
     }
@@ -171,7 +212,7 @@ impl PaperTable {
     /// Whether the abstracts are left in a parsed-corpus cache file (the
     /// table was read back from one) rather than held in memory.
     pub fn abstracts_are_on_disk(&self) -> bool {
-        matches!(self.abstracts, Abstracts::OnDisk { .. })
+        !matches!(self.abstracts, Abstracts::InMemory(_))
     }
 
     /// Packs loaded papers.
@@ -342,6 +383,9 @@ impl PaperTable {
         bytes: i64,
         lines: i64,
     ) -> Option<PaperTable> {
+        if replaced.is_empty() && replaced.start == self.rows.len() {
+            return self.with_papers_appended(papers);
+        }
         let all_abstracts = self.abstracts.len();
         if all_abstracts > SPLICE_ABSTRACTS_AT_MOST || replaced.end > self.rows.len() {
             return None;
@@ -401,6 +445,30 @@ impl PaperTable {
             table.abstract_ends.push(shift(end, abstracts_moved)?);
         }
         table.abstracts = Abstracts::InMemory(abstracts);
+        Some(table)
+    }
+
+    /// This table with `papers` after its own; abstracts left on disk stay
+    /// there.
+    fn with_papers_appended(&self, papers: &[Paper]) -> Option<PaperTable> {
+        let mut table = PaperTable {
+            rows: Vec::with_capacity(self.rows.len() + papers.len()),
+            text: String::with_capacity(self.text.len() + papers.len() * 256),
+            abstract_ends: Vec::with_capacity(self.rows.len() + papers.len()),
+            abstracts: Abstracts::default(),
+        };
+        table.rows.extend_from_slice(&self.rows);
+        table.text.push_str(&self.text);
+        table.abstract_ends.extend_from_slice(&self.abstract_ends);
+        let mut more = Vec::new();
+        for paper in papers {
+            table.push(paper, &mut more);
+        }
+        let before = self.abstracts.len();
+        for end in &mut table.abstract_ends[self.rows.len()..] {
+            *end += before;
+        }
+        table.abstracts = self.abstracts.appended(&more)?;
         Some(table)
     }
 

@@ -492,7 +492,7 @@ async fn first_load(selection: CorpusSelection, loader: Arc<Loader>) -> Arc<Load
             // Read back from the parsed-corpus cache, a corpus knows too
             // little of its `.bib` files to read an edit by entry: learnt
             // now, once searches answer.
-            target.corpus.gather_reload_facts();
+            target.corpus.gather_reload_facts(loader.cache.dir());
         });
         if let Err(e) = started {
             tracing::error!("cannot start the thread that indexes the corpus: {e}");

@@ -242,7 +242,7 @@ fn facts_gathered_from_the_files_again_serve_as_those_of_the_load() {
     // As a corpus read back from the parsed-corpus cache has none.
     let mut corpus = Corpus::load(&files);
     corpus.reload_facts = Default::default();
-    corpus.gather_reload_facts();
+    corpus.gather_reload_facts(dir.path());
     let (kept, gathered) = (
         loaded.reload_facts().unwrap(),
         corpus.reload_facts().unwrap(),
@@ -256,7 +256,7 @@ fn facts_gathered_from_the_files_again_serve_as_those_of_the_load() {
     let mut stale = Corpus::load(&files);
     stale.reload_facts = Default::default();
     std::fs::write(&files[0], "@string{jcs = {J. Cryptology}}\n").unwrap();
-    stale.gather_reload_facts();
+    stale.gather_reload_facts(dir.path());
     assert!(stale.reload_facts().is_none());
 }
 
@@ -311,4 +311,66 @@ fn real_bib_files_reload_by_entry_as_a_fresh_load_reads_them() {
         by_entry * 3 >= rounds,
         "only {by_entry} of {rounds} edits were reloaded by entry"
     );
+}
+
+/// A line of an arXiv-shaped JSON Lines dump.
+fn arxiv_line(i: usize, family: &str) -> String {
+    format!(
+        "{{\"id\": \"2401.{i:05}\", \"title\": \"Results on Topic {i}\", \"authors\": \"Ann {family}\", \"abstract\": \"Abstract number {i}, long enough to matter.\", \"update_date\": \"2024-01-02\"}}\n"
+    )
+}
+
+#[test]
+fn lines_appended_to_a_dump_are_read_alone_as_a_fresh_load_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.jsonl");
+    let refs = dir.path().join("refs.bib");
+    std::fs::write(&refs, "@article{zed, title = {Zed}}\n").unwrap();
+    let text: String = (0..50)
+        .map(|i| arxiv_line(i, &format!("Author{i}")))
+        .collect();
+    std::fs::write(&dump, &text).unwrap();
+    let files = vec![dump.clone(), refs];
+    let cache = tempfile::tempdir().unwrap();
+    let mut corpus = load(&files);
+    // Read back from the parsed-corpus cache: abstracts stay on disk.
+    let key = crate::corpus::parsed_cache::CacheKey::of_content(corpus.content_fingerprint());
+    crate::corpus::parsed_cache::write(cache.path(), &corpus, key);
+    let mut back = crate::corpus::parsed_cache::read(cache.path(), key).unwrap();
+    assert!(back.papers.abstracts_are_on_disk());
+    back.reload_facts = corpus.reload_facts.clone();
+    corpus = back;
+    let mut appended_alone = 0;
+    let mut text = text;
+    for round in 0..6 {
+        let more: String = match round {
+            // A paper whose generated key starts another's: read whole.
+            3 => arxiv_line(7, "Author7"),
+            // A line that is not JSON: a problem on its line.
+            4 => "{not json\n".to_string(),
+            _ => (0..3)
+                .map(|k| arxiv_line(100 + round * 3 + k, &format!("New{round}x{k}")))
+                .collect(),
+        };
+        text.push_str(&more);
+        std::fs::write(&dump, &text).unwrap();
+        let fresh = load(&files);
+        match corpus.reloaded_by_entry(&files, cache.path()) {
+            Some((reloaded, splice)) => {
+                assert_eq!(splice.removed, 0);
+                let diff = differences(&reloaded, &fresh);
+                assert!(diff.is_empty(), "round {round}:\n{}", diff.join("\n"));
+                appended_alone += 1;
+                corpus = reloaded;
+            }
+            None => {
+                assert_eq!(round, 3, "only the colliding key is read whole");
+                corpus = fresh;
+            }
+        }
+    }
+    assert_eq!(appended_alone, 5);
+    // Anything but an append is read whole.
+    std::fs::write(&dump, text.replacen("Topic 1", "Topic One", 1)).unwrap();
+    assert!(corpus.reloaded_by_entry(&files, cache.path()).is_none());
 }
