@@ -874,6 +874,49 @@ fn a_large_bib_edited_entry_by_entry_keeps_search_titles_and_the_index_right() {
 }
 
 #[test]
+fn lines_appended_to_a_json_lines_dump_are_found_without_reading_it_again() {
+    let line = |i: usize, topic: &str| {
+        format!(
+            "{{\"id\": \"2401.{i:05}\", \"title\": \"Study {i} of {topic}\", \"authors\": \"Ann Author{i}\", \"abstract\": \"Words about {topic}.\"}}\n"
+        )
+    };
+    let mut text: String = (0..6000).map(|i| line(i, &format!("quokka{i}"))).collect();
+    let mut s = session_with(json!({"corpus": ["dump.jsonl"]}), false, |dir| {
+        std::fs::write(dir.join("dump.jsonl"), &text).unwrap();
+    });
+    let dump = s.dir.path().join("dump.jsonl");
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@author60012024study]",
+    );
+    assert!(s
+        .client
+        .wait_until_indexed(std::time::Duration::from_secs(120)));
+    assert_eq!(
+        first_found(&mut s.client, "quokka5999"),
+        "author59992024study"
+    );
+    text.push_str(&line(6001, "wombats digging burrows"));
+    std::fs::write(&dump, &text).unwrap();
+    s.client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dump), "type": 2}]}),
+    );
+    assert!(hover_until(&mut s.client, &uri, 0, 4, |c| c
+        .is_some_and(|c| c.contains("wombats digging burrows"))));
+    assert!(found_until(
+        &mut s.client,
+        "wombats burrows",
+        "author60012024study"
+    ));
+    assert_eq!(
+        first_found(&mut s.client, "quokka5999"),
+        "author59992024study"
+    );
+}
+
+#[test]
 fn indexing_a_large_corpus_reports_progress_and_keeps_answering() {
     let mut s = session_with(json!({"corpus": ["big.jsonl"]}), false, |dir| {
         let mut lines = String::new();
