@@ -224,13 +224,56 @@ pub fn load_bibtex_keeping_links(sources: &[BibSource<'_>]) -> BibLoad {
 }
 
 /// The macros and links a load of `sources` resolves, without converting
-/// its entries to papers (a third of the memory a load takes).
+/// its entries to papers. Each file is parsed a run of pieces at a time and
+/// only what ties entries together is kept (definitions, keys, the
+/// entries that name parents), so this takes little memory beyond the
+/// texts: what a corpus read back from the parsed-corpus cache needs to
+/// learn, beside the requests.
 pub fn load_links(sources: &[BibSource<'_>]) -> (MacroTable, Links) {
-    let (parsed, lines) = parse_all(sources);
+    load_links_in_runs(sources, 1 << 20)
+}
+
+/// [`load_links`], parsing runs of about `run_bytes`.
+fn load_links_in_runs(sources: &[BibSource<'_>], run_bytes: usize) -> (MacroTable, Links) {
+    let mut definitions = Vec::with_capacity(sources.len());
+    let mut keys = Vec::new();
+    let mut linking = Vec::new();
+    for (file, source) in sources.iter().enumerate() {
+        let text = source.text;
+        let mut strings = Vec::new();
+        let mut start = 0;
+        while start < text.len() {
+            let end = scan::Scan::new(text).piece_start(start.saturating_add(run_bytes));
+            let end = if end > start { end } else { text.len() };
+            let (parsed, _) = parser::Parser::new(text).run(start..end);
+            strings.extend(parsed.strings);
+            for entry in parsed.entries {
+                keys.extend(entry.key(text));
+                if entry.field("crossref").is_some() || entry.field("xdata").is_some() {
+                    linking.push((file, entry));
+                }
+            }
+            start = end;
+        }
+        definitions.push(ParsedFile {
+            strings,
+            ..ParsedFile::default()
+        });
+    }
+    let lines: Vec<FileLines<'_>> = sources.iter().map(|s| FileLines::new(s.text)).collect();
     // Problems were reported when the corpus was loaded.
     let mut sink = ProblemSink::new(sources, &lines);
-    let macros = macros::Macros::resolve(sources, &parsed, &mut sink);
-    let links = convert::links(sources, &parsed, &macros, &mut sink);
+    let macros = macros::Macros::resolve(sources, &definitions, &mut sink);
+    let mut links = Links::default();
+    let mut seen = std::collections::HashSet::with_capacity(keys.len());
+    for key in keys {
+        if !seen.insert(key) {
+            links.duplicated_keys.insert(key.to_string());
+        }
+    }
+    for (file, entry) in &linking {
+        convert::add_parent_keys(&mut links.parent_keys, entry, sources[*file].text, &macros);
+    }
     (MacroTable::kept_from(&macros), links)
 }
 

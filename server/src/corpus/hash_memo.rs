@@ -83,6 +83,28 @@ pub fn remembered_hash(path: &Path, cache_dir: &Path) -> Option<u64> {
     remembered(&memo_path(path, cache_dir), path, Stamp::of(path)?)
 }
 
+/// Removes the memos of files that are gone (each memo is a few dozen
+/// bytes, but a cache folder outlives many corpora).
+pub fn remove_memos_of_missing_files(cache_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache_dir.join("hashes")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let mut lines = text.lines();
+        let named = (lines.next() == Some(FORMAT))
+            .then(|| lines.next())
+            .flatten()
+            .map(Path::new);
+        // Another format's memo, or one whose file is gone: never used again.
+        if named.is_none_or(|file| !file.exists()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn memo_path(path: &Path, cache_dir: &Path) -> PathBuf {
     let name = xxhash_rust::xxh3::xxh3_64(path.as_os_str().as_encoded_bytes());
     cache_dir.join("hashes").join(format!("{name:016x}"))
@@ -153,6 +175,23 @@ mod tests {
         let file = dir.path().join("refs.bib");
         std::fs::write(&file, "@misc{a, title={One}}\n").unwrap();
         (dir, cache, file)
+    }
+
+    #[test]
+    fn memos_of_files_that_are_gone_are_removed() {
+        let (dir, cache, file) = a_file_and_a_cache();
+        let other = dir.path().join("other.bib");
+        std::fs::write(&other, "@misc{b, title={Two}}\n").unwrap();
+        age(&file, Duration::from_secs(60));
+        age(&other, Duration::from_secs(60));
+        content_hash(&file, &cache).unwrap();
+        content_hash(&other, &cache).unwrap();
+        std::fs::remove_file(&other).unwrap();
+        std::fs::write(cache.join("hashes").join("stray"), "not a memo").unwrap();
+        remove_memos_of_missing_files(&cache);
+        assert!(memo_path(&file, &cache).exists());
+        assert!(!memo_path(&other, &cache).exists());
+        assert!(!cache.join("hashes").join("stray").exists());
     }
 
     #[test]

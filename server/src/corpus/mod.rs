@@ -564,21 +564,26 @@ fn folded_chars(s: &str) -> impl Iterator<Item = char> + Clone + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
-/// Fills in `key_columns` while the source texts are still at hand.
+/// Fills in `key_columns` while the source texts are still at hand. The
+/// key's line is counted from its entry's (the key is almost always on the
+/// entry's first line), so no line table of a whole file is built.
 fn locate_keys(papers: &mut [Paper], read: &[source::ReadSource]) {
-    let lines: Vec<Option<LineStarts>> = read
-        .iter()
-        .map(|s| s.kind.is_bibtex().then(|| LineStarts::new(&s.text)))
-        .collect();
     for paper in papers.iter_mut() {
-        let (Some(span), Some(Some(starts))) =
-            (&paper.origin.key_span, lines.get(paper.origin.file))
-        else {
+        let Some(span) = &paper.origin.key_span else {
             continue;
         };
-        let text = &read[paper.origin.file].text;
-        let line = starts.line(span.start);
-        paper.origin.key_columns = KeyColumns::of(text, line, starts.start_of(line), span);
+        let Some(src) = read.get(paper.origin.file).filter(|s| s.kind.is_bibtex()) else {
+            continue;
+        };
+        let text = &src.text;
+        let Some(from_entry) = text.get(paper.origin.span.start..span.start) else {
+            continue;
+        };
+        let line =
+            paper.origin.line + memchr::memchr_iter(b'\n', from_entry.as_bytes()).count() as u32;
+        let line_start =
+            memchr::memrchr(b'\n', &text.as_bytes()[..span.start]).map_or(0, |nl| nl + 1);
+        paper.origin.key_columns = KeyColumns::of(text, line, line_start, span);
     }
 }
 

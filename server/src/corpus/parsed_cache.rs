@@ -175,6 +175,7 @@ fn write_file(
         let dir = path.parent().unwrap_or(cache_dir);
         std::fs::create_dir_all(dir)?;
         remove_unused(dir);
+        super::hash_memo::remove_memos_of_missing_files(cache_dir);
         // Unique per write: two writes of one corpus may overlap (a reload).
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

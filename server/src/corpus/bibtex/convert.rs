@@ -10,7 +10,8 @@ use super::latex_text::{tex_to_unicode, tex_to_verbatim};
 use super::macros::MacroLookup;
 use super::names::parse_names;
 use super::{
-    join, lower, worker_threads, BibSource, ParsedFile, ProblemSink, RawEntry, RawField, ValuePart,
+    join, lower, worker_threads, BibSource, ParsedFile, ProblemSink, RawEntry, RawField, Value,
+    ValuePart,
 };
 use super::{KeyOrigin, Origin, Paper};
 use crate::corpus::paper::first_year;
@@ -147,15 +148,51 @@ pub(super) fn papers<'p>(
     (papers, links)
 }
 
-/// The [`Links`] of a load, without converting its entries (what a
-/// corpus read back from the parsed-corpus cache needs to learn).
-pub(super) fn links<'p>(
-    sources: &'p [BibSource<'p>],
-    parsed: &'p [ParsedFile<'p>],
-    macros: &'p dyn MacroLookup,
-    sink: &mut ProblemSink<'p>,
-) -> Links {
-    Converter::linked(sources, parsed, macros, sink).2
+/// Adds the keys `entry`'s `crossref` and `xdata` fields name, lower-cased.
+pub(super) fn add_parent_keys(
+    keys: &mut HashSet<String>,
+    entry: &RawEntry<'_>,
+    text: &str,
+    macros: &dyn MacroLookup,
+) {
+    if let Some(field) = entry.field("crossref") {
+        keys.insert(lower(expand(text, &field.value, macros).trim()).into_owned());
+    }
+    if let Some(field) = entry.field("xdata") {
+        let names = expand(text, &field.value, macros);
+        for key in names.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+            keys.insert(lower(key).into_owned());
+        }
+    }
+}
+
+/// A value's raw TeX (in `text`) with macros expanded; an undefined macro
+/// stands for its own name.
+pub(super) fn expand<'a>(
+    text: &'a str,
+    value: &Value,
+    macros: &'a dyn MacroLookup,
+) -> Cow<'a, str> {
+    let piece = |part: &ValuePart| -> &'a str {
+        match part {
+            ValuePart::Text(span) => &text[span.clone()],
+            ValuePart::Macro(span) => {
+                let name = &text[span.clone()];
+                macros.get(name).unwrap_or(name)
+            }
+        }
+    };
+    let mut parts = value.parts();
+    let first = parts.next().map_or("", piece);
+    match parts.next() {
+        None => Cow::Borrowed(first),
+        Some(second) => {
+            let mut joined = String::from(first);
+            joined.push_str(piece(second));
+            parts.for_each(|part| joined.push_str(piece(part)));
+            Cow::Owned(joined)
+        }
+    }
 }
 
 struct Converter<'p> {
@@ -239,15 +276,7 @@ impl<'p> Converter<'p> {
         let mut keys = HashSet::new();
         for (file, parsed_file) in self.parsed.iter().enumerate() {
             for entry in &parsed_file.entries {
-                if let Some(field) = entry.field("crossref") {
-                    keys.insert(lower(self.expand((file, field)).trim()).into_owned());
-                }
-                if let Some(field) = entry.field("xdata") {
-                    let names = self.expand((file, field));
-                    for key in names.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-                        keys.insert(lower(key).into_owned());
-                    }
-                }
+                add_parent_keys(&mut keys, entry, self.text(file), self.macros);
             }
         }
         keys
@@ -417,27 +446,7 @@ impl<'p> Converter<'p> {
     /// The field's raw TeX with macros expanded (an undefined macro stands
     /// for its own name).
     fn expand(&self, (file, field): FieldRef<'p>) -> Cow<'p, str> {
-        let text = self.text(file);
-        let piece = |part: &ValuePart| -> &'p str {
-            match part {
-                ValuePart::Text(span) => &text[span.clone()],
-                ValuePart::Macro(span) => {
-                    let name = &text[span.clone()];
-                    self.macros.get(name).unwrap_or(name)
-                }
-            }
-        };
-        let mut parts = field.value.parts();
-        let first = parts.next().map_or("", piece);
-        match parts.next() {
-            None => Cow::Borrowed(first),
-            Some(second) => {
-                let mut joined = String::from(first);
-                joined.push_str(piece(second));
-                parts.for_each(|part| joined.push_str(piece(part)));
-                Cow::Owned(joined)
-            }
-        }
+        expand(self.text(file), &field.value, self.macros)
     }
 
     /// Display text of a slot, `None` when absent or empty.

@@ -60,7 +60,7 @@ fn parent_booktitle_applies(entry_type: &str) -> bool {
 
 /// The `@string` macros of a whole load, resolved to raw TeX and owned, so
 /// that entries can be expanded long after the load's texts are gone.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct MacroTable {
     /// Lower-cased name → raw TeX.
     values: HashMap<String, String>,

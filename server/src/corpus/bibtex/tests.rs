@@ -623,3 +623,39 @@ fn editors_stand_for_authors_only_when_there_are_none() {
     assert!(!chapter.authors_are_editors);
     assert_eq!(chapter.authors[0].family, "Hopper");
 }
+
+#[test]
+fn links_learnt_a_run_at_a_time_are_those_of_the_load() {
+    let files = [
+        (
+            "abbrev.bib",
+            "@string{ac = {Advances}}\n@string{lncs = {LNCS}}\n@string{ac = {Advances in Cryptology}}\n",
+        ),
+        (
+            "refs.bib",
+            "@string{proc = ac # { -- Proceedings}}\n\
+             @proceedings{C:2020, title = proc, year = 2020}\n\
+             @inproceedings{a, crossref = {C:2020}, title = {A}}\n\
+             @inproceedings{b, crossref = \"c:2020\", title = {B}}\n\
+             @misc{a, title = {A again}}\n\
+             @xdata{shared, publisher = lncs}\n\
+             @book{c, xdata = {shared, other}, title = {C}}\n\
+             @misc{A, title = {Case differs}}\n",
+        ),
+    ];
+    let paths: Vec<PathBuf> = files.iter().map(|(name, _)| PathBuf::from(name)).collect();
+    let sources = test_sources(&files, &paths);
+    let load = load_bibtex_keeping_links(&sources);
+    for run_bytes in [1, 40, 1 << 20] {
+        let (macros, links) = super::load_links_in_runs(&sources, run_bytes);
+        assert_eq!(macros, load.macros, "runs of {run_bytes}");
+        assert_eq!(links, load.links, "runs of {run_bytes}");
+    }
+    assert_eq!(
+        load.links.duplicated_keys,
+        ["a".to_string()].into_iter().collect()
+    );
+    let mut parents: Vec<&String> = load.links.parent_keys.iter().collect();
+    parents.sort();
+    assert_eq!(parents, ["c:2020", "other", "shared"]);
+}
