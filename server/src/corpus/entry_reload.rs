@@ -609,22 +609,25 @@ impl LineShift<'_> {
 /// later ones moved, and the new papers' put in place (ordered as
 /// `sort_by_key_text` orders them: folded key, then ordinal).
 fn spliced_key_order(old: &[u32], splice: Splice, table: &PaperTable) -> Vec<u32> {
-    let mut order: Vec<u32> = old
+    let order = old
         .iter()
-        .filter_map(|&i| splice.new_ordinal(i as usize).map(|i| i as u32))
-        .collect();
+        .filter_map(|&i| splice.new_ordinal(i as usize).map(|i| i as u32));
     let mut added: Vec<u32> = splice.added_ordinals().map(|i| i as u32).collect();
     let cmp = |a: u32, b: u32| {
         super::folded_cmp(table.key(a as usize), table.key(b as usize)).then(a.cmp(&b))
     };
     added.sort_by(|&a, &b| cmp(a, b));
-    for (n, &new) in added.iter().enumerate() {
-        // Earlier insertions sit before this one (it sorts after them).
-        let at = order.partition_point(|&i| cmp(i, new) == std::cmp::Ordering::Less);
-        debug_assert!(n == 0 || at > 0);
-        order.insert(at, new);
+    // Merged rather than inserted one by one: a dump may grow by thousands.
+    let mut merged = Vec::with_capacity(old.len() + added.len());
+    let mut kept = order.peekable();
+    for new in added {
+        while let Some(old) = kept.next_if(|&old| cmp(old, new) == std::cmp::Ordering::Less) {
+            merged.push(old);
+        }
+        merged.push(new);
     }
-    order
+    merged.extend(kept);
+    merged
 }
 
 #[cfg(test)]
