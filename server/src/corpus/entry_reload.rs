@@ -14,7 +14,7 @@
 //! than one changed file, or any Zotero library or compressed file.
 
 use super::bibtex::{self, BibSource, Chunks, Links, MacroTable};
-use super::paper::{KeyColumns, KeyOrigin, Paper, Problem};
+use super::paper::{KeyOrigin, Paper, Problem};
 use super::{hash_memo, source, Corpus, PaperTable, SourceFile, SourceKind};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -293,7 +293,9 @@ impl Corpus {
             return None;
         }
         let ids = updated_ids(&facts.ids, self, old_papers.clone(), &papers)?;
-        locate_region_keys(&mut papers, &read.text, &region);
+        for paper in &mut papers {
+            paper.origin.key_columns = super::key_columns_in(&read.text, &paper.origin);
+        }
         // Lines from the old region's end on move by the change in lines;
         // a region that runs to the end of the text ends no line.
         let old_end_line = if region.old_bytes.end < old_chunks.text_len() {
@@ -492,24 +494,6 @@ fn updated_ids(
         }
     }
     Some(counts)
-}
-
-/// Fills in where each new paper's key sits, as `Corpus` does on a load.
-fn locate_region_keys(papers: &mut [Paper], text: &str, region: &bibtex::ChangedRegion) {
-    let mut line = region.lines_before + 1;
-    let mut counted_to = region.new_bytes.start;
-    for paper in papers {
-        let Some(span) = paper.origin.key_span.clone() else {
-            continue;
-        };
-        let Some(before) = text.get(counted_to..span.start) else {
-            continue;
-        };
-        line += memchr::memchr_iter(b'\n', before.as_bytes()).count() as u32;
-        counted_to = span.start;
-        let line_start = text[..span.start].rfind('\n').map_or(0, |nl| nl + 1);
-        paper.origin.key_columns = KeyColumns::of(text, line, line_start, &span);
-    }
 }
 
 /// How the lines of the changed file moved.

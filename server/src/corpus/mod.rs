@@ -564,27 +564,24 @@ fn folded_chars(s: &str) -> impl Iterator<Item = char> + Clone + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
-/// Fills in `key_columns` while the source texts are still at hand. The
-/// key's line is counted from its entry's (the key is almost always on the
-/// entry's first line), so no line table of a whole file is built.
+/// Fills in `key_columns` while the source texts are still at hand.
 fn locate_keys(papers: &mut [Paper], read: &[source::ReadSource]) {
     for paper in papers.iter_mut() {
-        let Some(span) = &paper.origin.key_span else {
-            continue;
-        };
-        let Some(src) = read.get(paper.origin.file).filter(|s| s.kind.is_bibtex()) else {
-            continue;
-        };
-        let text = &src.text;
-        let Some(from_entry) = text.get(paper.origin.span.start..span.start) else {
-            continue;
-        };
-        let line =
-            paper.origin.line + memchr::memchr_iter(b'\n', from_entry.as_bytes()).count() as u32;
-        let line_start =
-            memchr::memrchr(b'\n', &text.as_bytes()[..span.start]).map_or(0, |nl| nl + 1);
-        paper.origin.key_columns = KeyColumns::of(text, line, line_start, span);
+        if let Some(src) = read.get(paper.origin.file).filter(|s| s.kind.is_bibtex()) {
+            paper.origin.key_columns = key_columns_in(&src.text, &paper.origin);
+        }
     }
+}
+
+/// Where the key of the entry at `origin` sits in `text`, its source. The
+/// key's line is counted from its entry's (the key is almost always on the
+/// entry's first line), so no line table of a whole file is built.
+pub(crate) fn key_columns_in(text: &str, origin: &Origin) -> Option<KeyColumns> {
+    let span = origin.key_span.as_ref()?;
+    let from_entry = text.get(origin.span.start..span.start)?;
+    let line = origin.line + memchr::memchr_iter(b'\n', from_entry.as_bytes()).count() as u32;
+    let line_start = memchr::memrchr(b'\n', &text.as_bytes()[..span.start]).map_or(0, |nl| nl + 1);
+    KeyColumns::of(text, line, line_start, span)
 }
 
 /// Files named directly are kept as they are; folders contribute every file
