@@ -555,6 +555,28 @@ pub fn keys_equal_folded(a: &str, b: &str) -> bool {
     folded_cmp(a, b) == std::cmp::Ordering::Equal
 }
 
+/// A hash of `key` with case folded as [`keys_equal_folded`] folds it: two
+/// keys equal but for case hash alike, so a set of these hashes tells which
+/// keys cannot be among a set of keys without comparing them.
+pub fn folded_key_hash(key: &str) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    if key.is_ascii() {
+        let mut buf = [0u8; 64];
+        for chunk in key.as_bytes().chunks(buf.len()) {
+            let folded = &mut buf[..chunk.len()];
+            folded.copy_from_slice(chunk);
+            folded.make_ascii_lowercase();
+            hasher.update(folded);
+        }
+    } else {
+        let mut utf8 = [0u8; 4];
+        for c in folded_chars(key) {
+            hasher.update(c.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+    hasher.digest()
+}
+
 fn folded_starts_with(key: &str, prefix: &str) -> bool {
     let mut key = folded_chars(key);
     folded_chars(prefix).all(|c| key.next() == Some(c))
@@ -633,6 +655,35 @@ fn collect_corpus_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_equal_but_for_case_hash_alike_and_others_apart() {
+        let long = "Smith2020".repeat(20);
+        let keys = [
+            "Power2022Grokking",
+            "power2022grokking",
+            "POWER2022GROKKING",
+            "Ärger2020",
+            "ärger2020",
+            "ÄRGER2020",
+            "Ωmega",
+            "ωmega",
+            "power2022grokkin",
+            "straße",
+            "STRASSE",
+            &long,
+        ];
+        let long_lower = long.to_lowercase();
+        for a in keys.iter().chain([&long_lower.as_str()]) {
+            for b in keys.iter().chain([&long_lower.as_str()]) {
+                assert_eq!(
+                    folded_key_hash(a) == folded_key_hash(b),
+                    keys_equal_folded(a, b),
+                    "{a} / {b}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn keys_sorted_by_prefix_then_key_are_in_folded_order() {

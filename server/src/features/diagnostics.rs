@@ -9,6 +9,7 @@
 //! corpus is small enough to compare against all of them.
 
 use super::PaperContext;
+use crate::corpus::folded_key_hash;
 use crate::index::SearchRequest;
 use crate::notes::{Citation, Language};
 use std::collections::HashSet;
@@ -223,15 +224,17 @@ pub fn uncited_entries(snap: &crate::workspace::Snapshot) -> Vec<(PathBuf, Vec<U
     let Some(bibliography) = snap.bibliography.as_ref() else {
         return Vec::new();
     };
-    let cited: HashSet<String> =
-        crate::workspace::note_files::notes_seen(&snap.notes, &snap.open_notes)
-            .flat_map(|note| {
-                note.citations
-                    .iter()
-                    .map(|c| c.key.to_lowercase())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+    // Keys compared as the corpus resolves them (but for case), by their
+    // 64-bit hashes, which notes read from disk keep: a vault's tens of
+    // thousands of citations are not folded again on every pass. Two keys
+    // that differ yet hash alike would hide a hint, never show a wrong one.
+    let mut cited: HashSet<u64> = HashSet::new();
+    for note in crate::workspace::note_files::notes_seen(&snap.notes, &snap.open_notes) {
+        match note.file {
+            Some(file) => cited.extend(file.citation_key_hashes()),
+            None => cited.extend(note.citations.iter().map(|c| folded_key_hash(&c.key))),
+        }
+    }
     let corpus = bibliography.corpus.corpus();
     let mut by_file: Vec<(PathBuf, Vec<UncitedEntry>)> = bibliography
         .files
@@ -239,7 +242,7 @@ pub fn uncited_entries(snap: &crate::workspace::Snapshot) -> Vec<(PathBuf, Vec<U
         .map(|f| (f.clone(), Vec::new()))
         .collect();
     for paper in corpus.papers.iter() {
-        if cited.contains(&paper.key.to_lowercase()) {
+        if cited.contains(&folded_key_hash(paper.key)) {
             continue;
         }
         let (Some(at), path) = (

@@ -8,7 +8,7 @@
 //! document sees. Byte ranges out, each with the text it indexes, so the
 //! protocol layer can convert them to positions without reading files.
 
-use crate::corpus::{keys_equal_folded, Corpus};
+use crate::corpus::{folded_key_hash, keys_equal_folded, Corpus};
 use crate::index::title_matcher::TitleMatcher;
 use crate::text::LineIndex;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
@@ -17,12 +17,14 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// A stretch of one note.
+/// The stretches of one note that name the papers: kept together, as a
+/// vault's answer runs to thousands of notes and tens of thousands of
+/// stretches.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NoteLocation {
+pub struct NoteLocations {
     pub path: PathBuf,
-    /// Bytes of `text`: a citation's key, or a title mention.
-    pub range: Range<usize>,
+    /// Bytes of `text`, in order: each a citation's key, or a title mention.
+    pub ranges: Vec<Range<usize>>,
     /// The note's text as read (the open document's when it is open).
     pub text: Arc<str>,
     /// Its line index, when the note keeps one (notes read from disk).
@@ -31,15 +33,15 @@ pub struct NoteLocation {
 
 /// Every citation of one of `papers` (positions in `corpus.papers`) and,
 /// when `titles` is given, every mention of one of their titles, in every
-/// note (open documents win over their disk copies); sorted by path, then
-/// offset.
+/// note (open documents win over their disk copies); by note, sorted by
+/// path, each note's stretches by offset. Notes without any are left out.
 pub fn references(
     corpus: &Corpus,
     papers: &[usize],
     notes: &WorkspaceNotes,
     open: &[OpenNote],
     titles: Option<&TitleMatcher>,
-) -> Vec<NoteLocation> {
+) -> Vec<NoteLocations> {
     if papers.is_empty() {
         return Vec::new();
     }
@@ -48,6 +50,9 @@ pub fn references(
     // vault (a binary search over the corpus's keys each) costs more than
     // the rest of the request.
     let keys: Vec<&str> = papers.iter().map(|&p| corpus.paper(p).key).collect();
+    // Most notes of a vault cite none of the keys: their key hashes say so
+    // without reading their citations.
+    let key_hashes: Vec<u64> = keys.iter().map(|k| folded_key_hash(k)).collect();
     // A vault cites a paper under one or two spellings of its key, thousands
     // of times: each spelling is resolved once.
     let mut resolved: HashMap<String, bool> = HashMap::new();
@@ -66,14 +71,24 @@ pub fn references(
     // in the background (after start or a corpus change), a request meets
     // it halfway instead of following it over notes it is about to read.
     let seen: Vec<_> = notes_seen(notes, open).collect();
-    let mut by_note: Vec<(&std::path::Path, Vec<NoteLocation>)> = Vec::new();
+    let mut by_note: Vec<NoteLocations> = Vec::new();
     for note in seen.into_iter().rev() {
-        let mut ranges: Vec<Range<usize>> = note
-            .citations
-            .iter()
-            .filter(|c| cites_one(&c.key))
-            .map(|c| c.range.clone())
-            .collect();
+        let mut ranges: Vec<Range<usize>> = match note.file {
+            Some(file) if !file.may_cite_any(&key_hashes) => Vec::new(),
+            Some(file) => note
+                .citations
+                .iter()
+                .zip(file.citation_key_hashes())
+                .filter(|(c, hash)| key_hashes.contains(hash) && cites_one(&c.key))
+                .map(|(c, _)| c.range.clone())
+                .collect(),
+            None => note
+                .citations
+                .iter()
+                .filter(|c| cites_one(&c.key))
+                .map(|c| c.range.clone())
+                .collect(),
+        };
         if let Some(matcher) = titles {
             ranges.extend(
                 note.title_mentions(matcher)
@@ -87,25 +102,20 @@ pub fn references(
         }
         ranges.sort_by_key(|r| (r.start, r.end));
         ranges.dedup();
-        let lines = note.file.map(|f| f.line_index());
-        let locations = ranges
-            .into_iter()
-            .map(|range| NoteLocation {
-                path: note.path.to_path_buf(),
-                range,
-                text: note.text.clone(),
-                lines: lines.clone(),
-            })
-            .collect();
-        by_note.push((note.path, locations));
+        by_note.push(NoteLocations {
+            path: note.path.to_path_buf(),
+            ranges,
+            text: note.text.clone(),
+            lines: note.file.map(|f| f.line_index()),
+        });
     }
     // Sorted by note, not by location: the notes on disk come in path order
     // (backwards here) and the few open ones after them, so the stable sort
     // has almost nothing to do, where sorting every location compared paths
     // component by component some 200,000 times at 10,000 notes.
     by_note.reverse();
-    by_note.sort_by(|a, b| a.0.cmp(b.0));
-    by_note.into_iter().flat_map(|(_, found)| found).collect()
+    by_note.sort_by(|a, b| a.path.cmp(&b.path));
+    by_note
 }
 
 /// References of the paper(s) at `offset` of the snapshot's document, in
@@ -113,7 +123,7 @@ pub fn references(
 pub fn references_at(
     snap: &crate::workspace::Snapshot,
     offset: usize,
-) -> Option<Vec<NoteLocation>> {
+) -> Option<Vec<NoteLocations>> {
     let target = super::hover::paper_at(snap, offset)?;
     Some(references(
         snap.corpus.corpus(),
@@ -142,12 +152,14 @@ mod tests {
     }
 
     /// (file name, text of the range) for each location.
-    fn found(locations: &[NoteLocation]) -> Vec<(String, String)> {
+    fn found(locations: &[NoteLocations]) -> Vec<(String, String)> {
         locations
             .iter()
-            .map(|l| {
+            .flat_map(|l| {
                 let name = l.path.file_name().unwrap().to_string_lossy().into_owned();
-                (name, l.text[l.range.clone()].to_string())
+                l.ranges
+                    .iter()
+                    .map(move |r| (name.clone(), l.text[r.clone()].to_string()))
             })
             .collect()
     }
@@ -199,7 +211,7 @@ mod tests {
         let got = references(&corpus, &[paper], &notes, &open, None);
         let offsets: Vec<(&Path, usize)> = got
             .iter()
-            .map(|l| (l.path.as_path(), l.range.start))
+            .flat_map(|l| l.ranges.iter().map(|r| (l.path.as_path(), r.start)))
             .collect();
         let first = open_text.find("@power").unwrap() + 1;
         let second = open_text.rfind("@power").unwrap() + 1;

@@ -14,7 +14,9 @@
 //! edits are plain data for the protocol layer's workspace edit.
 
 use crate::corpus::bibtex::{parse_file, ValuePart};
-use crate::corpus::{Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind};
+use crate::corpus::{
+    folded_key_hash, keys_equal_folded, Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind,
+};
 use crate::notes::{citations_in, Language};
 use crate::workspace::files::FileSystem;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
@@ -290,10 +292,20 @@ fn citation_edits(
     open: &[OpenNote],
 ) -> Result<Vec<FileEdit>, RenameRefusal> {
     let mut edits = Vec::new();
+    // A citation resolves to the paper only if its key is the paper's but
+    // for case: most notes of a vault are passed over by their key hashes,
+    // and the rest resolve only the citations that may be it.
+    let key = corpus.paper(index).key;
+    let key_hash = [folded_key_hash(key)];
     for note in notes_seen(notes, open) {
+        if note.file.is_some_and(|f| !f.may_cite_any(&key_hash)) {
+            continue;
+        }
         let before = edits.len();
         for citation in note.citations.iter() {
-            if corpus.index_of(&citation.key) == Some(index) {
+            if keys_equal_folded(&citation.key, key)
+                && corpus.index_of(&citation.key) == Some(index)
+            {
                 edits.push(FileEdit {
                     path: note.path.to_path_buf(),
                     range: citation.range.clone(),

@@ -296,15 +296,17 @@ $0As [@own2020; @ho2020denoising] show.
     );
 }
 
-fn locations_of(f: &Fixture, found: &[references::NoteLocation]) -> String {
+fn locations_of(f: &Fixture, found: &[references::NoteLocations]) -> String {
     found
         .iter()
-        .map(|l| {
-            format!(
-                "{} {}\n",
-                f.show_path(&l.path),
-                Fixture::show_range(&l.text, &l.range)
-            )
+        .flat_map(|l| {
+            l.ranges.iter().map(|r| {
+                format!(
+                    "{} {}\n",
+                    f.show_path(&l.path),
+                    Fixture::show_range(&l.text, r)
+                )
+            })
         })
         .collect()
 }

@@ -12,7 +12,7 @@ use crate::features::diagnostics::{NotInBibliography, UncitedEntry, UnknownKey};
 use crate::features::hover::HoverCard;
 use crate::features::inlay_hints::InlayHint as PlainHint;
 use crate::features::links::PaperLink;
-use crate::features::references::NoteLocation;
+use crate::features::references::NoteLocations;
 use crate::features::rename::FileEdit;
 use crate::features::search::PaperSymbol;
 use crate::text::{LineIndex, PositionEncoding};
@@ -237,28 +237,25 @@ pub fn is_of_kinds(action: &CodeActionOrCommand, only: Option<&[CodeActionKind]>
     })
 }
 
-pub fn note_locations(found: &[NoteLocation], enc: PositionEncoding) -> Vec<Location> {
+pub fn note_locations(found: &[NoteLocations], enc: PositionEncoding) -> Vec<Location> {
     let mut ranges = NoteRanges::default();
-    // Locations come by note: one URI per note, not per location.
-    let mut last: Option<(&std::path::Path, Uri)> = None;
-    found
-        .iter()
-        .filter_map(|r| {
-            let uri = match &last {
-                Some((path, uri)) if *path == r.path => uri.clone(),
-                _ => {
-                    let uri = Uri::from_file_path(&r.path)?;
-                    last = Some((&r.path, uri.clone()));
-                    uri
-                }
+    let mut locations = Vec::with_capacity(found.iter().map(|n| n.ranges.len()).sum());
+    for note in found {
+        let Some(uri) = Uri::from_file_path(&note.path) else {
+            continue;
+        };
+        for bytes in &note.ranges {
+            let range = match &note.lines {
+                Some(lines) => range_in(lines, &note.text, bytes, enc),
+                None => ranges.range(&note.text, bytes, enc),
             };
-            let range = match &r.lines {
-                Some(lines) => range_in(lines, &r.text, &r.range, enc),
-                None => ranges.range(&r.text, &r.range, enc),
-            };
-            Some(Location { uri, range })
-        })
-        .collect()
+            locations.push(Location {
+                uri: uri.clone(),
+                range,
+            });
+        }
+    }
+    locations
 }
 
 pub fn workspace_edit(edits: &[FileEdit], enc: PositionEncoding) -> WorkspaceEdit {

@@ -40,7 +40,21 @@ impl PositionEncoding {
 pub struct LineIndex {
     /// Byte offset of the start of each line; the first is always 0.
     line_starts: Vec<usize>,
+    /// A bit per line, set when the line is ASCII: its columns are byte
+    /// counts in either encoding, found without reading the line again (a
+    /// vault's references turn thousands of offsets deep in kilobyte-long
+    /// paragraphs into positions, and reading those lines back from memory
+    /// was most of the cost).
+    ascii_lines: Vec<u64>,
+    /// For a text that is not all ASCII: the UTF-16 units of the text
+    /// before each block of [`UNIT_BLOCK`] bytes, so a column on a long
+    /// line that is not ASCII counts at most two blocks' bytes rather than
+    /// the line up to it. Empty for ASCII text.
+    units_before_block: Vec<u32>,
 }
+
+/// Bytes per block of [`LineIndex::units_before_block`].
+const UNIT_BLOCK: usize = 128;
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
@@ -56,7 +70,49 @@ impl LineIndex {
             line_starts.push(i + 1);
             after_cr = if bytes[i] == b'\r' { i + 1 } else { usize::MAX };
         }
-        LineIndex { line_starts }
+        let mut ascii_lines = vec![0u64; line_starts.len().div_ceil(64)];
+        let mut units_before_block = Vec::new();
+        if bytes.is_ascii() {
+            ascii_lines.fill(u64::MAX);
+        } else {
+            for (line, &start) in line_starts.iter().enumerate() {
+                let end = line_starts.get(line + 1).copied().unwrap_or(bytes.len());
+                if bytes[start..end].is_ascii() {
+                    ascii_lines[line / 64] |= 1 << (line % 64);
+                }
+            }
+            if u32::try_from(bytes.len()).is_ok() {
+                units_before_block.reserve(bytes.len() / UNIT_BLOCK + 2);
+                units_before_block.push(0);
+                let mut units = 0u32;
+                for block in bytes.chunks(UNIT_BLOCK) {
+                    // Never more units than bytes, so within u32 here.
+                    units += utf16_units_of_bytes(block) as u32;
+                    units_before_block.push(units);
+                }
+            }
+        }
+        LineIndex {
+            line_starts,
+            ascii_lines,
+            units_before_block,
+        }
+    }
+
+    /// The UTF-16 units of `bytes[..at]`, from the block table; `None`
+    /// without one, or when `bytes` is not the text the index was built
+    /// from as far as its length tells.
+    fn units_before(&self, bytes: &[u8], at: usize) -> Option<usize> {
+        let block = at / UNIT_BLOCK;
+        let before = *self.units_before_block.get(block)? as usize;
+        let from = block * UNIT_BLOCK;
+        Some(before + utf16_units_of_bytes(bytes.get(from..at)?))
+    }
+
+    fn is_ascii_line(&self, line: usize) -> bool {
+        self.ascii_lines
+            .get(line / 64)
+            .is_some_and(|bits| bits & (1 << (line % 64)) != 0)
     }
 
     /// The 0-based line that `offset` is on (an offset past the end is on
@@ -96,6 +152,23 @@ impl LineIndex {
     /// end, one inside a character as that character's start, and one inside
     /// a line terminator as the end of that line.
     pub fn position(&self, text: &str, offset: usize, enc: PositionEncoding) -> (u32, u32) {
+        let offset = offset.min(text.len());
+        let line = self.line_of(offset);
+        if self.is_ascii_line(line) {
+            // Every byte is a character, and an offset two bytes or more
+            // before the next line is at or before its terminator (`\r\n`
+            // at most): the column is known without reading the text (a
+            // vault's thousands of answers each sat on a line read back
+            // from memory only for this).
+            let start = self.line_starts[line];
+            match self.line_starts.get(line + 1) {
+                None => return (saturating_u32(line), saturating_u32(offset - start)),
+                Some(&next) if offset + 2 <= next => {
+                    return (saturating_u32(line), saturating_u32(offset - start))
+                }
+                Some(_) => {}
+            }
+        }
         let offset = floor_char_boundary(text, offset);
         let line = self.line_of(offset);
         let (start, end) = self.line_bounds(text, line);
@@ -104,11 +177,19 @@ impl LineIndex {
         // Every character is one unit of either encoding in ASCII, and one
         // byte is one unit of UTF-8: no need to walk the characters (a
         // note's paragraph is a line of a kilobyte or more).
-        let character: usize = if enc == PositionEncoding::Utf8 || before.is_ascii() {
-            before.len()
-        } else {
-            utf16_units(before)
-        };
+        let character: usize =
+            if enc == PositionEncoding::Utf8 || self.is_ascii_line(line) || before.is_ascii() {
+                before.len()
+            } else {
+                let bytes = text.as_bytes();
+                match (
+                    self.units_before(bytes, upto),
+                    self.units_before(bytes, start),
+                ) {
+                    (Some(to), Some(from)) if to >= from => to - from,
+                    _ => utf16_units(before),
+                }
+            };
         (saturating_u32(line), saturating_u32(character))
     }
 
@@ -179,8 +260,16 @@ fn saturating_u32(n: usize) -> u32 {
 /// UTF-8). Counted over bytes — a character starts at every byte that is
 /// not a continuation byte — which the compiler vectorises.
 fn utf16_units(text: &str) -> usize {
-    text.bytes()
-        .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+    utf16_units_of_bytes(text.as_bytes())
+}
+
+/// [`utf16_units`] of any stretch of UTF-8 bytes, even one that starts or
+/// ends inside a character: counted per byte, so the counts of two
+/// stretches add up to the count of both.
+fn utf16_units_of_bytes(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
         .sum()
 }
 
@@ -210,6 +299,91 @@ mod tests {
         );
         assert_eq!(index.position(MIXED, MIXED.len(), Utf16), (4, 4));
         assert_eq!(index.line_count(), 5);
+    }
+
+    #[test]
+    fn columns_on_many_lines_ascii_or_not_count_what_the_line_holds() {
+        // More than 64 lines, so the per-line ASCII bits span several words.
+        let text: String = (0..150)
+            .map(|i| match i % 3 {
+                0 => format!("plain line {i} with a key\n"),
+                1 => format!("π and 🔬 on line {i} with a key\r\n"),
+                _ => format!("ascii again {i} with a key\r"),
+            })
+            .collect();
+        let index = LineIndex::new(&text);
+        let mut found = 0;
+        for (at, _) in text.match_indices("key") {
+            let start = text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+            let before = &text[start..at];
+            let line = text[..start].matches('\n').count() + text[..start].matches('\r').count()
+                - text[..start].matches("\r\n").count();
+            assert_eq!(
+                index.position(&text, at, Utf16),
+                (line as u32, before.encode_utf16().count() as u32)
+            );
+            assert_eq!(
+                index.position(&text, at, Utf8),
+                (line as u32, before.len() as u32)
+            );
+            found += 1;
+        }
+        assert_eq!(found, 150);
+    }
+
+    #[test]
+    fn every_offset_of_ascii_lines_with_each_terminator() {
+        let text = "ab\r\ncd\r\n\r\nef\ngh\rij\n\nk";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() + 2 {
+            // By the definition: the line is the number of terminators
+            // before the offset, the column the bytes from the line's start
+            // to the offset or to the line's terminator, whichever is first.
+            let at = offset.min(text.len());
+            let before = &text[..at];
+            let line = before.matches(['\r', '\n']).count()
+                - before.matches("\r\n").count()
+                - usize::from(before.ends_with('\r') && text[at..].starts_with('\n'));
+            let start = index.line_start(line);
+            let end = text[start..]
+                .find(['\r', '\n'])
+                .map_or(text.len(), |e| start + e);
+            let want = (line as u32, (at.min(end) - start) as u32);
+            assert_eq!(index.position(text, offset, Utf16), want, "offset {offset}");
+            assert_eq!(index.position(text, offset, Utf8), want, "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn columns_deep_in_a_long_line_that_is_not_ascii() {
+        // Blocks of the unit table end inside characters of every width.
+        let line: String = (0..700)
+            .map(|i| match i % 7 {
+                0 => "🔬",
+                1 => "é",
+                2 => "漢",
+                _ => "x",
+            })
+            .collect();
+        let text = format!("first line\n{line}\r\nplain\n{line}");
+        let index = LineIndex::new(&text);
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let start = text[..offset].rfind(['\n']).map_or(0, |i| i + 1);
+            let end = text[start..]
+                .find(['\r', '\n'])
+                .map_or(text.len(), |e| start + e);
+            let before = &text[start..offset.min(end)];
+            let line = text[..offset].matches('\n').count() as u32;
+            assert_eq!(
+                index.position(&text, offset, Utf16),
+                (line, before.encode_utf16().count() as u32),
+                "offset {offset}"
+            );
+            assert_eq!(
+                index.position(&text, offset, Utf8),
+                (line, before.len() as u32)
+            );
+        }
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! through [`notes_seen`]. Paths are compared as given, so the server must
 //! hand over open documents' paths in the same form as the root it scanned.
 
+use crate::corpus::folded_key_hash;
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::title_mentions::{title_mentions, TitleMention};
 use crate::notes::{citations_in, Citation, Language, NOTE_EXTENSIONS};
@@ -46,7 +47,12 @@ pub struct NoteFile {
     pub text: Arc<str>,
     /// Every citation in `text`, in document order.
     pub citations: Vec<Citation>,
-    /// The file was not valid UTF-8: invalid bytes were replaced by U+FFFD,
+    /// Each citation's key as a [`folded_key_hash`], in citation order:
+    /// which papers a note may cite, told without reading its citations
+    /// (find references over a vault passes over thousands of notes that
+    /// cite others, and over the other citations of the notes that do).
+    citation_hashes: Box<[u64]>,
+    /// The text was not valid UTF-8: invalid bytes were replaced by U+FFFD,
     /// so byte ranges in `text` do not match the bytes on disk.
     pub lossy: bool,
     /// The titles mentioned in `text`, as the last matcher asked found them.
@@ -105,14 +111,27 @@ impl NoteFile {
         found
     }
 
+    /// The [`folded_key_hash`] of each citation's key, in citation order.
+    pub fn citation_key_hashes(&self) -> &[u64] {
+        &self.citation_hashes
+    }
+
+    /// Whether the note may cite a key with one of these
+    /// [`folded_key_hash`]es (false means it cites none of them).
+    pub fn may_cite_any(&self, hashes: &[u64]) -> bool {
+        self.citation_hashes.iter().any(|h| hashes.contains(h))
+    }
+
     /// A note from its text (its citations are found here).
     pub fn new(path: PathBuf, language: Language, text: Arc<str>, lossy: bool) -> NoteFile {
         let citations = citations_in(&text, language);
+        let citation_hashes = citations.iter().map(|c| folded_key_hash(&c.key)).collect();
         NoteFile {
             path,
             language,
             text,
             citations,
+            citation_hashes,
             lossy,
             mentions: MentionMemo::default(),
             lines: OnceLock::new(),
@@ -270,10 +289,17 @@ pub fn notes_seen<'a>(
     notes: &'a WorkspaceNotes,
     open: &'a [OpenNote],
 ) -> impl Iterator<Item = NoteView<'a>> + 'a {
-    let open_paths: HashSet<&Path> = open.iter().map(|(p, _, _)| p.as_path()).collect();
+    // The disk copies the open documents stand for, found by looking their
+    // paths up (a few) rather than hashing every note's path (thousands).
+    let mut replaced: Vec<*const NoteFile> = open
+        .iter()
+        .filter_map(|(p, _, _)| notes.files.get(p.as_path()))
+        .map(Arc::as_ptr)
+        .collect();
+    replaced.sort_unstable();
     let on_disk = notes
         .notes()
-        .filter(move |n| !open_paths.contains(n.path.as_path()))
+        .filter(move |n| replaced.binary_search(&(*n as *const NoteFile)).is_err())
         .map(|n| NoteView {
             path: &n.path,
             language: n.language,
