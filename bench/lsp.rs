@@ -1345,7 +1345,7 @@ fn json_of(results: &[Figures], side_by_side: &[SideBySide]) -> Value {
 /// titles written in prose. Timed from outside: the first request after
 /// the index is ready (the vault's prose may still be being read then), then
 /// 30 more; and the server's memory.
-fn vault_references(n: usize) -> (f64, Vec<f64>, usize, f64, f64) {
+fn vault_references(n: usize) -> VaultFigures {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
     let corpus_path = shared.join("arxiv/arxiv-2025-cs.jsonl.gz");
     let loaded = paper_ls::corpus::Corpus::load(std::slice::from_ref(&corpus_path));
@@ -1355,8 +1355,19 @@ fn vault_references(n: usize) -> (f64, Vec<f64>, usize, f64, f64) {
         .filter(|p| p.abstract_text().is_some_and(|a| a.len() > 600))
         .take(50_000)
         .collect();
-    let target = papers[0].key.to_string();
+    // The paper every note cites is the vault's own `.bib` entry, so that
+    // it can be renamed as well as looked up.
+    let target = "vault2024common".to_string();
     let vault = tempfile::tempdir().unwrap();
+    let bib = vault.path().join("refs.bib");
+    std::fs::write(
+        &bib,
+        format!(
+            "@article{{{target},\n  title = {{A Paper Every Note of the Vault Cites}},\n  \
+             author = {{Reader, Vault}},\n  year = {{2024}},\n}}\n"
+        ),
+    )
+    .unwrap();
     let cache = tempfile::tempdir().unwrap();
     let mut bytes = 0;
     for i in 0..n {
@@ -1381,7 +1392,10 @@ fn vault_references(n: usize) -> (f64, Vec<f64>, usize, f64, f64) {
     }
     let note = vault.path().join("00/note0.md");
     let text = std::fs::read_to_string(&note).unwrap();
-    let options = json!({"corpus": [corpus_path.display().to_string()]});
+    let options = json!({"corpus": [
+        corpus_path.display().to_string(),
+        bib.display().to_string(),
+    ]});
     let mut client = LspClient::start(cache.path());
     client.initialize(vault.path(), options, false);
     let uri = client.open(&note, "markdown", &text);
@@ -1432,24 +1446,70 @@ fn vault_references(n: usize) -> (f64, Vec<f64>, usize, f64, f64) {
             took
         })
         .collect();
+    // Rename asked, not applied: an edit of every citation in the vault.
+    let rename = json!({
+        "textDocument": {"uri": uri},
+        "position": {"line": line, "character": character},
+        "newName": "vault2024renamed",
+    });
+    let mut edits = 0;
+    let renames: Vec<f64> = (0..10)
+        .map(|_| {
+            let started = Instant::now();
+            let answer = client.request("textDocument/rename", rename.clone());
+            let took = ms(started.elapsed());
+            edits = answer["changes"].as_object().map_or(0, |c| {
+                c.values().filter_map(Value::as_array).map(Vec::len).sum()
+            });
+            took
+        })
+        .collect();
     let (rss_mb, _) = memory_mb(client.pid());
     client.shutdown_and_exit();
-    (first_ms, warm, found, rss_mb, bytes as f64 / 1e6)
+    VaultFigures {
+        first_ms,
+        warm,
+        found,
+        renames,
+        edits,
+        rss_mb,
+        mb: bytes as f64 / 1e6,
+    }
+}
+
+struct VaultFigures {
+    first_ms: f64,
+    /// Find references, warm.
+    warm: Vec<f64>,
+    found: usize,
+    renames: Vec<f64>,
+    /// Edits in the rename's answer.
+    edits: usize,
+    rss_mb: f64,
+    mb: f64,
 }
 
 fn vault_report(sizes: &[usize]) -> String {
     let mut out = String::from(
-        "## Find references in a vault of notes (arXiv 2025 cs corpus)\n\n\
-         | notes | MB of notes | references found | first request ms | median ms | max ms | RSS MB |\n\
-         |---:|---:|---:|---:|---:|---:|---:|\n",
+        "## Find references and rename in a vault of notes (arXiv 2025 cs corpus)\n\n\
+         | notes | MB of notes | references found | first request ms | median ms | max ms | \
+         rename edits | rename median ms | rename max ms | RSS MB |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for &n in sizes {
         eprintln!("vault of {n} notes …");
-        let (first, warm, found, rss, mb) = vault_references(n);
+        let v = vault_references(n);
         out += &format!(
-            "| {n} | {mb:.0} | {found} | {first:.0} | {:.1} | {:.1} | {rss:.0} |\n",
-            percentile(&warm, 50.0),
-            percentile(&warm, 100.0)
+            "| {n} | {:.0} | {} | {:.0} | {:.1} | {:.1} | {} | {:.1} | {:.1} | {:.0} |\n",
+            v.mb,
+            v.found,
+            v.first_ms,
+            percentile(&v.warm, 50.0),
+            percentile(&v.warm, 100.0),
+            v.edits,
+            percentile(&v.renames, 50.0),
+            percentile(&v.renames, 100.0),
+            v.rss_mb,
         );
     }
     out

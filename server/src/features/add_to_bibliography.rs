@@ -249,6 +249,7 @@ fn appending(
             range: plan.text.len()..plan.text.len(),
             new_text,
             text: plan.text.clone(),
+            lines: None,
         },
         added,
         refused,

@@ -18,8 +18,10 @@ use crate::corpus::{
     folded_key_hash, keys_equal_folded, Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind,
 };
 use crate::notes::{citations_in, Language};
+use crate::text::LineIndex;
 use crate::workspace::files::FileSystem;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -59,6 +61,9 @@ pub struct FileEdit {
     /// The file's text the range indexes: the `.bib` as just re-read (a
     /// byte-order mark removed), or the note as seen (open version if open).
     pub text: Arc<str>,
+    /// The text's line index, when the note keeps one (notes read from
+    /// disk): a vault's rename edits thousands of notes.
+    pub lines: Option<Arc<LineIndex>>,
 }
 
 /// Whether `key` can be renamed at all, before the user types a new key:
@@ -103,6 +108,7 @@ pub fn rename_key(
         range,
         new_text: new_key.to_string(),
         text: bib.clone(),
+        lines: None,
     };
     let mut edits = vec![bib_edit(key_span)];
     edits.extend(references_in_bib(&bib, paper.key).into_iter().map(bib_edit));
@@ -297,20 +303,33 @@ fn citation_edits(
     // and the rest resolve only the citations that may be it.
     let key = corpus.paper(index).key;
     let key_hash = [folded_key_hash(key)];
+    // A vault cites the paper under one or two spellings of its key,
+    // thousands of times: each spelling is resolved once.
+    let mut resolved: HashMap<String, bool> = HashMap::new();
+    let mut is_the_paper = |cited: &str| -> bool {
+        if !keys_equal_folded(cited, key) {
+            return false;
+        }
+        if let Some(&known) = resolved.get(cited) {
+            return known;
+        }
+        let resolves = corpus.index_of(cited) == Some(index);
+        resolved.insert(cited.to_string(), resolves);
+        resolves
+    };
     for note in notes_seen(notes, open) {
         if note.file.is_some_and(|f| !f.may_cite_any(&key_hash)) {
             continue;
         }
         let before = edits.len();
         for citation in note.citations.iter() {
-            if keys_equal_folded(&citation.key, key)
-                && corpus.index_of(&citation.key) == Some(index)
-            {
+            if is_the_paper(&citation.key) {
                 edits.push(FileEdit {
                     path: note.path.to_path_buf(),
                     range: citation.range.clone(),
                     new_text: new_key.to_string(),
                     text: note.text.clone(),
+                    lines: note.file.map(|f| f.line_index()),
                 });
             }
         }

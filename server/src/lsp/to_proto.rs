@@ -261,15 +261,30 @@ pub fn note_locations(found: &[NoteLocations], enc: PositionEncoding) -> Vec<Loc
 pub fn workspace_edit(edits: &[FileEdit], enc: PositionEncoding) -> WorkspaceEdit {
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     let mut ranges = NoteRanges::default();
+    // Edits come by file: each file's URI is made once and its list
+    // found once, not per edit (a vault's rename edits thousands of notes).
+    let mut file: Option<(&std::path::Path, Uri, Vec<TextEdit>)> = None;
     for edit in edits {
-        let Some(uri) = Uri::from_file_path(&edit.path) else {
-            continue;
+        let range = match &edit.lines {
+            Some(lines) => range_in(lines, &edit.text, &edit.range, enc),
+            None => ranges.range(&edit.text, &edit.range, enc),
         };
-        let range = ranges.range(&edit.text, &edit.range, enc);
-        changes
-            .entry(uri)
-            .or_default()
-            .push(TextEdit::new(range, edit.new_text.clone()));
+        let text_edit = TextEdit::new(range, edit.new_text.clone());
+        match &mut file {
+            Some((path, _, list)) if *path == edit.path => list.push(text_edit),
+            _ => {
+                if let Some((_, uri, list)) = file.take() {
+                    changes.entry(uri).or_default().extend(list);
+                }
+                let Some(uri) = Uri::from_file_path(&edit.path) else {
+                    continue;
+                };
+                file = Some((&edit.path, uri, vec![text_edit]));
+            }
+        }
+    }
+    if let Some((_, uri, list)) = file {
+        changes.entry(uri).or_default().extend(list);
     }
     WorkspaceEdit {
         changes: Some(changes),
@@ -387,4 +402,54 @@ fn range_in(lines: &LineIndex, text: &str, bytes: &Bytes<usize>, enc: PositionEn
     let (sl, sc) = lines.position(text, bytes.start, enc);
     let (el, ec) = lines.position(text, bytes.end, enc);
     Range::new(Position::new(sl, sc), Position::new(el, ec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::LineIndex;
+
+    /// An edit of the first `len` bytes of where `at` is found.
+    fn edit(path: &str, text: &Arc<str>, at: &str, len: usize, with_lines: bool) -> FileEdit {
+        let start = text.find(at).unwrap();
+        FileEdit {
+            path: std::path::PathBuf::from(path),
+            range: start..start + len,
+            new_text: "renamed".into(),
+            text: text.clone(),
+            lines: with_lines.then(|| Arc::new(LineIndex::new(text))),
+        }
+    }
+
+    #[test]
+    fn a_workspace_edit_has_each_files_edits_under_its_uri_at_their_positions() {
+        let a: Arc<str> = Arc::from("# Notes\n\nSee [@old] and π [@old].\n");
+        let b: Arc<str> = Arc::from("first\r\nthen [@old]\n");
+        let edits = [
+            edit("/vault/a.md", &a, "old] and", 3, true),
+            edit("/vault/a.md", &a, "old].\n", 3, true),
+            edit("/vault/b.md", &b, "old", 3, false),
+            // Out of order, as a caller may give them: still under a.md.
+            edit("/vault/a.md", &a, "Notes", 5, false),
+        ];
+        let changes = workspace_edit(&edits, PositionEncoding::Utf16)
+            .changes
+            .unwrap();
+        let at = |path: &str| -> Vec<(u32, u32, u32, u32)> {
+            let uri = Uri::from_file_path(path).unwrap();
+            changes[&uri]
+                .iter()
+                .map(|e| {
+                    let r = e.range;
+                    (r.start.line, r.start.character, r.end.line, r.end.character)
+                })
+                .collect()
+        };
+        assert_eq!(changes.len(), 2);
+        assert_eq!(
+            at("/vault/a.md"),
+            [(2, 6, 2, 9), (2, 19, 2, 22), (0, 2, 0, 7)]
+        );
+        assert_eq!(at("/vault/b.md"), [(1, 7, 1, 10)]);
+    }
 }
