@@ -10,8 +10,9 @@
 
 use crate::corpus::{folded_key_hash, keys_equal_folded, Corpus};
 use crate::index::title_matcher::TitleMatcher;
+use crate::notes::Citation;
 use crate::text::LineIndex;
-use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
+use crate::workspace::note_files::{notes_seen, NoteView, OpenNote, WorkspaceNotes};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -45,50 +46,18 @@ pub fn references(
     if papers.is_empty() {
         return Vec::new();
     }
-    // A citation resolves to one of the papers only if its key is one of
-    // theirs but for case: checked first, as resolving every citation of a
-    // vault (a binary search over the corpus's keys each) costs more than
-    // the rest of the request.
-    let keys: Vec<&str> = papers.iter().map(|&p| corpus.paper(p).key).collect();
-    // Most notes of a vault cite none of the keys: their key hashes say so
-    // without reading their citations.
-    let key_hashes: Vec<u64> = keys.iter().map(|k| folded_key_hash(k)).collect();
-    // A vault cites a paper under one or two spellings of its key, thousands
-    // of times: each spelling is resolved once.
-    let mut resolved: HashMap<String, bool> = HashMap::new();
-    let mut cites_one = |key: &str| -> bool {
-        if !keys.iter().any(|k| keys_equal_folded(k, key)) {
-            return false;
-        }
-        if let Some(&known) = resolved.get(key) {
-            return known;
-        }
-        let resolves = corpus.index_of(key).is_some_and(|i| papers.contains(&i));
-        resolved.insert(key.to_string(), resolves);
-        resolves
-    };
+    let mut citing = CitationsOf::new(corpus, papers);
     // Backwards: while the workspace still reads the vault's titles forwards
     // in the background (after start or a corpus change), a request meets
     // it halfway instead of following it over notes it is about to read.
     let seen: Vec<_> = notes_seen(notes, open).collect();
     let mut by_note: Vec<NoteLocations> = Vec::new();
     for note in seen.into_iter().rev() {
-        let mut ranges: Vec<Range<usize>> = match note.file {
-            Some(file) if !file.may_cite_any(&key_hashes) => Vec::new(),
-            Some(file) => note
-                .citations
-                .iter()
-                .zip(file.citation_key_hashes())
-                .filter(|(c, hash)| key_hashes.contains(hash) && cites_one(&c.key))
-                .map(|(c, _)| c.range.clone())
-                .collect(),
-            None => note
-                .citations
-                .iter()
-                .filter(|c| cites_one(&c.key))
-                .map(|c| c.range.clone())
-                .collect(),
-        };
+        let mut ranges: Vec<Range<usize>> = citing
+            .in_note(&note)
+            .into_iter()
+            .map(|c| c.range.clone())
+            .collect();
         if let Some(matcher) = titles {
             ranges.extend(
                 note.title_mentions(matcher)
@@ -116,6 +85,74 @@ pub fn references(
     by_note.reverse();
     by_note.sort_by(|a, b| a.path.cmp(&b.path));
     by_note
+}
+
+/// Which citations of a note name one of a set of papers, the way
+/// [`Corpus::index_of`] resolves keys: for find references and rename,
+/// which both pass over every citation of a vault.
+pub(crate) struct CitationsOf<'a> {
+    corpus: &'a Corpus,
+    papers: &'a [usize],
+    keys: Vec<&'a str>,
+    /// The keys' [`folded_key_hash`]es: most notes of a vault cite none of
+    /// the keys, which the hashes they keep say without reading their
+    /// citations.
+    key_hashes: Vec<u64>,
+    /// Each spelling of a key met so far, and whether it resolves to one of
+    /// the papers: a vault cites a paper under one or two spellings,
+    /// thousands of times, and resolving is a search of the corpus's keys.
+    resolved: HashMap<String, bool>,
+}
+
+impl<'a> CitationsOf<'a> {
+    pub(crate) fn new(corpus: &'a Corpus, papers: &'a [usize]) -> Self {
+        let keys: Vec<&str> = papers.iter().map(|&p| corpus.paper(p).key).collect();
+        let key_hashes = keys.iter().map(|k| folded_key_hash(k)).collect();
+        CitationsOf {
+            corpus,
+            papers,
+            keys,
+            key_hashes,
+            resolved: HashMap::new(),
+        }
+    }
+
+    /// The citations of `note` that resolve to one of the papers, in order.
+    pub(crate) fn in_note<'n>(&mut self, note: &'n NoteView) -> Vec<&'n Citation> {
+        let hashes = match note.file {
+            Some(file) if !file.may_cite_any(&self.key_hashes) => return Vec::new(),
+            Some(file) => Some(file.citation_key_hashes()),
+            None => None,
+        };
+        let mut found = Vec::new();
+        for (i, citation) in note.citations.iter().enumerate() {
+            // A citation whose key hash is none of theirs cannot be one.
+            let may_be = hashes
+                .and_then(|h| h.get(i))
+                .is_none_or(|h| self.key_hashes.contains(h));
+            if may_be && self.resolves(&citation.key) {
+                found.push(citation);
+            }
+        }
+        found
+    }
+
+    fn resolves(&mut self, key: &str) -> bool {
+        // Only a key equal to one of theirs but for case can resolve to
+        // one of the papers: checked before any search.
+        if !self.keys.iter().any(|k| keys_equal_folded(k, key)) {
+            return false;
+        }
+        if let Some(&known) = self.resolved.get(key) {
+            return known;
+        }
+        let resolves = self
+            .corpus
+            .index_of(key)
+            .is_some_and(|i| self.papers.contains(&i));
+        self.resolved.insert(key.to_string(), resolves);
+        resolves
+    }
 }
 
 /// References of the paper(s) at `offset` of the snapshot's document, in

@@ -13,15 +13,13 @@
 //! the paper is not UTF-8 and not open. Nothing here writes a file: the
 //! edits are plain data for the protocol layer's workspace edit.
 
+use super::references::CitationsOf;
 use crate::corpus::bibtex::{parse_file, ValuePart};
-use crate::corpus::{
-    folded_key_hash, keys_equal_folded, Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind,
-};
+use crate::corpus::{Corpus, KeyOrigin, PaperRef, SourceFile, SourceKind};
 use crate::notes::{citations_in, Language};
 use crate::text::LineIndex;
 use crate::workspace::files::FileSystem;
 use crate::workspace::note_files::{notes_seen, OpenNote, WorkspaceNotes};
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -298,40 +296,18 @@ fn citation_edits(
     open: &[OpenNote],
 ) -> Result<Vec<FileEdit>, RenameRefusal> {
     let mut edits = Vec::new();
-    // A citation resolves to the paper only if its key is the paper's but
-    // for case: most notes of a vault are passed over by their key hashes,
-    // and the rest resolve only the citations that may be it.
-    let key = corpus.paper(index).key;
-    let key_hash = [folded_key_hash(key)];
-    // A vault cites the paper under one or two spellings of its key,
-    // thousands of times: each spelling is resolved once.
-    let mut resolved: HashMap<String, bool> = HashMap::new();
-    let mut is_the_paper = |cited: &str| -> bool {
-        if !keys_equal_folded(cited, key) {
-            return false;
-        }
-        if let Some(&known) = resolved.get(cited) {
-            return known;
-        }
-        let resolves = corpus.index_of(cited) == Some(index);
-        resolved.insert(cited.to_string(), resolves);
-        resolves
-    };
+    let papers = [index];
+    let mut citing = CitationsOf::new(corpus, &papers);
     for note in notes_seen(notes, open) {
-        if note.file.is_some_and(|f| !f.may_cite_any(&key_hash)) {
-            continue;
-        }
         let before = edits.len();
-        for citation in note.citations.iter() {
-            if is_the_paper(&citation.key) {
-                edits.push(FileEdit {
-                    path: note.path.to_path_buf(),
-                    range: citation.range.clone(),
-                    new_text: new_key.to_string(),
-                    text: note.text.clone(),
-                    lines: note.file.map(|f| f.line_index()),
-                });
-            }
+        for citation in citing.in_note(&note) {
+            edits.push(FileEdit {
+                path: note.path.to_path_buf(),
+                range: citation.range.clone(),
+                new_text: new_key.to_string(),
+                text: note.text.clone(),
+                lines: note.file.map(|f| f.line_index()),
+            });
         }
         if note.language == Language::Typst && edits.len() > before {
             typst_reads_back(&note, &edits[before..], corpus.paper(index).key, new_key)?;

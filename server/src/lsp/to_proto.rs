@@ -245,10 +245,7 @@ pub fn note_locations(found: &[NoteLocations], enc: PositionEncoding) -> Vec<Loc
             continue;
         };
         for bytes in &note.ranges {
-            let range = match &note.lines {
-                Some(lines) => range_in(lines, &note.text, bytes, enc),
-                None => ranges.range(&note.text, bytes, enc),
-            };
+            let range = ranges.range(note.lines.as_deref(), &note.text, bytes, enc);
             locations.push(Location {
                 uri: uri.clone(),
                 range,
@@ -265,10 +262,7 @@ pub fn workspace_edit(edits: &[FileEdit], enc: PositionEncoding) -> WorkspaceEdi
     // found once, not per edit (a vault's rename edits thousands of notes).
     let mut file: Option<(&std::path::Path, Uri, Vec<TextEdit>)> = None;
     for edit in edits {
-        let range = match &edit.lines {
-            Some(lines) => range_in(lines, &edit.text, &edit.range, enc),
-            None => ranges.range(&edit.text, &edit.range, enc),
-        };
+        let range = ranges.range(edit.lines.as_deref(), &edit.text, &edit.range, enc);
         let text_edit = TextEdit::new(range, edit.new_text.clone());
         match &mut file {
             Some((path, _, list)) if *path == edit.path => list.push(text_edit),
@@ -387,12 +381,23 @@ struct NoteRanges {
 }
 
 impl NoteRanges {
-    fn range(&mut self, text: &Arc<str>, bytes: &Bytes<usize>, enc: PositionEncoding) -> Range {
-        let key = Arc::as_ptr(text) as *const u8 as usize;
-        let lines = self
-            .lines
-            .entry(key)
-            .or_insert_with(|| LineIndex::new(text));
+    /// With the note's own line index when it keeps one.
+    fn range(
+        &mut self,
+        kept: Option<&LineIndex>,
+        text: &Arc<str>,
+        bytes: &Bytes<usize>,
+        enc: PositionEncoding,
+    ) -> Range {
+        let lines = match kept {
+            Some(lines) => lines,
+            None => {
+                let key = Arc::as_ptr(text) as *const u8 as usize;
+                self.lines
+                    .entry(key)
+                    .or_insert_with(|| LineIndex::new(text))
+            }
+        };
         range_in(lines, text, bytes, enc)
     }
 }
