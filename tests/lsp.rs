@@ -1841,3 +1841,163 @@ fn references_are_formatted_in_the_notes_style() {
         "{first}"
     );
 }
+
+/// Papers where shared words and meaning disagree: `dogs` shares words
+/// ("owners", "happier", "stress") only with `cars`, and meaning only with
+/// `canine`.
+const PETS_BIB: &str = r#"
+@article{dogs, title = {Dogs make their owners happier}, author = {Ann Author}, year = 2024,
+  abstract = {Owning a pet dog raises happiness and lowers stress in its owner.}}
+@article{canine, title = {Canine companionship and human well-being}, author = {Bo Person}, year = 2023,
+  abstract = {Living with a canine companion improves mood and reduces anxiety in adults.}}
+@article{solar, title = {Solar panel efficiency under dust}, author = {Cy Writer}, year = 2022,
+  abstract = {Dust on photovoltaic modules cuts their output; we measure the losses in deserts.}}
+@article{sourdough, title = {Sourdough fermentation kinetics}, author = {Di Baker}, year = 2021,
+  abstract = {Lactic acid bacteria and yeast set the rise of bread dough.}}
+@article{parsing, title = {Incremental parsing for editors}, author = {Ed Coder}, year = 2020,
+  abstract = {Parsing only the changed regions keeps syntax trees fresh while typing.}}
+@article{cars, title = {Happier owners of electric cars}, author = {Fa Driver}, year = 2024,
+  abstract = {Owners of electric cars report lower running costs and less stress when charging at home.}}
+"#;
+
+fn related_in_card(card: &str) -> Vec<String> {
+    card.split("Related:")
+        .nth(1)
+        .map(|r| {
+            r.lines()
+                .filter(|l| l.starts_with("- "))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn embedding_progress(client: &LspClient) -> Vec<String> {
+    client
+        .notifications
+        .iter()
+        .filter(|m| {
+            m["method"] == "$/progress"
+                && m["params"]["value"]["kind"] == "begin"
+                && m["params"]["value"]["title"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Embedding"))
+        })
+        .map(|m| {
+            m["params"]["value"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let options = json!({"corpus": ["refs.bib"], "semantic": {"model": model}});
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refs.bib"), PETS_BIB).unwrap();
+    let note = dir.path().join("note.md");
+
+    let mut client = LspClient::start(cache.path());
+    client.initialize(dir.path(), options.clone(), false);
+    let uri = client.open(&note, "markdown", "[@dogs]");
+    // By shared words only the electric cars come up; by meaning, the
+    // canine companions too, which share no word with the paper.
+    let by_meaning = hover_until(&mut client, &uri, 0, 3, |card| {
+        card.map(related_in_card)
+            .is_some_and(|r| r.iter().any(|p| p.contains("Canine companionship")))
+    });
+    let card = client.request("textDocument/hover", LspClient::at(&uri, 0, 3));
+    assert!(
+        by_meaning,
+        "the related papers never came to be ranked by meaning: {card}"
+    );
+    let progress = embedding_progress(&client);
+    assert!(
+        progress.len() == 1
+            && progress[0].starts_with("6 of 6 papers of ")
+            && progress[0].ends_with("refs.bib"),
+        "{progress:?}"
+    );
+    // Go to implementation ranks the same way.
+    let locations = client.request("textDocument/implementation", LspClient::at(&uri, 0, 3));
+    let bib = std::fs::read_to_string(dir.path().join("refs.bib")).unwrap();
+    let keys: Vec<&str> = locations
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            bib.lines()
+                .nth(l["range"]["start"]["line"].as_u64().unwrap() as usize)
+                .unwrap()
+        })
+        .collect();
+    assert!(keys.iter().any(|k| k.contains("{canine")), "{keys:?}");
+    client.shutdown_and_exit();
+
+    // Another server on the same cache restores the vectors: nothing to embed.
+    let mut again = LspClient::start(cache.path());
+    again.initialize(dir.path(), options.clone(), false);
+    let uri = again.open(&note, "markdown", "[@dogs]");
+    assert!(hover_until(&mut again, &uri, 0, 3, |card| {
+        card.map(related_in_card)
+            .is_some_and(|r| r.iter().any(|p| p.contains("Canine companionship")))
+    }));
+    // One entry edited on disk: only that paper is embedded again.
+    let edited = PETS_BIB.replace(
+        "we measure the losses in deserts",
+        "we measure the losses in deserts and on roofs",
+    );
+    std::fs::write(dir.path().join("refs.bib"), edited).unwrap();
+    again.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&dir.path().join("refs.bib")), "type": 2}]}),
+    );
+    let progress = again.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["value"]["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Embedding"))
+    });
+    let message =
+        progress.expect("the edited paper is embedded")["params"]["value"]["message"].clone();
+    assert!(
+        message
+            .as_str()
+            .is_some_and(|m| m.starts_with("1 of 6 papers of ")),
+        "{message}"
+    );
+    assert_eq!(
+        embedding_progress(&again),
+        Vec::<String>::new(),
+        "nothing embedded before the edit"
+    );
+    assert!(hover_until(&mut again, &uri, 0, 3, |card| {
+        card.map(related_in_card)
+            .is_some_and(|r| r.iter().any(|p| p.contains("Canine companionship")))
+    }));
+    again.shutdown_and_exit();
+
+    // Turned off: ranked by shared words again.
+    let mut off = LspClient::start(cache.path());
+    off.initialize(
+        dir.path(),
+        json!({"corpus": ["refs.bib"], "semantic": {"model": model, "enabled": false}}),
+        false,
+    );
+    let uri = off.open(&note, "markdown", "[@dogs]");
+    assert!(hover_until(&mut off, &uri, 0, 3, |card| {
+        card.is_some_and(|c| c.contains("Related:"))
+    }));
+    let card = off.request("textDocument/hover", LspClient::at(&uri, 0, 3));
+    let related = related_in_card(card["contents"]["value"].as_str().unwrap());
+    assert!(related[0].contains("electric cars"), "{related:?}");
+    assert!(!related.iter().any(|p| p.contains("Canine")), "{related:?}");
+    assert!(embedding_progress(&off).is_empty());
+    off.shutdown_and_exit();
+}

@@ -421,6 +421,10 @@ fn a_markdown_note_renders_every_arxiv_reference_after_adding_all() {
             "learning",
         ])
         .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        )
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -517,6 +521,10 @@ fn paper_ls_bib_writes_what_pandoc_and_biber_read_back_unchanged() {
     let run = Command::new(support::binary())
         .args(["bib", "notes", "-o", "refs.bib"])
         .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        )
         .current_dir(root)
         .output()
         .unwrap();
@@ -560,6 +568,10 @@ fn paper_ls_bib_writes_what_pandoc_and_biber_read_back_unchanged() {
         let shown = Command::new(support::binary())
             .args(["show", "--json", key])
             .env("PAPER_LS_CACHE_DIR", cache.path())
+            .env(
+                "PAPER_LS_MODEL_URL",
+                "file:///nonexistent/paper-ls-test-model",
+            )
             .current_dir(root)
             .output()
             .unwrap();
@@ -607,6 +619,10 @@ fn paper_ls_bib_writes_what_pandoc_and_biber_read_back_unchanged() {
             "--update",
         ])
         .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        )
         .current_dir(root)
         .output()
         .unwrap();
@@ -824,7 +840,11 @@ fn formatted_references_match_what_pandoc_prints() {
             "jr2018",
             "ho2020",
         ])
-        .env("PAPER_LS_CACHE_DIR", dir.path().join("cache"));
+        .env("PAPER_LS_CACHE_DIR", dir.path().join("cache"))
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        );
     // Markdown emphasis and escapes off: pandoc's plain text has neither.
     let ours: Vec<String> = output_lines(&mut ours)
         .iter()

@@ -450,6 +450,10 @@ fn editor_on_default_library(key: &str, text: &str, options: serde_json::Value) 
     let cache = tempfile::tempdir().unwrap();
     let child = Command::new(support::binary())
         .env("PAPER_LS_CACHE_DIR", cache.path())
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        )
         .env("HOME", home.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

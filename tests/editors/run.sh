@@ -33,6 +33,8 @@ wants() { local s; for s in "${SUITES[@]}"; do [ "$s" = "$1" ] && return 0; done
 TMP=$(mktemp -d /tmp/paper-ls-editors.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 export PAPER_LS_CACHE_DIR=$TMP/cache
+# No embedding model here: related papers by meaning are tested in tests/lsp.rs.
+export PAPER_LS_MODEL_URL=file:///nonexistent/paper-ls-test-model
 mkdir -p "$PAPER_LS_CACHE_DIR"
 rm -rf "$OUT"
 mkdir -p "$OUT"

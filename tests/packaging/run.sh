@@ -20,6 +20,8 @@ DIST=${PAPER_LS_DIST:-$REPO/dist}
 TMP=$(mktemp -d /tmp/paper-ls-packaging.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 export PAPER_LS_CACHE_DIR=$TMP/cache
+# No embedding model here: related papers by meaning are tested in tests/lsp.rs.
+export PAPER_LS_MODEL_URL=file:///nonexistent/paper-ls-test-model
 
 passed=0
 failed=0

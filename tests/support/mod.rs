@@ -256,10 +256,33 @@ impl Drop for LspClient {
     }
 }
 
+/// The folder of all-MiniLM-L6-v2 for the embedding tests: `.ci/run`
+/// unpacks it from PyPI and sets `PAPER_LS_TEST_MODEL`. Without it the
+/// tests say so and pass on a developer's machine, never in CI.
+#[allow(dead_code)]
+pub fn test_model() -> Option<std::path::PathBuf> {
+    match std::env::var_os("PAPER_LS_TEST_MODEL") {
+        Some(dir) => Some(dir.into()),
+        None if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI runs the embedding tests: set PAPER_LS_TEST_MODEL to all-MiniLM-L6-v2's folder"
+            )
+        }
+        None => {
+            eprintln!("skipping: PAPER_LS_TEST_MODEL is not set");
+            None
+        }
+    }
+}
+
 /// The `paper-ls` server process with piped stdio and a private cache directory.
 pub fn spawn_server(cache_dir: &Path) -> Child {
     Command::new(binary())
         .env("PAPER_LS_CACHE_DIR", cache_dir)
+        .env(
+            "PAPER_LS_MODEL_URL",
+            "file:///nonexistent/paper-ls-test-model",
+        )
         .env("PAPER_LS_LOG", "info")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -89,6 +89,7 @@ pub fn related(
     cache: &Cache,
     key: &str,
     limit: usize,
+    model: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<i32> {
     let corpus = load_corpus(args, cache)?;
@@ -99,9 +100,69 @@ pub fn related(
         );
     };
     let index = open_index(&corpus, cache);
-    let hits = index.related(&corpus, ordinal, limit);
+    let meaning = saved_meaning(&corpus, cache, model);
+    let ctx = crate::index::PaperContext {
+        corpus: &corpus,
+        search: Some(&index),
+        meaning: meaning.as_ref(),
+    };
+    let hits: Vec<crate::index::Hit> = ctx
+        .related_papers(ordinal, limit)
+        .into_iter()
+        .map(|paper| crate::index::Hit {
+            paper,
+            score: 0.0,
+            tier: 0,
+        })
+        .collect();
     print_papers(&corpus, &hits, json)?;
     Ok(0)
+}
+
+/// The corpus's embeddings saved by the server or `paper-ls embed` for the
+/// model in `model` (default: the default model's folder in the cache), if
+/// every paper has one; else related papers are ranked by words, and the
+/// user is told how to change that.
+fn saved_meaning(
+    corpus: &Corpus,
+    cache: &Cache,
+    model: Option<&Path>,
+) -> Option<crate::index::embeddings::store::PaperVectors> {
+    use crate::index::embeddings::{model_identity, CorpusVectors, Encoder};
+    let folder = model
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| crate::workspace::semantic::default_model_dir(cache.dir()));
+    if model.is_none() && !folder.join("model.safetensors").is_file() {
+        return None;
+    }
+    let found = Encoder::load(&folder).and_then(|encoder| {
+        let identity = model_identity(&folder)?;
+        Ok(CorpusVectors::restore(
+            corpus,
+            &encoder,
+            identity,
+            cache.dir(),
+        ))
+    });
+    match found {
+        Ok(vectors) if vectors.missing.is_empty() => Some(vectors.vectors),
+        Ok(vectors) => {
+            eprintln!(
+                "paper-ls: ranked by shared words: {} of {} papers have no embedding yet (`paper-ls embed --model {}` computes them)",
+                vectors.missing.len(),
+                corpus.papers.len(),
+                folder.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!(
+                "paper-ls: ranked by shared words: cannot use the model in {}: {e:#}",
+                folder.display()
+            );
+            None
+        }
+    }
 }
 
 /// `paper-ls format`: the references of keys, or of what notes cite.
@@ -291,6 +352,70 @@ pub fn index(args: &CorpusArgs, cache: &Cache) -> anyhow::Result<i32> {
         index.origin,
         secs,
         corpus.papers.len() as f64 / secs.max(1e-9)
+    );
+    Ok(0)
+}
+
+pub fn embed(
+    args: &CorpusArgs,
+    cache: &Cache,
+    model: Option<&Path>,
+    threads: Option<usize>,
+    max_tokens: Option<usize>,
+) -> anyhow::Result<i32> {
+    use crate::index::embeddings::{fetch, model_identity, CorpusVectors, Encoder};
+    let default_model = crate::workspace::semantic::default_model_dir(cache.dir());
+    let model = model.unwrap_or(&default_model);
+    if model == default_model && !fetch::is_complete(model) {
+        let from = fetch::source();
+        eprintln!("fetching the model all-MiniLM-L6-v2 (90 MB) from {from}");
+        fetch::fetch_default_model(model, &from).context(
+            "cannot fetch the model (point --model at a local copy on an offline machine)",
+        )?;
+    }
+    let corpus = load_corpus(args, cache)?;
+    warn_about_errors(&corpus);
+    let mut encoder = Encoder::load(model)
+        .with_context(|| format!("cannot load the model in {}", model.display()))?;
+    if let Some(n) = max_tokens {
+        encoder = encoder.with_max_tokens(n);
+    }
+    let identity = model_identity(model)?;
+    let mut vectors = CorpusVectors::restore(&corpus, &encoder, identity, cache.dir());
+    let reused = corpus.papers.len() - vectors.missing.len();
+    let to_embed = vectors.missing.len();
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let bar = indicatif::ProgressBar::new(to_embed as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "embedding {bar:40} {pos}/{len} papers ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    // Saved every few thousand papers, so that an interrupted run resumes.
+    loop {
+        let before = to_embed - vectors.missing.len();
+        vectors.embed_missing(&corpus, &encoder, threads, 4096, &|n| {
+            bar.set_position((before + n) as u64);
+            true
+        });
+        vectors.save().context("cannot save the embeddings")?;
+        if vectors.missing.is_empty() {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} papers: {reused} embedded before, {to_embed} embedded now in {secs:.1}s ({:.1} papers/s on {threads} thread(s), {} tokens); {} bytes per paper in {}",
+        corpus.papers.len(),
+        to_embed as f64 / secs.max(1e-9),
+        encoder.max_tokens(),
+        encoder.dimensions() + 12,
+        vectors.path.display()
     );
     Ok(0)
 }

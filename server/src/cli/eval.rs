@@ -1,21 +1,36 @@
 //! `paper-ls eval-related`: how good and how fast related papers are, on a
 //! corpus whose papers carry arXiv categories. Quality is the share of each
 //! sampled paper's top 5 related papers that have the sample's primary
-//! category (the first one listed); speed is the latency of one query.
+//! category (the first one listed); speed is the latency of one query. With
+//! `--model`, tf-idf, the embeddings and their fusions are measured side by
+//! side on the same sampled papers, overall and per category.
 
 use super::commands::{load_corpus, open_index};
 use super::CorpusArgs;
+use crate::index::embeddings::related::{rank, Ranking, FUSION_CANDIDATES};
+use crate::index::embeddings::{model_identity, CorpusVectors, Encoder};
 use crate::index::PaperSearch;
 use anyhow::bail;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 const TOP: usize = 5;
 
+/// The rankings compared when embeddings are given.
+const RANKINGS: [(&str, Ranking); 5] = [
+    ("tf-idf", Ranking::Words),
+    ("embeddings", Ranking::Meaning),
+    ("fused 0.25", Ranking::Fused { weight: 0.25 }),
+    ("fused 0.5", Ranking::Fused { weight: 0.5 }),
+    ("fused 1.0", Ranking::Fused { weight: 1.0 }),
+];
+
 pub fn eval_related(
     args: &CorpusArgs,
     cache: &crate::corpus::Cache,
     sample: usize,
+    model: Option<&Path>,
     out: Option<&Path>,
 ) -> anyhow::Result<i32> {
     let corpus = load_corpus(args, cache)?;
@@ -26,56 +41,129 @@ pub fn eval_related(
         bail!("the corpus has no papers with categories (an arXiv JSON Lines dump has them)");
     }
     let index = open_index(&corpus, cache);
+    let vectors = match model {
+        Some(folder) => {
+            let encoder = Encoder::load(folder)?;
+            let vectors =
+                CorpusVectors::restore(&corpus, &encoder, model_identity(folder)?, cache.dir());
+            if !vectors.missing.is_empty() {
+                bail!(
+                    "{} of {} papers have no embedding yet: run `paper-ls embed` with the same corpus and model first",
+                    vectors.missing.len(),
+                    corpus.papers.len()
+                );
+            }
+            Some(vectors.vectors)
+        }
+        None => None,
+    };
+    let rankings: &[(&str, Ranking)] = if vectors.is_some() {
+        &RANKINGS
+    } else {
+        &RANKINGS[..1]
+    };
     let picked = deterministic_sample(&candidates, sample);
-    let mut shares = Vec::with_capacity(picked.len());
-    let mut latencies_ms = Vec::with_capacity(picked.len());
-    let mut by_category: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
+    // Per ranking: the sum of shares, overall and by primary category.
+    let mut totals = vec![0.0f64; rankings.len()];
+    let mut by_category: BTreeMap<String, (usize, Vec<f64>)> = BTreeMap::new();
+    let mut latencies_ms: Vec<Vec<f64>> = vec![Vec::with_capacity(picked.len()); rankings.len()];
     for &i in &picked {
-        let paper = &corpus.paper(i);
-        let started = Instant::now();
-        let hits = index.related(&corpus, i, TOP);
-        latencies_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let paper = corpus.paper(i);
         let Some(primary) = paper.categories.first() else {
             continue;
         };
-        let same = hits
-            .iter()
-            .filter(|h| corpus.paper(h.paper).categories.first() == Some(primary))
-            .count();
-        shares.push(same as f64 / TOP as f64);
-        let entry = by_category
+        let started = Instant::now();
+        let by_words = index.related(&corpus, i, FUSION_CANDIDATES);
+        let words_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let category = by_category
             .entry(primary.to_string())
-            .or_insert((0usize, 0.0f64));
-        entry.0 += 1;
-        entry.1 += same as f64 / TOP as f64;
+            .or_insert_with(|| (0, vec![0.0; rankings.len()]));
+        category.0 += 1;
+        for (r, (_, ranking)) in rankings.iter().enumerate() {
+            let started = Instant::now();
+            let hits = match &vectors {
+                Some(vectors) => rank(vectors, i, &by_words, *ranking, TOP),
+                None => by_words.iter().take(TOP).copied().collect(),
+            };
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            latencies_ms[r].push(if *ranking == Ranking::Meaning {
+                ms
+            } else {
+                ms + words_ms
+            });
+            let same = hits
+                .iter()
+                .filter(|h| corpus.paper(h.paper).categories.first() == Some(primary))
+                .count();
+            let share = same as f64 / TOP as f64;
+            totals[r] += share;
+            category.1[r] += share;
+        }
     }
-    let mean_share = shares.iter().sum::<f64>() / shares.len() as f64;
-    latencies_ms.sort_by(|a, b| a.total_cmp(b));
-    let pct = |p: f64| latencies_ms[((latencies_ms.len() - 1) as f64 * p).round() as usize];
+    let sampled = picked.len() as f64;
+    let pct = |values: &mut Vec<f64>, p: f64| {
+        values.sort_by(|a, b| a.total_cmp(b));
+        values[((values.len() - 1) as f64 * p).round() as usize]
+    };
+    println!(
+        "{} papers, {} sampled: share of the top {TOP} related papers with the sample's primary category",
+        corpus.papers.len(),
+        picked.len()
+    );
+    let mut figures = serde_json::Map::new();
+    for (r, (name, _)) in rankings.iter().enumerate() {
+        let (p50, p95, p99) = (
+            pct(&mut latencies_ms[r], 0.5),
+            pct(&mut latencies_ms[r], 0.95),
+            pct(&mut latencies_ms[r], 0.99),
+        );
+        println!(
+            "  {name:<11} {:.3}   latency p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms",
+            totals[r] / sampled
+        );
+        figures.insert(
+            name.to_string(),
+            serde_json::json!({
+                "same_primary_category_share": totals[r] / sampled,
+                "latency_ms": {"p50": p50, "p95": p95, "p99": p99},
+            }),
+        );
+    }
+    let mut categories: Vec<(&String, &(usize, Vec<f64>))> = by_category.iter().collect();
+    categories.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
+    println!(
+        "  by primary category ({}):",
+        rankings
+            .iter()
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let mut per_category = serde_json::Map::new();
+    for (category, (count, sums)) in &categories {
+        let shares: Vec<f64> = sums.iter().map(|s| s / *count as f64).collect();
+        if per_category.len() < 12 {
+            println!(
+                "    {category:<10} {count:>4} sampled: {}",
+                shares
+                    .iter()
+                    .map(|s| format!("{s:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+        }
+        per_category.insert(
+            category.to_string(),
+            serde_json::json!({"sampled": count, "shares": shares}),
+        );
+    }
     let figures = serde_json::json!({
         "papers": corpus.papers.len(),
         "sampled": picked.len(),
         "top": TOP,
-        "same_primary_category_share": mean_share,
-        "latency_ms": {"p50": pct(0.5), "p95": pct(0.95), "p99": pct(0.99)},
+        "rankings": figures,
+        "by_primary_category": per_category,
     });
-    println!(
-        "{} papers, {} sampled: {:.3} of the top {TOP} related papers share the primary category; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
-        corpus.papers.len(),
-        picked.len(),
-        mean_share,
-        pct(0.5),
-        pct(0.95),
-        pct(0.99)
-    );
-    let mut categories: Vec<(&String, &(usize, f64))> = by_category.iter().collect();
-    categories.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(b.0)));
-    for (category, (count, total)) in categories.iter().take(8) {
-        println!(
-            "  {category}: {count} sampled, {:.3}",
-            total / *count as f64
-        );
-    }
     if let Some(path) = out {
         std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
     }

@@ -61,7 +61,9 @@ pub enum Command {
         #[arg(required = true)]
         items: Vec<String>,
     },
-    /// List the papers most related to one (by title and abstract), best first.
+    /// List the papers most related to one (by title and abstract), best
+    /// first: by meaning once the corpus's embeddings are computed (by the
+    /// server or `paper-ls embed`), else by shared words.
     Related {
         #[command(flatten)]
         corpus: CorpusArgs,
@@ -69,6 +71,9 @@ pub enum Command {
         json: bool,
         #[arg(long, short = 'n', default_value_t = 10)]
         limit: usize,
+        /// The embedding model's folder (default: all-MiniLM-L6-v2 in the cache).
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
         /// The paper's citation key.
         key: String,
     },
@@ -81,9 +86,31 @@ pub enum Command {
         /// How many papers to sample (deterministically).
         #[arg(long, default_value_t = 500)]
         sample: usize,
+        /// Also rank by this model's embeddings (computed by `paper-ls
+        /// embed`) and by their fusion with tf-idf, side by side.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
         /// Also write the figures as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Compute the corpus's sentence embeddings (related papers and search by
+    /// meaning) into the cache the server reads; papers embedded before are
+    /// reused.
+    Embed {
+        #[command(flatten)]
+        corpus: CorpusArgs,
+        /// The model's folder (config.json, tokenizer.json, model.safetensors
+        /// of a sentence-transformers BERT model); default: all-MiniLM-L6-v2
+        /// in the cache, fetched on first use.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// Threads to run on (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Cut each paper's text to this many tokens (default: the model's).
+        #[arg(long)]
+        max_tokens: Option<usize>,
     },
     /// Say what was loaded: papers, how many have abstracts, and every problem (file:line).
     Stats {
@@ -184,13 +211,21 @@ pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
             corpus,
             json,
             limit,
+            model,
             key,
-        } => commands::related(&corpus, cache, &key, limit, json),
+        } => commands::related(&corpus, cache, &key, limit, model.as_deref(), json),
         Command::EvalRelated {
             corpus,
             sample,
+            model,
             out,
-        } => eval::eval_related(&corpus, cache, sample, out.as_deref()),
+        } => eval::eval_related(&corpus, cache, sample, model.as_deref(), out.as_deref()),
+        Command::Embed {
+            corpus,
+            model,
+            threads,
+            max_tokens,
+        } => commands::embed(&corpus, cache, model.as_deref(), threads, max_tokens),
         Command::Import { file, output } => commands::import(&file, output.as_deref()),
         Command::Index { corpus } => commands::index(&corpus, cache),
         Command::Check { corpus, paths } => commands::check(&corpus, &paths, cache),

@@ -78,7 +78,7 @@ fn zotero_entry(entry: &str) -> Option<PathBuf> {
     })
 }
 
-fn expand_home(entry: &str) -> String {
+pub(crate) fn expand_home(entry: &str) -> String {
     match (entry.strip_prefix("~/"), dirs::home_dir()) {
         (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned(),
         _ => entry.to_string(),

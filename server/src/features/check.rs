@@ -221,6 +221,7 @@ impl CheckCorpus {
         let ctx = PaperContext {
             corpus,
             search: Some(&*index as &dyn PaperSearch),
+            meaning: None,
         };
         let lines = LineStarts::new(&note.text);
         unknown_keys(ctx, &note.citations)

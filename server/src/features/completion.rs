@@ -279,6 +279,7 @@ mod tests {
         let ctx = PaperContext {
             corpus: &c,
             search: Some(&index),
+            meaning: None,
         };
         let many = complete_keys(ctx, "EPRI", 50, &[]);
         assert_eq!(many.items.len(), 50);

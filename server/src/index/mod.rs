@@ -10,6 +10,7 @@
 //! `PaperIndex` only reads and is cheap to share.
 
 pub mod doc_numbers;
+pub mod embeddings;
 pub mod query;
 pub mod related;
 pub mod schema;
@@ -57,25 +58,34 @@ pub trait PaperSearch: Send + Sync {
 }
 
 /// What every feature reads: one immutable corpus and, once it is built, its
-/// search index (features degrade to a scan of the papers without one).
+/// search index (features degrade to a scan of the papers without one), and
+/// once computed, its papers' embeddings.
 #[derive(Clone, Copy)]
 pub struct PaperContext<'a> {
     pub corpus: &'a Corpus,
     pub search: Option<&'a dyn PaperSearch>,
+    /// Every paper's sentence embedding (`index::embeddings`); related
+    /// papers are ranked by meaning with them, by shared words without.
+    pub meaning: Option<&'a embeddings::store::PaperVectors>,
 }
 
 impl PaperContext<'_> {
     /// Up to `limit` papers most like the one at `ordinal`, best first, never
     /// itself; none while the index is still being built.
     pub fn related_papers(&self, ordinal: usize, limit: usize) -> Vec<usize> {
-        match self.search {
-            Some(search) => search
-                .related(self.corpus, ordinal, limit)
-                .into_iter()
-                .map(|h| h.paper)
-                .collect(),
-            None => Vec::new(),
-        }
+        use embeddings::related::{rank, FUSION_CANDIDATES, RANKING};
+        let hits = match (self.search, self.meaning) {
+            (search, Some(meaning)) if meaning.has(ordinal) => {
+                let by_words = match (search, RANKING) {
+                    (_, embeddings::related::Ranking::Meaning) | (None, _) => Vec::new(),
+                    (Some(search), _) => search.related(self.corpus, ordinal, FUSION_CANDIDATES),
+                };
+                rank(meaning, ordinal, &by_words, RANKING, limit)
+            }
+            (Some(search), _) => search.related(self.corpus, ordinal, limit),
+            (None, _) => Vec::new(),
+        };
+        hits.into_iter().map(|h| h.paper).collect()
     }
 }
 

@@ -11,7 +11,7 @@
 use super::to_proto::source_diagnostic;
 use crate::corpus::{Corpus, Severity};
 use crate::index::IndexWarning;
-use crate::workspace::corpora::{LoadEvent, LoadHooks};
+use crate::workspace::corpora::{LoadEvent, LoadHooks, Task};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -233,23 +233,29 @@ async fn publish(client: &Client, source_files: &SourceFileDiagnostics, files: F
     }
 }
 
-/// `$/progress` tokens, one per indexing run.
+/// `$/progress` tokens, one per run of long work on a corpus.
 #[derive(Default)]
 struct ProgressTokens {
-    tokens: HashMap<String, NumberOrString>,
+    tokens: HashMap<(Task, String), NumberOrString>,
     next: u32,
 }
 
 impl ProgressTokens {
     async fn forward(&mut self, client: &Client, shows: bool, event: LoadEvent) {
         match event {
-            LoadEvent::Begin { label } => {
-                tracing::info!("indexing {label}");
+            LoadEvent::Begin { label, task } => {
+                let (title, kind) = match task {
+                    Task::Indexing => ("Indexing papers", "indexing"),
+                    Task::Embedding => {
+                        ("Embedding papers (related papers by meaning)", "embedding")
+                    }
+                };
+                tracing::info!("{kind} {label}");
                 if !shows {
                     return;
                 }
                 self.next += 1;
-                let token = NumberOrString::String(format!("paper-ls/indexing/{}", self.next));
+                let token = NumberOrString::String(format!("paper-ls/{kind}/{}", self.next));
                 let create =
                     client.send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
                         token: token.clone(),
@@ -261,16 +267,20 @@ impl ProgressTokens {
                     return;
                 }
                 let begin = WorkDoneProgressBegin {
-                    title: "Indexing papers".into(),
+                    title: title.into(),
                     message: Some(label.clone()),
                     percentage: Some(0),
                     cancellable: Some(false),
                 };
                 send(client, &token, WorkDoneProgress::Begin(begin)).await;
-                self.tokens.insert(label, token);
+                self.tokens.insert((task, label), token);
             }
-            LoadEvent::Indexing { label, percent } => {
-                if let Some(token) = self.tokens.get(&label) {
+            LoadEvent::Progress {
+                label,
+                task,
+                percent,
+            } => {
+                if let Some(token) = self.tokens.get(&(task, label)) {
                     let report = WorkDoneProgressReport {
                         percentage: Some(percent),
                         message: Some(format!("{percent}%")),
@@ -279,10 +289,14 @@ impl ProgressTokens {
                     send(client, token, WorkDoneProgress::Report(report)).await;
                 }
             }
-            LoadEvent::End { label } => {
-                if let Some(token) = self.tokens.remove(&label) {
+            LoadEvent::End { label, task } => {
+                if let Some(token) = self.tokens.remove(&(task, label.clone())) {
+                    let done = match task {
+                        Task::Indexing => "indexed",
+                        Task::Embedding => "embedded",
+                    };
                     let end = WorkDoneProgressEnd {
-                        message: Some(format!("indexed {label}")),
+                        message: Some(format!("{done} {label}")),
                     };
                     send(client, &token, WorkDoneProgress::End(end)).await;
                 }

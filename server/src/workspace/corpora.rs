@@ -13,11 +13,13 @@
 use super::files::FileSystem;
 use super::last_good::{reason_to_keep, Reading};
 use super::selection::CorpusSelection;
+use super::semantic::Embedder;
 use super::stamps::SourceStamps;
 use super::unpoisoned;
 use crate::corpus::bibtex::MacroTable;
 use crate::corpus::entry_copy::corpus_macros;
 use crate::corpus::{bundled, Cache, Corpus, Problem, Severity};
+use crate::index::embeddings::store::PaperVectors;
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::word_columns::WordColumns;
 use crate::index::{
@@ -61,6 +63,10 @@ pub struct LoadedCorpus {
     related_queue: Mutex<Option<std::sync::mpsc::Sender<usize>>>,
     /// The sources as they were when read.
     pub stamps: SourceStamps,
+    /// Every paper's sentence embedding, once all are there.
+    meaning: Mutex<Option<Arc<PaperVectors>>>,
+    /// The model whose embeddings were started for this corpus.
+    embedding_model: Mutex<Option<PathBuf>>,
 }
 
 impl LoadedCorpus {
@@ -75,7 +81,38 @@ impl LoadedCorpus {
             references: Mutex::default(),
             related_queue: Mutex::default(),
             stamps,
+            meaning: Mutex::default(),
+            embedding_model: Mutex::default(),
         }
+    }
+
+    /// The papers' embeddings, once every paper has one.
+    pub fn meaning(&self) -> Option<Arc<PaperVectors>> {
+        unpoisoned(&self.meaning).clone()
+    }
+
+    /// Related papers are ranked by meaning from now on: the lists found by
+    /// shared words are forgotten.
+    pub(super) fn set_meaning(&self, vectors: PaperVectors) {
+        *unpoisoned(&self.meaning) = Some(Arc::new(vectors));
+        unpoisoned(&self.related).clear();
+    }
+
+    fn forget_meaning(&self) {
+        *unpoisoned(&self.embedding_model) = None;
+        if unpoisoned(&self.meaning).take().is_some() {
+            unpoisoned(&self.related).clear();
+        }
+    }
+
+    /// True once per model: the caller starts embedding this corpus with it.
+    pub(super) fn start_embedding(&self, model: &std::path::Path) -> bool {
+        let mut started = unpoisoned(&self.embedding_model);
+        if started.as_deref() == Some(model) {
+            return false;
+        }
+        *started = Some(model.to_path_buf());
+        true
     }
 
     /// A corpus indexed (in memory) and title-matched now, on this thread:
@@ -119,6 +156,7 @@ impl LoadedCorpus {
         PaperContext {
             corpus: &self.corpus,
             search: self.index.get().map(|i| &**i as &dyn PaperSearch),
+            meaning: None,
         }
     }
 
@@ -129,7 +167,12 @@ impl LoadedCorpus {
         if let Some(known) = self.cached_related(ordinal) {
             return known;
         }
-        let found = Arc::new(self.context().related_papers(ordinal, RELATED_KEPT));
+        let meaning = self.meaning();
+        let context = PaperContext {
+            meaning: meaning.as_deref(),
+            ..self.context()
+        };
+        let found = Arc::new(context.related_papers(ordinal, RELATED_KEPT));
         if self.index().is_some() {
             let mut cache = unpoisoned(&self.related);
             if cache.len() >= RELATED_CACHE_LIMIT {
@@ -226,12 +269,30 @@ impl LoadedCorpus {
     }
 }
 
-/// Progress of indexing a large corpus, for the client's progress UI.
+/// Progress of long work on a corpus (indexing a large one, computing its
+/// embeddings), for the client's progress UI.
 #[derive(Clone, Debug)]
 pub enum LoadEvent {
-    Begin { label: String },
-    Indexing { label: String, percent: u32 },
-    End { label: String },
+    Begin {
+        label: String,
+        task: Task,
+    },
+    Progress {
+        label: String,
+        task: Task,
+        percent: u32,
+    },
+    End {
+        label: String,
+        task: Task,
+    },
+}
+
+/// The long work a `LoadEvent` is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Task {
+    Indexing,
+    Embedding,
 }
 
 /// Called with each freshly read corpus and its label.
@@ -255,6 +316,8 @@ pub struct LoadHooks {
 pub struct Loader {
     pub cache: Arc<Cache>,
     pub hooks: LoadHooks,
+    /// Computes the corpora's embeddings (related papers by meaning).
+    pub embedder: Embedder,
 }
 
 impl Loader {
@@ -319,6 +382,7 @@ impl Loader {
         if large {
             (hooks.progress)(LoadEvent::Begin {
                 label: label.to_string(),
+                task: Task::Indexing,
             });
         }
         let mut last = 0;
@@ -327,8 +391,9 @@ impl Loader {
                 let percent = (done * 100 / total.max(1)) as u32;
                 if large && percent >= last + 5 {
                     last = percent;
-                    (hooks.progress)(LoadEvent::Indexing {
+                    (hooks.progress)(LoadEvent::Progress {
                         label: label.to_string(),
+                        task: Task::Indexing,
                         percent,
                     });
                 }
@@ -340,6 +405,7 @@ impl Loader {
         if large {
             (hooks.progress)(LoadEvent::End {
                 label: label.to_string(),
+                task: Task::Indexing,
             });
         }
         tracing::info!(
@@ -391,9 +457,29 @@ impl CorpusCache {
             .entry(selection.clone())
             .or_default()
             .clone();
-        slot.get_or_init(|| first_load(selection.clone(), self.loader.clone()))
+        let loaded = slot
+            .get_or_init(|| first_load(selection.clone(), self.loader.clone()))
             .await
-            .clone()
+            .clone();
+        self.loader
+            .embedder
+            .embed_later(&loaded, selection, &self.loader);
+        loaded
+    }
+
+    /// The embedding settings changed: corpora start over with the new model,
+    /// or rank by words again when turned off.
+    pub fn semantic_changed(&self) {
+        let on = self.loader.embedder.config().is_some();
+        for (selection, loaded) in self.loaded() {
+            if on {
+                self.loader
+                    .embedder
+                    .embed_later(&loaded, &selection, &self.loader);
+            } else {
+                loaded.forget_meaning();
+            }
+        }
     }
 
     /// Every corpus loaded so far, with the files it came from.
@@ -407,6 +493,9 @@ impl CorpusCache {
     /// Puts a re-read corpus in place of the old one; requests already
     /// running keep the old one until they finish.
     pub fn replace(&self, selection: &CorpusSelection, loaded: Arc<LoadedCorpus>) {
+        self.loader
+            .embedder
+            .embed_later(&loaded, selection, &self.loader);
         let slot = Arc::new(OnceCell::new_with(Some(loaded)));
         unpoisoned(&self.slots).insert(selection.clone(), slot);
     }

@@ -31,10 +31,12 @@ mod last_good;
 pub mod note_files;
 mod reload;
 pub mod selection;
+pub mod semantic;
 pub mod settings;
 pub mod stamps;
 
 use crate::corpus::{Cache, Corpus};
+use crate::index::embeddings::store::PaperVectors;
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::title_mentions::TitleMention;
 use crate::index::word_columns::WordColumns;
@@ -144,7 +146,11 @@ impl Workspace {
                 encoding: PositionEncoding::Utf16,
                 notes: Arc::default(),
             }),
-            corpora: CorpusCache::new(Loader { cache, hooks }),
+            corpora: CorpusCache::new(Loader {
+                cache,
+                hooks,
+                embedder: Default::default(),
+            }),
             files,
             notes_scanned: tokio::sync::watch::Sender::new(false),
             sources_touched: tokio::sync::Notify::new(),
@@ -175,6 +181,7 @@ impl Workspace {
         if let Some(settings) = setup.settings {
             state.settings = Arc::new(settings);
         }
+        self.configure_semantic(&state);
         warning
     }
 
@@ -207,9 +214,23 @@ impl Workspace {
             }
             Change::Settings(settings) => {
                 state.settings = Arc::new(settings);
+                if self.configure_semantic(&state) {
+                    self.corpora.semantic_changed();
+                }
                 EditOutcome::Applied
             }
         }
+    }
+
+    /// Tells the embedder what the settings ask for; true when that changed.
+    fn configure_semantic(&self, state: &State) -> bool {
+        let loader = self.corpora.loader();
+        let config = semantic::SemanticConfig::resolve(
+            &state.settings.semantic,
+            state.root.as_deref(),
+            loader.cache.dir(),
+        );
+        loader.embedder.configure(config)
     }
 
     pub fn encoding(&self) -> PositionEncoding {
@@ -560,6 +581,8 @@ pub struct CorpusView {
     titles: Option<Arc<TitleMatcher>>,
     /// What searches by words go to while there is no index yet.
     words: Option<Arc<WordColumns>>,
+    /// The papers' embeddings, once all are computed.
+    meaning: Option<Arc<PaperVectors>>,
 }
 
 impl CorpusView {
@@ -573,6 +596,7 @@ impl CorpusView {
             },
             index,
             titles: loaded.titles(),
+            meaning: loaded.meaning(),
             loaded,
         }
     }
@@ -592,6 +616,7 @@ impl CorpusView {
         PaperContext {
             corpus: &self.loaded.corpus,
             search,
+            meaning: self.meaning.as_deref(),
         }
     }
 

