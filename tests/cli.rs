@@ -533,3 +533,75 @@ fn a_parsed_corpus_is_read_back_from_its_cache_file_until_a_source_changes() {
         "{changed}"
     );
 }
+
+/// `paper-ls embed` computes a corpus's embeddings once; `related` and
+/// `search --semantic` rank by meaning with them; a second run reuses them.
+#[test]
+fn embed_then_related_and_search_by_meaning_from_the_shell() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let model = model.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let bib = cache.path().join("pets.bib");
+    std::fs::write(
+        &bib,
+        "@article{dogs, title = {Dogs make their owners happier},\n  abstract = {Owning a pet dog raises happiness and lowers stress in its owner.}}\n\
+         @article{canine, title = {Canine companionship and human well-being},\n  abstract = {Living with a canine companion improves mood and reduces anxiety in adults.}}\n\
+         @article{solar, title = {Solar panel efficiency under dust},\n  abstract = {Dust on photovoltaic modules cuts their output.}}\n\
+         @article{cars, title = {Happier owners of electric cars},\n  abstract = {Owners of electric cars report less stress when charging at home.}}\n",
+    )
+    .unwrap();
+    let bib = bib.to_str().unwrap();
+    // Before: by shared words, and the command says how to change that.
+    let before = paper_ls(
+        cache.path(),
+        &["related", "-c", bib, "--model", model, "dogs"],
+    );
+    assert!(!stdout(&before).contains("canine"), "{}", stdout(&before));
+    assert!(String::from_utf8_lossy(&before.stderr).contains("paper-ls embed"));
+    let semantic_before = paper_ls(
+        cache.path(),
+        &["search", "-c", bib, "--semantic", "--model", model, "pets"],
+    );
+    assert!(!semantic_before.status.success());
+
+    let first = paper_ls(cache.path(), &["embed", "-c", bib, "--model", model]);
+    let said = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success(), "{said}");
+    assert!(said.contains("0 embedded before, 4 embedded now"), "{said}");
+    let again = paper_ls(cache.path(), &["embed", "-c", bib, "--model", model]);
+    let said = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(said.contains("4 embedded before, 0 embedded now"), "{said}");
+
+    let related = stdout(&paper_ls(
+        cache.path(),
+        &["related", "-c", bib, "--model", model, "dogs"],
+    ));
+    assert!(related.contains("canine"), "{related}");
+    let found = stdout(&paper_ls(
+        cache.path(),
+        &[
+            "search",
+            "-c",
+            bib,
+            "--semantic",
+            "--model",
+            model,
+            "pets",
+            "that",
+            "make",
+            "people",
+            "feel",
+            "better",
+        ],
+    ));
+    assert!(found.contains("canine"), "{found}");
+    let words_only = paper_ls(
+        cache.path(),
+        &[
+            "search", "-c", bib, "pets", "that", "make", "people", "feel", "better",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&words_only.stdout).contains("canine"));
+}

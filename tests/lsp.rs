@@ -1938,6 +1938,12 @@ fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
         })
         .collect();
     assert!(keys.iter().any(|k| k.contains("{canine")), "{keys:?}");
+    // A sentence searched in the workspace's symbols: by meaning too.
+    let sentence = json!({"query": "pets that make people feel better"});
+    let symbols = client
+        .request("workspace/symbol", sentence.clone())
+        .to_string();
+    assert!(symbols.contains("Canine companionship"), "{symbols}");
     client.shutdown_and_exit();
 
     // Another server on the same cache restores the vectors: nothing to embed.
@@ -1999,5 +2005,7 @@ fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
     assert!(related[0].contains("electric cars"), "{related:?}");
     assert!(!related.iter().any(|p| p.contains("Canine")), "{related:?}");
     assert!(embedding_progress(&off).is_empty());
+    let symbols = off.request("workspace/symbol", sentence).to_string();
+    assert!(!symbols.contains("Canine"), "by words alone: {symbols}");
     off.shutdown_and_exit();
 }

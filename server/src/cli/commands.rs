@@ -41,22 +41,38 @@ pub(super) fn open_index(corpus: &Corpus, cache: &Cache) -> PaperIndex {
     index
 }
 
+/// `paper-ls search`; with `semantic` (`Some(model folder or the default)`)
+/// the query's meaning counts too.
 pub fn search(
     args: &CorpusArgs,
     cache: &Cache,
     query: &str,
     limit: usize,
+    semantic: Option<Option<&Path>>,
     json: bool,
 ) -> anyhow::Result<i32> {
     let corpus = load_corpus(args, cache)?;
     warn_about_errors(&corpus);
+    let meaning = match semantic {
+        Some(model) => Some(saved_meaning(&corpus, cache, model).ok_or_else(|| {
+            anyhow::anyhow!("--semantic needs the corpus's embeddings: run `paper-ls embed` first")
+        })?),
+        None => None,
+    };
     let index = open_index(&corpus, cache);
     let mut hits = index.search(&SearchRequest {
         text: query,
-        limit,
+        limit: if meaning.is_some() {
+            limit.max(crate::index::embeddings::SEARCH_CANDIDATES)
+        } else {
+            limit
+        },
         as_you_type: false,
     });
     crate::index::query::favour_exact_forms(&corpus, query, &mut hits);
+    if let Some(meaning) = &meaning {
+        hits = meaning.search(query, &hits, limit);
+    }
     if hits.is_empty() && !json {
         eprintln!(
             "no paper matches `{query}` among {} papers",
@@ -104,7 +120,7 @@ pub fn related(
     let ctx = crate::index::PaperContext {
         corpus: &corpus,
         search: Some(&index),
-        meaning: meaning.as_ref(),
+        meaning: meaning.as_ref().map(|m| &m.vectors),
     };
     let hits: Vec<crate::index::Hit> = ctx
         .related_papers(ordinal, limit)
@@ -127,8 +143,8 @@ fn saved_meaning(
     corpus: &Corpus,
     cache: &Cache,
     model: Option<&Path>,
-) -> Option<crate::index::embeddings::store::PaperVectors> {
-    use crate::index::embeddings::{model_identity, CorpusVectors, Encoder};
+) -> Option<crate::index::embeddings::Meaning> {
+    use crate::index::embeddings::{model_identity, CorpusVectors, Encoder, Meaning};
     let folder = model
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::workspace::semantic::default_model_dir(cache.dir()));
@@ -137,16 +153,15 @@ fn saved_meaning(
     }
     let found = Encoder::load(&folder).and_then(|encoder| {
         let identity = model_identity(&folder)?;
-        Ok(CorpusVectors::restore(
-            corpus,
-            &encoder,
-            identity,
-            cache.dir(),
-        ))
+        let vectors = CorpusVectors::restore(corpus, &encoder, identity, cache.dir());
+        Ok((vectors, encoder))
     });
     match found {
-        Ok(vectors) if vectors.missing.is_empty() => Some(vectors.vectors),
-        Ok(vectors) => {
+        Ok((vectors, encoder)) if vectors.missing.is_empty() => Some(Meaning {
+            vectors: vectors.vectors,
+            encoder: std::sync::Arc::new(encoder),
+        }),
+        Ok((vectors, _)) => {
             eprintln!(
                 "paper-ls: ranked by shared words: {} of {} papers have no embedding yet (`paper-ls embed --model {}` computes them)",
                 vectors.missing.len(),

@@ -37,6 +37,14 @@ pub enum Command {
         /// How many papers to show.
         #[arg(long, short = 'n', default_value_t = 10)]
         limit: usize,
+        /// Also rank by meaning: the query's embedding against the corpus's
+        /// (computed by `paper-ls embed` or the server), fused with the
+        /// ranking by words. For a sentence: "papers that speed up grokking".
+        #[arg(long)]
+        semantic: bool,
+        /// The embedding model's folder (default: all-MiniLM-L6-v2 in the cache).
+        #[arg(long, value_name = "DIR", requires = "semantic")]
+        model: Option<PathBuf>,
         /// The words to search for.
         #[arg(required = true)]
         query: Vec<String>,
@@ -198,8 +206,13 @@ pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
             corpus,
             json,
             limit,
+            semantic,
+            model,
             query,
-        } => commands::search(&corpus, cache, &query.join(" "), limit, json),
+        } => {
+            let meaning = semantic.then_some(model.as_deref());
+            commands::search(&corpus, cache, &query.join(" "), limit, meaning, json)
+        }
         Command::Show { corpus, json, key } => commands::show(&corpus, cache, &key, json),
         Command::Format {
             corpus,

@@ -3,6 +3,7 @@
 //! clients' own pickers.
 
 use super::definition::{paper_location, PaperLocation};
+use crate::index::embeddings::{is_sentence, SEARCH_CANDIDATES};
 use crate::index::query::favour_exact_forms;
 use crate::index::SearchRequest;
 use crate::workspace::Snapshot;
@@ -11,17 +12,27 @@ use crate::workspace::Snapshot;
 const SYMBOLS: usize = 50;
 
 /// Papers matching `query` as typed so far (the last word a prefix), best
-/// first; while the index is still being built, keys starting with it.
+/// first; while the index is still being built, keys starting with it. A
+/// sentence ("papers that speed up grokking") is also searched by meaning
+/// once the corpus's embeddings exist, the two rankings fused.
 pub fn search(snap: &Snapshot, query: &str, limit: usize) -> Vec<usize> {
     let ctx = snap.corpus.context();
     match ctx.search {
         Some(s) => {
+            let meaning = snap.corpus.meaning().filter(|_| is_sentence(query));
             let mut hits = s.search(&SearchRequest {
                 text: query,
-                limit,
+                limit: if meaning.is_some() {
+                    limit.max(SEARCH_CANDIDATES)
+                } else {
+                    limit
+                },
                 as_you_type: true,
             });
             favour_exact_forms(ctx.corpus, query, &mut hits);
+            if let Some(meaning) = meaning {
+                hits = meaning.search(query, &hits, limit);
+            }
             hits.into_iter().map(|h| h.paper).collect()
         }
         None => ctx.corpus.keys_starting_with(query).take(limit).collect(),

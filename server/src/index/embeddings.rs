@@ -278,6 +278,48 @@ impl CorpusVectors {
     }
 }
 
+/// A corpus's embeddings with the model that made them, which queries are
+/// embedded by (search by meaning).
+pub struct Meaning {
+    pub vectors: store::PaperVectors,
+    pub encoder: std::sync::Arc<Encoder>,
+}
+
+impl Meaning {
+    /// Papers for a query sentence: ranked by words (`by_words`, best first)
+    /// and by the query's embedding, fused by reciprocal rank, so that a
+    /// paper with the exact words and one about the same thing in other
+    /// words both come up.
+    pub fn search(
+        &self,
+        query: &str,
+        by_words: &[crate::index::Hit],
+        limit: usize,
+    ) -> Vec<crate::index::Hit> {
+        let by_meaning = self
+            .vectors
+            .nearest_to_vector(&self.encoder.embed(query), SEARCH_CANDIDATES);
+        related::fuse_by_rank(by_words, &by_meaning, limit)
+    }
+}
+
+/// How many of each ranking's best papers search by meaning fuses.
+pub const SEARCH_CANDIDATES: usize = 50;
+
+/// A query is searched by meaning as well as by words from this many words
+/// on: one or two words are a lookup (and the last one is still being
+/// typed), a sentence says what the papers should be about.
+pub const SENTENCE_WORDS: usize = 3;
+
+/// True when `query` reads as a sentence rather than a few words.
+pub fn is_sentence(query: &str) -> bool {
+    query
+        .split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+        >= SENTENCE_WORDS
+}
+
 /// The cosine of two unit vectors.
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()

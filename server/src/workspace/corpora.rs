@@ -19,7 +19,7 @@ use super::unpoisoned;
 use crate::corpus::bibtex::MacroTable;
 use crate::corpus::entry_copy::corpus_macros;
 use crate::corpus::{bundled, Cache, Corpus, Problem, Severity};
-use crate::index::embeddings::store::PaperVectors;
+use crate::index::embeddings::Meaning;
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::word_columns::WordColumns;
 use crate::index::{
@@ -64,7 +64,7 @@ pub struct LoadedCorpus {
     /// The sources as they were when read.
     pub stamps: SourceStamps,
     /// Every paper's sentence embedding, once all are there.
-    meaning: Mutex<Option<Arc<PaperVectors>>>,
+    meaning: Mutex<Option<Arc<Meaning>>>,
     /// The model whose embeddings were started for this corpus.
     embedding_model: Mutex<Option<PathBuf>>,
 }
@@ -87,14 +87,14 @@ impl LoadedCorpus {
     }
 
     /// The papers' embeddings, once every paper has one.
-    pub fn meaning(&self) -> Option<Arc<PaperVectors>> {
+    pub fn meaning(&self) -> Option<Arc<Meaning>> {
         unpoisoned(&self.meaning).clone()
     }
 
     /// Related papers are ranked by meaning from now on: the lists found by
     /// shared words are forgotten.
-    pub(super) fn set_meaning(&self, vectors: PaperVectors) {
-        *unpoisoned(&self.meaning) = Some(Arc::new(vectors));
+    pub(super) fn set_meaning(&self, meaning: Meaning) {
+        *unpoisoned(&self.meaning) = Some(Arc::new(meaning));
         unpoisoned(&self.related).clear();
     }
 
@@ -169,7 +169,7 @@ impl LoadedCorpus {
         }
         let meaning = self.meaning();
         let context = PaperContext {
-            meaning: meaning.as_deref(),
+            meaning: meaning.as_deref().map(|m| &m.vectors),
             ..self.context()
         };
         let found = Arc::new(context.related_papers(ordinal, RELATED_KEPT));

@@ -36,7 +36,7 @@ pub mod settings;
 pub mod stamps;
 
 use crate::corpus::{Cache, Corpus};
-use crate::index::embeddings::store::PaperVectors;
+use crate::index::embeddings::Meaning;
 use crate::index::title_matcher::TitleMatcher;
 use crate::index::title_mentions::TitleMention;
 use crate::index::word_columns::WordColumns;
@@ -582,7 +582,7 @@ pub struct CorpusView {
     /// What searches by words go to while there is no index yet.
     words: Option<Arc<WordColumns>>,
     /// The papers' embeddings, once all are computed.
-    meaning: Option<Arc<PaperVectors>>,
+    meaning: Option<Arc<Meaning>>,
 }
 
 impl CorpusView {
@@ -616,12 +616,17 @@ impl CorpusView {
         PaperContext {
             corpus: &self.loaded.corpus,
             search,
-            meaning: self.meaning.as_deref(),
+            meaning: self.meaning.as_deref().map(|m| &m.vectors),
         }
     }
 
     pub fn titles(&self) -> Option<&Arc<TitleMatcher>> {
         self.titles.as_ref()
+    }
+
+    /// The papers' embeddings and their model, once all are computed.
+    pub fn meaning(&self) -> Option<&Meaning> {
+        self.meaning.as_deref()
     }
 
     pub fn is_indexed(&self) -> bool {

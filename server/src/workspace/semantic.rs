@@ -13,7 +13,7 @@ use super::corpora::{label_of, LoadEvent, LoadedCorpus, Loader, Task};
 use super::selection::CorpusSelection;
 use super::settings::SemanticSettings;
 use super::unpoisoned;
-use crate::index::embeddings::{fetch, model_identity, CorpusVectors, Encoder};
+use crate::index::embeddings::{fetch, model_identity, CorpusVectors, Encoder, Meaning};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -225,7 +225,10 @@ impl Embedder {
                     loaded.corpus.papers.len(),
                     started.elapsed().as_secs_f64()
                 );
-                loaded.set_meaning(vectors.vectors);
+                loaded.set_meaning(Meaning {
+                    vectors: vectors.vectors,
+                    encoder: Arc::new(encoder),
+                });
             }
         } else {
             save(&vectors);

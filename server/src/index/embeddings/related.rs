@@ -76,6 +76,35 @@ pub fn rank(
     }
 }
 
+/// The constant of reciprocal-rank fusion (Cormack et al. 2009): a paper's
+/// score is the sum of 1 / (K + rank) over the rankings it is in; K damps
+/// the difference between the first few ranks so neither ranking dominates.
+const RRF_K: f32 = 60.0;
+
+/// Two rankings fused by reciprocal rank: scores on different scales
+/// (BM25, cosine) need no calibration, only their orders count.
+pub fn fuse_by_rank(by_words: &[Hit], by_meaning: &[(usize, f32)], limit: usize) -> Vec<Hit> {
+    let mut scores: std::collections::HashMap<usize, f32> = std::collections::HashMap::new();
+    let words = by_words.iter().map(|h| h.paper);
+    let meaning = by_meaning.iter().map(|&(paper, _)| paper);
+    for ranking in [words.collect::<Vec<_>>(), meaning.collect()] {
+        for (rank, paper) in ranking.into_iter().enumerate() {
+            *scores.entry(paper).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+        }
+    }
+    let mut fused: Vec<Hit> = scores
+        .into_iter()
+        .map(|(paper, score)| Hit {
+            paper,
+            score,
+            tier: 0,
+        })
+        .collect();
+    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.paper.cmp(&b.paper)));
+    fused.truncate(limit);
+    fused
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +115,24 @@ mod tests {
         v.set(1, &[0.0, 1.0], 2);
         v.set(2, &[0.8, 0.6], 3);
         v
+    }
+
+    #[test]
+    fn rank_fusion_puts_papers_both_rankings_like_first() {
+        let hit = |paper| Hit {
+            paper,
+            score: 9.0,
+            tier: 1,
+        };
+        let words = [hit(1), hit(2), hit(3)];
+        let meaning = [(4, 0.9), (2, 0.8), (5, 0.7)];
+        let fused: Vec<usize> = fuse_by_rank(&words, &meaning, 4)
+            .iter()
+            .map(|h| h.paper)
+            .collect();
+        // 2 is in both; then each ranking's first, the words' first by order.
+        assert_eq!(fused, vec![2, 1, 4, 3]);
+        assert!(fuse_by_rank(&[], &[], 5).is_empty());
     }
 
     #[test]
