@@ -12,6 +12,9 @@
 //! requests on CryptoBib against `texlab` (from PATH or `$TEXLAB`) and
 //! paper-ls side by side. `-- --first-second` times the first answers on
 //! a million papers (another seed than `--with-1m`'s), cold and warm.
+//! `-- --embeddings [--model DIR]` measures the sentence encoder's
+//! throughput and related papers by meaning (written to
+//! `target/bench-embeddings.md`).
 
 mod measure;
 #[path = "../tests/support/mod.rs"]
@@ -179,6 +182,18 @@ fn main() {
     if args.iter().any(|a| a == "--first-second") {
         let runs = flag(&args, "--runs").map_or(2, |n| n.parse().expect("a number"));
         print!("{}", first_second_report(runs));
+        return;
+    }
+    if args.iter().any(|a| a == "--embeddings") {
+        let model = flag(&args, "--model")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("PAPER_LS_TEST_MODEL").map(PathBuf::from))
+            .expect("--model DIR (or PAPER_LS_TEST_MODEL): all-MiniLM-L6-v2's folder");
+        let report = embeddings_report(&model);
+        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-embeddings.md");
+        std::fs::write(&out, &report).expect("write the figures");
+        print!("{report}");
+        eprintln!("written to {}", out.display());
         return;
     }
     if args.iter().any(|a| a == "--vault") {
@@ -1510,6 +1525,83 @@ fn vault_report(sizes: &[usize]) -> String {
             percentile(&v.renames, 50.0),
             percentile(&v.renames, 100.0),
             v.rss_mb,
+        );
+    }
+    out
+}
+
+/// Sentence embeddings: the encoder's throughput on arXiv titles and
+/// abstracts at 128 and 256 tokens, on one core and on all of them, and
+/// the latency of related papers by meaning (an exact scan of the int8
+/// vectors) at 10k, 100k and 1M papers.
+fn embeddings_report(model: &Path) -> String {
+    use paper_ls::index::embeddings::store::{paper_text, PaperVectors};
+    use paper_ls::index::embeddings::Encoder;
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    let corpus = paper_ls::corpus::Corpus::load(&[shared.join("arxiv/arxiv-2025-cs.jsonl.gz")]);
+    let texts: Vec<String> = (0..400)
+        .map(|i| {
+            let p = corpus.paper(i * 150);
+            paper_text(p.title, p.abstract_text().as_deref())
+        })
+        .collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let all = cores();
+    let mut out = format!(
+        "## Sentence embeddings (all-MiniLM-L6-v2, {} on {all} cores)\n\n\
+         Encoding 400 arXiv 2025 cs titles and abstracts (`paper-ls embed`'s path: one \
+         unpadded sequence per thread):\n\n\
+         | tokens | threads | papers/s | mean tokens |\n|---:|---:|---:|---:|\n",
+        cpu_model()
+    );
+    for max_tokens in [128, 256] {
+        let encoder = Encoder::load(model)
+            .expect("load the model")
+            .with_max_tokens(max_tokens);
+        let mean_tokens = refs
+            .iter()
+            .map(|t| encoder.tokenize(t).len())
+            .sum::<usize>() as f64
+            / refs.len() as f64;
+        for threads in [1, all] {
+            // A warm-up pass pages the weights in.
+            encoder.embed_many(&refs[..8], threads, &|_| true);
+            let started = Instant::now();
+            encoder
+                .embed_many(&refs, threads, &|_| true)
+                .expect("embedded");
+            let rate = refs.len() as f64 / started.elapsed().as_secs_f64();
+            out += &format!("| {max_tokens} | {threads} | {rate:.1} | {mean_tokens:.0} |\n");
+        }
+    }
+    out += "\nRelated papers by meaning (exact scan of int8 vectors, 384 dimensions, \
+            396 bytes per paper), 200 queries:\n\n\
+            | papers | p50 ms | p99 ms | MB of vectors |\n|---:|---:|---:|---:|\n";
+    for papers in [10_000, 100_000, 1_000_000] {
+        let mut vectors = PaperVectors::new(384, papers);
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut row = vec![0f32; 384];
+        for i in 0..papers {
+            for v in row.iter_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *v = (state % 2001) as f32 / 1000.0 - 1.0;
+            }
+            vectors.set(i, &row, i as u64);
+        }
+        let mut took = Vec::new();
+        for q in 0..200 {
+            let started = Instant::now();
+            let found = vectors.nearest_to_paper(q * (papers / 200), 10);
+            took.push(ms(started.elapsed()));
+            assert_eq!(found.len(), 10);
+        }
+        out += &format!(
+            "| {papers} | {:.2} | {:.2} | {:.0} |\n",
+            percentile(&took, 50.0),
+            percentile(&took, 99.0),
+            papers as f64 * 396.0 / 1e6
         );
     }
     out

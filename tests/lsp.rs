@@ -2009,3 +2009,62 @@ fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
     assert!(!symbols.contains("Canine"), "by words alone: {symbols}");
     off.shutdown_and_exit();
 }
+
+/// While a corpus is being embedded (one core, a lower priority), hovers
+/// and completions are answered: none waits for the embedding to end.
+#[test]
+fn requests_are_answered_while_papers_are_embedded() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let mut s = session_with(
+        json!({"corpus": ["papers.jsonl"], "semantic": {"model": model}}),
+        false,
+        |dir| {
+            let mut lines = String::new();
+            for i in 0..3000 {
+                lines.push_str(&format!(
+                    "{{\"id\": \"2401.{i:05}\", \"title\": \"Study {i} of topic {}\", \"authors\": \"Ann Author{} and Bo Person\", \"abstract\": \"We study topic {} with care. Our method improves on earlier work by a wide margin on three benchmarks, and we release code and data so that others can build on it.\"}}\n",
+                    i % 97, i % 50, i % 13
+                ));
+            }
+            std::fs::write(dir.join("papers.jsonl"), lines).unwrap();
+        },
+    );
+    let uri = s.client.open(
+        &s.dir.path().join("note.md"),
+        "markdown",
+        "[@author12024study]\n\n[@auth",
+    );
+    let began = s.client.wait_for(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["value"]["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Embedding"))
+    });
+    let token = began.expect("embedding began")["params"]["token"].clone();
+    for _ in 0..5 {
+        let hover = s
+            .client
+            .request("textDocument/hover", LspClient::at(&uri, 0, 4));
+        assert!(
+            hover["contents"]["value"]
+                .as_str()
+                .is_some_and(|c| c.contains("Study")),
+            "{hover}"
+        );
+        let items = s
+            .client
+            .request("textDocument/completion", LspClient::at(&uri, 2, 6));
+        assert!(!labels(&items).is_empty(), "{items}");
+    }
+    let ended = s.client.notifications.iter().any(|m| {
+        m["method"] == "$/progress"
+            && m["params"]["token"] == token
+            && m["params"]["value"]["kind"] == "end"
+    });
+    assert!(
+        !ended,
+        "the embedding of 3,000 papers ended before the requests: the test proves nothing"
+    );
+}

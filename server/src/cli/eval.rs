@@ -18,9 +18,10 @@ use std::time::Instant;
 const TOP: usize = 5;
 
 /// The rankings compared when embeddings are given.
-const RANKINGS: [(&str, Ranking); 5] = [
+const RANKINGS: [(&str, Ranking); 6] = [
     ("tf-idf", Ranking::Words),
     ("embeddings", Ranking::Meaning),
+    ("fused 0.1", Ranking::Fused { weight: 0.1 }),
     ("fused 0.25", Ranking::Fused { weight: 0.25 }),
     ("fused 0.5", Ranking::Fused { weight: 0.5 }),
     ("fused 1.0", Ranking::Fused { weight: 1.0 }),

@@ -12,6 +12,29 @@
 //! the general-purpose runtimes measured 2.5× slower than numpy here and
 //! brought ~300 crates.
 
+/// Defines `$name` running `$generic` compiled twice: for the baseline
+/// (SSE2, four lanes) and for AVX2 (eight), chosen at run time. For the
+/// loops the compiler vectorises: the forward pass's element-wise steps and
+/// the vector store's scan.
+macro_rules! with_widest_vectors {
+    ($name:ident, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
+        fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn wide($($arg: $ty),*) {
+                    $generic($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU has the features `wide` is compiled for.
+                    return unsafe { wide($($arg),*) };
+                }
+            }
+            $generic($($arg),*)
+        }
+    };
+}
+
 pub mod bert;
 pub mod fetch;
 pub mod related;

@@ -62,7 +62,17 @@ pub fn quantize(vector: &[f32], codes: &mut [i8]) -> f32 {
     scale
 }
 
-#[inline]
+with_widest_vectors!(scan_dots, scan_dots_generic, (query: &[i8], codes: &[i8], dots: &mut [i32]));
+
+/// The dot product of `query` with each row of `codes` (rows as long as it).
+#[inline(always)]
+fn scan_dots_generic(query: &[i8], codes: &[i8], dots: &mut [i32]) {
+    for (row, dot_out) in codes.chunks_exact(query.len()).zip(dots.iter_mut()) {
+        *dot_out = dot(query, row);
+    }
+}
+
+#[inline(always)]
 fn dot(a: &[i8], b: &[i8]) -> i32 {
     // Sixteen lanes of i16 products summed into i32: the shape SSE2's
     // `pmaddwd` and AVX2's `vpmaddwd` compute.
@@ -173,25 +183,30 @@ impl PaperVectors {
         // A bounded min-heap of the best so far, by raw scaled dot product.
         let mut best: std::collections::BinaryHeap<std::cmp::Reverse<(OrderedScore, usize)>> =
             std::collections::BinaryHeap::with_capacity(limit + 1);
-        for (ordinal, (other, &other_scale)) in self
-            .codes
-            .chunks_exact(self.dims)
-            .zip(&self.scales)
-            .enumerate()
-        {
-            if other_scale == 0.0 || Some(ordinal) == skip {
-                continue;
-            }
-            let score = dot(codes, other) as f32 * other_scale;
-            if best.len() == limit {
-                if let Some(std::cmp::Reverse((worst, _))) = best.peek() {
-                    if score <= worst.0 {
-                        continue;
-                    }
+        // Dot products a block of papers at a time (the vectorised scan),
+        // then the bounded heap over the block.
+        const BLOCK: usize = 1024;
+        let mut dots = vec![0i32; BLOCK];
+        for (block, block_codes) in self.codes.chunks(BLOCK * self.dims).enumerate() {
+            let rows = block_codes.len() / self.dims;
+            scan_dots(codes, block_codes, &mut dots[..rows]);
+            for (row, &dot) in dots[..rows].iter().enumerate() {
+                let ordinal = block * BLOCK + row;
+                let other_scale = self.scales[ordinal];
+                if other_scale == 0.0 || Some(ordinal) == skip {
+                    continue;
                 }
-                best.pop();
+                let score = dot as f32 * other_scale;
+                if best.len() == limit {
+                    if let Some(std::cmp::Reverse((worst, _))) = best.peek() {
+                        if score <= worst.0 {
+                            continue;
+                        }
+                    }
+                    best.pop();
+                }
+                best.push(std::cmp::Reverse((OrderedScore(score), ordinal)));
             }
-            best.push(std::cmp::Reverse((OrderedScore(score), ordinal)));
         }
         let mut found: Vec<(usize, f32)> = best
             .into_iter()
