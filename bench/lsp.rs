@@ -1574,6 +1574,7 @@ fn embeddings_report(model: &Path) -> String {
             out += &format!("| {max_tokens} | {threads} | {rate:.1} | {mean_tokens:.0} |\n");
         }
     }
+    out += &embedding_memory(model, &corpus);
     out += "\nRelated papers by meaning (exact scan of int8 vectors, 384 dimensions, \
             396 bytes per paper), 200 queries:\n\n\
             | papers | p50 ms | p99 ms | MB of vectors |\n|---:|---:|---:|---:|\n";
@@ -1605,6 +1606,66 @@ fn embeddings_report(model: &Path) -> String {
         );
     }
     out
+}
+
+/// The server's memory on 600 arXiv papers with related papers by words
+/// only, and once the same papers are embedded (in the background, then the
+/// vectors and the model kept for queries).
+fn embedding_memory(model: &Path, corpus: &paper_ls::corpus::Corpus) -> String {
+    const PAPERS: usize = 600;
+    let dir = tempfile::tempdir().unwrap();
+    let bib: String = (0..PAPERS)
+        .map(|i| {
+            let p = corpus.paper(i * 100);
+            format!(
+                "@article{{p{i},\n  title = {{{}}},\n  abstract = {{{}}},\n}}\n",
+                p.title.replace(['{', '}'], ""),
+                p.abstract_text()
+                    .unwrap_or_default()
+                    .replace(['{', '}'], "")
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("refs.bib"), bib).unwrap();
+    let mut rows = String::from(
+        "\nThe server's memory with 600 arXiv papers (`refs.bib`), a note open, after indexing \
+         (and, with embeddings, once all are computed):\n\n\
+         | related papers by | RSS MB | of it file-backed MB | embedding s |\n|---|---:|---:|---:|\n",
+    );
+    for semantic in [false, true] {
+        let cache = tempfile::tempdir().unwrap();
+        let mut client = LspClient::start(cache.path());
+        let options =
+            json!({"corpus": ["refs.bib"], "semantic": {"model": model, "enabled": semantic}});
+        client.initialize(dir.path(), options, false);
+        client.open(&dir.path().join("note.md"), "markdown", "[@p1]");
+        assert!(client.wait_until_indexed(Duration::from_secs(60)));
+        let started = Instant::now();
+        if semantic {
+            let ended = (0..20).any(|_| {
+                client
+                    .wait_for(|m| support::is_embedding_progress(m, "end"))
+                    .is_some()
+            });
+            assert!(ended, "the papers were embedded");
+        }
+        let took = started.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_secs(2));
+        let pid = client.pid();
+        rows += &format!(
+            "| {} | {:.0} | {:.0} | {} |\n",
+            if semantic { "meaning" } else { "words" },
+            memory_mb(pid).0,
+            support::status_mb(pid, "RssFile:"),
+            if semantic {
+                format!("{took:.0}")
+            } else {
+                "—".into()
+            }
+        );
+        client.shutdown_and_exit();
+    }
+    rows
 }
 
 /// Requests as an editor sends them while the user writes, on CryptoBib

@@ -1876,13 +1876,7 @@ fn embedding_progress(client: &LspClient) -> Vec<String> {
     client
         .notifications
         .iter()
-        .filter(|m| {
-            m["method"] == "$/progress"
-                && m["params"]["value"]["kind"] == "begin"
-                && m["params"]["value"]["title"]
-                    .as_str()
-                    .is_some_and(|t| t.starts_with("Embedding"))
-        })
+        .filter(|m| support::is_embedding_progress(m, "begin"))
         .map(|m| {
             m["params"]["value"]["message"]
                 .as_str()
@@ -1964,12 +1958,7 @@ fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": file_uri(&dir.path().join("refs.bib")), "type": 2}]}),
     );
-    let progress = again.wait_for(|m| {
-        m["method"] == "$/progress"
-            && m["params"]["value"]["title"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("Embedding"))
-    });
+    let progress = again.wait_for(|m| support::is_embedding_progress(m, "begin"));
     let message =
         progress.expect("the edited paper is embedded")["params"]["value"]["message"].clone();
     assert!(
@@ -2036,12 +2025,9 @@ fn requests_are_answered_while_papers_are_embedded() {
         "markdown",
         "[@author12024study]\n\n[@auth",
     );
-    let began = s.client.wait_for(|m| {
-        m["method"] == "$/progress"
-            && m["params"]["value"]["title"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("Embedding"))
-    });
+    let began = s
+        .client
+        .wait_for(|m| support::is_embedding_progress(m, "begin"));
     let token = began.expect("embedding began")["params"]["token"].clone();
     for _ in 0..5 {
         let hover = s
@@ -2067,4 +2053,47 @@ fn requests_are_answered_while_papers_are_embedded() {
         !ended,
         "the embedding of 3,000 papers ended before the requests: the test proves nothing"
     );
+}
+
+/// `paper-ls embed` run beside the files (`-c refs.bib`, a relative path)
+/// fills the cache the server reads: a server started afterwards ranks by
+/// meaning at once, embedding nothing.
+#[test]
+fn a_server_uses_the_embeddings_paper_ls_embed_saved() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refs.bib"), PETS_BIB).unwrap();
+    let embedded = std::process::Command::new(support::binary())
+        .args(["embed", "-c", "refs.bib", "--model"])
+        .arg(&model)
+        .current_dir(dir.path())
+        .env("PAPER_LS_CACHE_DIR", cache.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&embedded.stderr);
+    assert!(
+        embedded.status.success() && said.contains("6 embedded now"),
+        "{said}"
+    );
+
+    let mut client = LspClient::start(cache.path());
+    client.initialize(
+        dir.path(),
+        json!({"corpus": ["refs.bib"], "semantic": {"model": model}}),
+        false,
+    );
+    let uri = client.open(&dir.path().join("note.md"), "markdown", "[@dogs]");
+    assert!(hover_until(&mut client, &uri, 0, 3, |card| {
+        card.map(related_in_card)
+            .is_some_and(|r| r.iter().any(|p| p.contains("Canine companionship")))
+    }));
+    assert_eq!(
+        embedding_progress(&client),
+        Vec::<String>::new(),
+        "nothing left to embed"
+    );
+    client.shutdown_and_exit();
 }

@@ -275,6 +275,17 @@ pub fn test_model() -> Option<std::path::PathBuf> {
     }
 }
 
+/// A `$/progress` notification about embedding papers, of `kind` (`begin`,
+/// `report`, `end`).
+#[allow(dead_code)]
+pub fn is_embedding_progress(message: &Value, kind: &str) -> bool {
+    message["method"] == "$/progress"
+        && message["params"]["value"]["kind"] == kind
+        && message["params"]["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("paper-ls/embedding/"))
+}
+
 /// The `paper-ls` server process with piped stdio and a private cache directory.
 pub fn spawn_server(cache_dir: &Path) -> Child {
     Command::new(binary())

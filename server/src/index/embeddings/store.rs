@@ -320,10 +320,13 @@ impl SavedVectors {
     }
 }
 
-/// Where a corpus's vectors of one model live in the cache.
+/// Where a corpus's vectors of one model live in the cache. The sources are
+/// named by their canonical paths, so that the server (absolute paths) and
+/// a shell command run beside the files (`-c refs.bib`) share one file.
 pub fn store_path(cache_dir: &Path, model: u64, source_paths: &[PathBuf]) -> PathBuf {
     let mut names: Vec<String> = source_paths
         .iter()
+        .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     names.sort();
@@ -456,6 +459,34 @@ mod tests {
         assert!(SavedVectors::load(&dir.path().join("none"), 42, 8)
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_corpus_named_relative_or_absolute_has_one_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let bib = dir.path().join("refs.bib");
+        std::fs::write(&bib, "").unwrap();
+        let relative =
+            PathBuf::from(".").join(pathdiff_from_cwd(&bib).unwrap_or_else(|| bib.clone()));
+        assert_eq!(
+            store_path(dir.path(), 1, std::slice::from_ref(&bib)),
+            store_path(dir.path(), 1, &[relative])
+        );
+        assert_ne!(
+            store_path(dir.path(), 1, std::slice::from_ref(&bib)),
+            store_path(dir.path(), 2, std::slice::from_ref(&bib))
+        );
+    }
+
+    /// `path` relative to the working directory, through `..` as needed.
+    fn pathdiff_from_cwd(path: &Path) -> Option<PathBuf> {
+        let cwd = std::env::current_dir().ok()?.canonicalize().ok()?;
+        let path = path.canonicalize().ok()?;
+        let common = cwd.ancestors().find(|a| path.starts_with(a))?;
+        let ups = cwd.strip_prefix(common).ok()?.components().count();
+        let mut relative: PathBuf = std::iter::repeat_n("..", ups).collect();
+        relative.push(path.strip_prefix(common).ok()?);
+        Some(relative)
     }
 
     #[test]
