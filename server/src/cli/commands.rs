@@ -159,7 +159,7 @@ fn saved_meaning(
     match found {
         Ok((vectors, encoder)) if vectors.missing.is_empty() => Some(Meaning {
             vectors: vectors.vectors,
-            encoder: std::sync::Arc::new(encoder),
+            encoder: crate::index::embeddings::LazyEncoder::new(&folder, encoder.max_tokens()),
         }),
         Ok((vectors, _)) => {
             eprintln!(

@@ -305,7 +305,78 @@ impl CorpusVectors {
 /// embedded by (search by meaning).
 pub struct Meaning {
     pub vectors: store::PaperVectors,
-    pub encoder: std::sync::Arc<Encoder>,
+    pub encoder: LazyEncoder,
+}
+
+/// How long a model loaded for queries stays mapped after its last use.
+const ENCODER_KEPT: std::time::Duration = std::time::Duration::from_secs(60);
+
+type EncoderSlot = std::sync::Mutex<Option<(std::sync::Arc<Encoder>, std::time::Instant)>>;
+
+/// A model loaded when a query needs it and let go a minute after the last
+/// one: mapped, its weights are ~85 MB of resident memory (clean pages of
+/// the file, but counted), too much to keep for the rare sentence query;
+/// loading it again takes tens of milliseconds.
+pub struct LazyEncoder {
+    folder: PathBuf,
+    max_tokens: usize,
+    kept: std::time::Duration,
+    slot: std::sync::Arc<EncoderSlot>,
+}
+
+impl LazyEncoder {
+    pub fn new(folder: &Path, max_tokens: usize) -> LazyEncoder {
+        LazyEncoder {
+            folder: folder.to_path_buf(),
+            max_tokens,
+            kept: ENCODER_KEPT,
+            slot: Default::default(),
+        }
+    }
+
+    /// Lets the model go after `kept` without use instead of a minute.
+    pub fn kept_for(mut self, kept: std::time::Duration) -> LazyEncoder {
+        self.kept = kept;
+        self
+    }
+
+    /// The model, loaded if it is not.
+    pub fn get(&self) -> anyhow::Result<std::sync::Arc<Encoder>> {
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((encoder, used)) = slot.as_mut() {
+            *used = std::time::Instant::now();
+            return Ok(encoder.clone());
+        }
+        let encoder =
+            std::sync::Arc::new(Encoder::load(&self.folder)?.with_max_tokens(self.max_tokens));
+        *slot = Some((encoder.clone(), std::time::Instant::now()));
+        let (weak, kept) = (std::sync::Arc::downgrade(&self.slot), self.kept);
+        let release = move || loop {
+            std::thread::sleep(kept);
+            let Some(slot) = weak.upgrade() else { return };
+            let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+            match &*slot {
+                Some((_, used)) if used.elapsed() < kept => {}
+                _ => {
+                    *slot = None;
+                    return;
+                }
+            }
+        };
+        if crate::background::spawn("model-release", release).is_err() {
+            // Without the thread the model stays loaded: memory, not errors.
+            tracing::warn!("cannot start the thread that lets the model go when idle");
+        }
+        Ok(encoder)
+    }
+
+    /// Whether the model is loaded now.
+    pub fn is_loaded(&self) -> bool {
+        self.slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
 }
 
 impl Meaning {
@@ -319,9 +390,16 @@ impl Meaning {
         by_words: &[crate::index::Hit],
         limit: usize,
     ) -> Vec<crate::index::Hit> {
+        let encoder = match self.encoder.get() {
+            Ok(encoder) => encoder,
+            Err(e) => {
+                tracing::warn!("searching by words only: cannot load the model: {e:#}");
+                return by_words.iter().take(limit).copied().collect();
+            }
+        };
         let by_meaning = self
             .vectors
-            .nearest_to_vector(&self.encoder.embed(query), SEARCH_CANDIDATES);
+            .nearest_to_vector(&encoder.embed(query), SEARCH_CANDIDATES);
         related::fuse_by_rank(by_words, &by_meaning, limit)
     }
 }
@@ -407,6 +485,21 @@ mod tests {
         }
         let unit = encoder.embed("Stochastic normalizing flows");
         assert!((cosine(&unit, &unit) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_model_loaded_for_queries_is_let_go_when_idle_and_loaded_again() {
+        let Some(folder) = test_model() else { return };
+        let lazy = LazyEncoder::new(&folder, 64).kept_for(std::time::Duration::from_millis(50));
+        assert!(!lazy.is_loaded());
+        let first = lazy.get().unwrap().embed("grokking");
+        assert!(lazy.is_loaded());
+        let released = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            !lazy.is_loaded()
+        });
+        assert!(released, "the idle model was let go");
+        assert_eq!(lazy.get().unwrap().embed("grokking"), first);
     }
 
     #[test]

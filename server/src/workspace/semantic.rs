@@ -13,7 +13,9 @@ use super::corpora::{label_of, LoadEvent, LoadedCorpus, Loader, Task};
 use super::selection::CorpusSelection;
 use super::settings::SemanticSettings;
 use super::unpoisoned;
-use crate::index::embeddings::{fetch, model_identity, CorpusVectors, Encoder, Meaning};
+use crate::index::embeddings::{
+    fetch, model_identity, CorpusVectors, Encoder, LazyEncoder, Meaning,
+};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -225,9 +227,11 @@ impl Embedder {
                     loaded.corpus.papers.len(),
                     started.elapsed().as_secs_f64()
                 );
+                // The model is let go with `encoder` here; a sentence query
+                // maps it again.
                 loaded.set_meaning(Meaning {
                     vectors: vectors.vectors,
-                    encoder: Arc::new(encoder),
+                    encoder: LazyEncoder::new(&config.model, encoder.max_tokens()),
                 });
             }
         } else {
