@@ -237,6 +237,10 @@ impl Embedder {
         } else {
             save(&vectors);
         }
+        // The model's mapping goes with `encoder`; the tokenizer's tables and
+        // the forward pass's buffers were freed, and go back to the system.
+        drop(encoder);
+        crate::corpus::release_freed_memory();
     }
 }
 
