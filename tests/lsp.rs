@@ -916,6 +916,24 @@ fn lines_appended_to_a_json_lines_dump_are_found_without_reading_it_again() {
     );
 }
 
+/// `n` generated arXiv-style records ("Study i of topicN" by "Ann AuthorM
+/// and Bo Person", cs.LG) as JSON Lines, with `abstract_of(i)` abstracts.
+fn write_studies(path: &Path, n: usize, abstract_of: impl Fn(usize) -> String) {
+    let mut lines = String::new();
+    for i in 0..n {
+        let record = json!({
+            "id": format!("2401.{i:05}"),
+            "title": format!("Study {i} of topic{}", i % 97),
+            "authors": format!("Ann Author{} and Bo Person", i % 50),
+            "abstract": abstract_of(i),
+            "categories": "cs.LG",
+        });
+        lines.push_str(&record.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(path, lines).unwrap();
+}
+
 #[test]
 fn indexing_a_large_corpus_reports_progress_and_keeps_answering() {
     let mut s = session_with(json!({"corpus": ["big.jsonl"]}), false, |dir| {
@@ -2010,14 +2028,12 @@ fn requests_are_answered_while_papers_are_embedded() {
         json!({"corpus": ["papers.jsonl"], "semantic": {"model": model}}),
         false,
         |dir| {
-            let mut lines = String::new();
-            for i in 0..3000 {
-                lines.push_str(&format!(
-                    "{{\"id\": \"2401.{i:05}\", \"title\": \"Study {i} of topic {}\", \"authors\": \"Ann Author{} and Bo Person\", \"abstract\": \"We study topic {} with care. Our method improves on earlier work by a wide margin on three benchmarks, and we release code and data so that others can build on it.\"}}\n",
-                    i % 97, i % 50, i % 13
-                ));
-            }
-            std::fs::write(dir.join("papers.jsonl"), lines).unwrap();
+            write_studies(&dir.join("papers.jsonl"), 3000, |i| {
+                format!(
+                    "We study topic{} with care. Our method improves on earlier work by a wide margin on three benchmarks, and we release code and data so that others can build on it.",
+                    i % 13
+                )
+            })
         },
     );
     let uri = s.client.open(
