@@ -490,11 +490,15 @@ mod tests {
     #[test]
     fn a_model_loaded_for_queries_is_let_go_when_idle_and_loaded_again() {
         let Some(folder) = test_model() else { return };
-        let lazy = LazyEncoder::new(&folder, 64).kept_for(std::time::Duration::from_millis(50));
+        // Kept for a second so that a loaded machine (CI runs the tests on
+        // both cores) cannot let it go between `get` and the check.
+        let lazy = LazyEncoder::new(&folder, 64).kept_for(std::time::Duration::from_secs(1));
         assert!(!lazy.is_loaded());
-        let first = lazy.get().unwrap().embed("grokking");
+        let encoder = lazy.get().unwrap();
         assert!(lazy.is_loaded());
-        let released = (0..200).any(|_| {
+        let first = encoder.embed("grokking");
+        drop(encoder);
+        let released = (0..400).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
             !lazy.is_loaded()
         });
