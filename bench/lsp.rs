@@ -1575,6 +1575,7 @@ fn embeddings_report(model: &Path) -> String {
         }
     }
     out += &embedding_memory(model, &corpus);
+    out += &interleaved_while_embedding(model);
     out += "\nRelated papers by meaning (exact scan of int8 vectors, 384 dimensions, \
             396 bytes per paper), 200 queries:\n\n\
             | papers | p50 ms | p99 ms | MB of vectors |\n|---:|---:|---:|---:|\n";
@@ -1642,12 +1643,7 @@ fn embedding_memory(model: &Path, corpus: &paper_ls::corpus::Corpus) -> String {
         assert!(client.wait_until_indexed(Duration::from_secs(60)));
         let started = Instant::now();
         if semantic {
-            let ended = (0..20).any(|_| {
-                client
-                    .wait_for(|m| support::is_embedding_progress(m, "end"))
-                    .is_some()
-            });
-            assert!(ended, "the papers were embedded");
+            assert!(embedding_ends(&mut client, 20), "the papers were embedded");
         }
         let took = started.elapsed().as_secs_f64();
         std::thread::sleep(Duration::from_secs(2));
@@ -1674,14 +1670,21 @@ fn embedding_memory(model: &Path, corpus: &paper_ls::corpus::Corpus) -> String {
 /// of 400 rounds adds a `\cite{…}` line to a LaTeX note, asks for
 /// completion in it, then hovers a different cited key. The hover and
 /// completion latencies of all rounds.
-fn interleaved(keys: &[String]) -> (Vec<f64>, Vec<f64>) {
+///
+/// With `model`, CryptoBib is embedded in the background meanwhile (the
+/// server's default for a corpus of its size once a model is there); the
+/// run then waits for the embedding to end and measures the memory.
+fn interleaved(keys: &[String], model: Option<&Path>) -> Interleaved {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/cryptobib");
     let workspace = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let options = json!({"corpus": [
+    let mut options = json!({"corpus": [
         shared.join("abbrev3.bib").display().to_string(),
         shared.join("crypto.bib").display().to_string(),
     ]});
+    if let Some(model) = model {
+        options["semantic"] = json!({"model": model});
+    }
     let note = workspace.path().join("chapter.tex");
     let mut text: String = keys
         .iter()
@@ -1726,8 +1729,77 @@ fn interleaved(keys: &[String]) -> (Vec<f64>, Vec<f64>) {
         client.request("textDocument/hover", LspClient::at(&uri, other as u32, 19));
         hovers.push(ms(t.elapsed()));
     }
+    let rss_after_rounds_mb = support::memory_mb(client.pid()).0;
+    let mut embedding = None;
+    if model.is_some() {
+        let ended_during_rounds = client
+            .notifications
+            .iter()
+            .any(|m| support::is_embedding_progress(m, "end"));
+        let rounds_over = Instant::now();
+        assert!(
+            ended_during_rounds || embedding_ends(&mut client, 60),
+            "CryptoBib was embedded"
+        );
+        let after_rounds = rounds_over.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_secs(2));
+        embedding = Some(EmbeddedAfter {
+            ended_during_rounds,
+            seconds_after_rounds: after_rounds,
+            rss_mb: support::memory_mb(client.pid()).0,
+            file_backed_mb: support::status_mb(client.pid(), "RssFile:"),
+        });
+    }
     client.shutdown_and_exit();
-    (hovers, completions)
+    Interleaved {
+        hovers,
+        completions,
+        rss_after_rounds_mb,
+        embedding,
+    }
+}
+
+/// Waits for the background embedding's `$/progress` end, at most `waits`
+/// times the client's timeout; false when it did not come.
+fn embedding_ends(client: &mut LspClient, waits: usize) -> bool {
+    (0..waits).any(|_| {
+        client
+            .wait_for(|m| support::is_embedding_progress(m, "end"))
+            .is_some()
+    })
+}
+
+/// The latencies of the interleaved workload, and with embeddings what the
+/// server looked like once CryptoBib was embedded.
+struct Interleaved {
+    hovers: Vec<f64>,
+    completions: Vec<f64>,
+    rss_after_rounds_mb: f64,
+    embedding: Option<EmbeddedAfter>,
+}
+
+struct EmbeddedAfter {
+    /// True when the embedding ended before the 400 rounds did (then they
+    /// did not all run beside it).
+    ended_during_rounds: bool,
+    seconds_after_rounds: f64,
+    rss_mb: f64,
+    file_backed_mb: f64,
+}
+
+fn interleaved_row(label: &str, run: &Interleaved) -> String {
+    let (h, c) = (&run.hovers, &run.completions);
+    format!(
+        "| {label} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+        percentile(h, 50.0),
+        percentile(h, 95.0),
+        percentile(h, 99.0),
+        percentile(h, 100.0),
+        percentile(c, 50.0),
+        percentile(c, 95.0),
+        percentile(c, 99.0),
+        percentile(c, 100.0)
+    )
 }
 
 /// CryptoBib as the benchmark reads it: its abbreviations, then the 72k entries.
@@ -1739,6 +1811,44 @@ fn cryptobib() -> Corpus {
     }
 }
 
+/// The interleaved workload on CryptoBib without embeddings and while its
+/// 72k titles are embedded in the background, and the server's memory once
+/// they are.
+fn interleaved_while_embedding(model: &Path) -> String {
+    let (_, keys, _) = sample(&cryptobib(), 1000);
+    let mut out = String::from(
+        "\nEditing, completing and hovering interleaved on CryptoBib (cold start, 400 rounds), \
+         without a model and while its papers are embedded in the background:\n\n\
+         | related papers by | hover p50 | p95 | p99 | max | completion p50 | p95 | p99 | max |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    eprintln!("interleaved on CryptoBib without a model …");
+    let words = interleaved(&keys, None);
+    out += &interleaved_row("words", &words);
+    eprintln!("interleaved on CryptoBib while it is embedded …");
+    let meaning = interleaved(&keys, Some(model));
+    out += &interleaved_row("meaning (embedding)", &meaning);
+    out += &format!(
+        "\nThe server's RSS at the end of the rounds: {:.0} MB by words, {:.0} MB while embedding.\n",
+        words.rss_after_rounds_mb, meaning.rss_after_rounds_mb
+    );
+    if let Some(after) = meaning.embedding {
+        out += &format!(
+            "CryptoBib embedded {:.0} s after the rounds ended{}; the server's RSS then: {:.0} MB \
+             ({:.0} MB of it file-backed).\n",
+            after.seconds_after_rounds,
+            if after.ended_during_rounds {
+                " (it ended during them: not all rounds ran beside it)"
+            } else {
+                ""
+            },
+            after.rss_mb,
+            after.file_backed_mb
+        );
+    }
+    out
+}
+
 fn interleaved_report(runs: usize) -> String {
     let (_, keys, _) = sample(&cryptobib(), 1000);
     let mut out = String::from(
@@ -1748,18 +1858,7 @@ fn interleaved_report(runs: usize) -> String {
     );
     for run in 1..=runs {
         eprintln!("interleaved run {run} …");
-        let (h, c) = interleaved(&keys);
-        out += &format!(
-            "| {run} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
-            percentile(&h, 50.0),
-            percentile(&h, 95.0),
-            percentile(&h, 99.0),
-            percentile(&h, 100.0),
-            percentile(&c, 50.0),
-            percentile(&c, 95.0),
-            percentile(&c, 99.0),
-            percentile(&c, 100.0)
-        );
+        out += &interleaved_row(&run.to_string(), &interleaved(&keys, None));
     }
     out
 }

@@ -160,30 +160,38 @@ impl Encoder {
         let stop = std::sync::atomic::AtomicBool::new(false);
         let chunks: Vec<std::sync::Mutex<&mut [f32]>> =
             out.chunks_mut(d).map(std::sync::Mutex::new).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..threads.max(1).min(texts.len().max(1)) {
-                scope.spawn(|| {
-                    let mut scratch = Scratch::default();
-                    let mut row = vec![0.0f32; d];
-                    loop {
-                        if stop.load(Ordering::Relaxed) {
-                            return;
-                        }
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(text) = texts.get(i) else { return };
-                        self.embed_into(text, &mut scratch, &mut row);
-                        chunks[i]
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .copy_from_slice(&row);
-                        let count = finished.fetch_add(1, Ordering::Relaxed) + 1;
-                        if !done(count) {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                    }
-                });
+        let work = || {
+            let mut scratch = Scratch::default();
+            let mut row = vec![0.0f32; d];
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(text) = texts.get(i) else { return };
+                self.embed_into(text, &mut scratch, &mut row);
+                chunks[i]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .copy_from_slice(&row);
+                let count = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                if !done(count) {
+                    stop.store(true, Ordering::Relaxed);
+                }
             }
-        });
+        };
+        let workers = threads.max(1).min(texts.len().max(1));
+        if workers == 1 {
+            // On the caller's thread: a thread per call would pass the
+            // work's allocations through one allocator arena after another.
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..workers {
+                    scope.spawn(work);
+                }
+            });
+        }
         drop(chunks);
         (!stop.load(Ordering::Relaxed)).then_some(out)
     }

@@ -224,22 +224,29 @@ impl PaperVectors {
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
         let kept: Vec<usize> = (0..self.len()).filter(|&i| self.has(i)).collect();
-        let mut bytes = Vec::with_capacity(32 + kept.len() * (12 + self.dims));
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&model.to_le_bytes());
-        bytes.extend_from_slice(&(self.dims as u32).to_le_bytes());
-        bytes.extend_from_slice(&(kept.len() as u64).to_le_bytes());
-        for &i in &kept {
-            bytes.extend_from_slice(&self.hashes[i].to_le_bytes());
-            bytes.extend_from_slice(&self.scales[i].to_le_bytes());
-        }
-        for &i in &kept {
-            bytes.extend(self.codes_of(i).iter().map(|&c| c as u8));
-        }
         let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = std::fs::File::create(&temporary)
+        let file = std::fs::File::create(&temporary)
             .with_context(|| format!("creating {}", temporary.display()))?;
-        file.write_all(&bytes)?;
+        // Written as it goes: a whole file's bytes in one buffer (28 MB at
+        // 72k papers) would stay resident in a thread's allocator arena
+        // once freed.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        out.write_all(MAGIC)?;
+        out.write_all(&model.to_le_bytes())?;
+        out.write_all(&(self.dims as u32).to_le_bytes())?;
+        out.write_all(&(kept.len() as u64).to_le_bytes())?;
+        for &i in &kept {
+            out.write_all(&self.hashes[i].to_le_bytes())?;
+            out.write_all(&self.scales[i].to_le_bytes())?;
+        }
+        let mut bytes = vec![0u8; self.dims];
+        for &i in &kept {
+            for (byte, &code) in bytes.iter_mut().zip(self.codes_of(i)) {
+                *byte = code as u8;
+            }
+            out.write_all(&bytes)?;
+        }
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_data().ok();
         drop(file);
         std::fs::rename(&temporary, path).with_context(|| format!("writing {}", path.display()))?;
@@ -253,7 +260,39 @@ pub struct SavedVectors {
     /// (text hash, index into `scales`/`codes`), sorted by hash.
     by_hash: Vec<(u64, u32)>,
     scales: Vec<f32>,
-    codes: Vec<i8>,
+    codes: SavedCodes,
+}
+
+/// The codes read back from a file, in an anonymous mapping of their own
+/// (a heap buffer if mapping fails): freed after a restore, all of it goes
+/// back to the system, where a heap buffer of this size (28 MB at 72k
+/// papers) could stay resident in the reading thread's allocator arena.
+enum SavedCodes {
+    Mapped(memmap2::MmapMut),
+    Heap(Vec<u8>),
+}
+
+impl SavedCodes {
+    fn zeroed(len: usize) -> SavedCodes {
+        match memmap2::MmapMut::map_anon(len) {
+            Ok(map) if len > 0 => SavedCodes::Mapped(map),
+            _ => SavedCodes::Heap(vec![0; len]),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            SavedCodes::Mapped(map) => map,
+            SavedCodes::Heap(bytes) => bytes,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            SavedCodes::Mapped(map) => map,
+            SavedCodes::Heap(bytes) => bytes,
+        }
+    }
 }
 
 impl SavedVectors {
@@ -261,41 +300,45 @@ impl SavedVectors {
     /// components; `Ok(None)` when there is no such file or it is another
     /// model's, an error when it is damaged.
     pub fn load(path: &Path, model: u64, dims: usize) -> anyhow::Result<Option<SavedVectors>> {
-        let mut bytes = Vec::new();
-        match std::fs::File::open(path) {
-            Ok(mut file) => file.read_to_end(&mut bytes)?,
+        let file = match std::fs::File::open(path) {
+            Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        if bytes.len() < 28 || &bytes[..8] != MAGIC {
+        let length = file.metadata()?.len();
+        let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut header = [0u8; 28];
+        if input.read_exact(&mut header).is_err() || &header[..8] != MAGIC {
             bail!("{} is not a paper-ls embeddings file", path.display());
         }
-        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let u64_at = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8"));
         if u64_at(8) != model
-            || u32::from_le_bytes(bytes[16..20].try_into().expect("4")) as usize != dims
+            || u32::from_le_bytes(header[16..20].try_into().expect("4")) as usize != dims
         {
             return Ok(None);
         }
-        let count = u64_at(20) as usize;
+        let count = usize::try_from(u64_at(20)).unwrap_or(usize::MAX);
         let expected = count
             .checked_mul(12 + dims)
             .and_then(|n| n.checked_add(28))
-            .filter(|&n| n == bytes.len());
+            .filter(|&n| n as u64 == length);
         if expected.is_none() {
             bail!("{} is cut short or damaged", path.display());
         }
         let mut by_hash = Vec::with_capacity(count);
         let mut scales = Vec::with_capacity(count);
+        let mut entry = [0u8; 12];
         for i in 0..count {
-            let at = 28 + i * 12;
-            by_hash.push((u64_at(at), i as u32));
-            scales.push(f32::from_le_bytes(
-                bytes[at + 8..at + 12].try_into().expect("4"),
+            input.read_exact(&mut entry)?;
+            by_hash.push((
+                u64::from_le_bytes(entry[..8].try_into().expect("8")),
+                i as u32,
             ));
+            scales.push(f32::from_le_bytes(entry[8..].try_into().expect("4")));
         }
         by_hash.sort_unstable();
-        let codes_at = 28 + count * 12;
-        let codes = bytes[codes_at..].iter().map(|&b| b as i8).collect();
+        let mut codes = SavedCodes::zeroed(count * dims);
+        input.read_exact(codes.as_mut_slice())?;
         Ok(Some(SavedVectors {
             dims,
             by_hash,
@@ -312,8 +355,13 @@ impl SavedVectors {
         };
         let i = self.by_hash[found].1 as usize;
         let d = self.dims;
-        vectors.codes[ordinal * d..(ordinal + 1) * d]
-            .copy_from_slice(&self.codes[i * d..(i + 1) * d]);
+        let saved = &self.codes.as_slice()[i * d..(i + 1) * d];
+        for (code, &byte) in vectors.codes[ordinal * d..(ordinal + 1) * d]
+            .iter_mut()
+            .zip(saved)
+        {
+            *code = byte as i8;
+        }
         vectors.scales[ordinal] = self.scales[i];
         vectors.hashes[ordinal] = hash;
         vectors.scales[ordinal] > 0.0
@@ -454,8 +502,13 @@ mod tests {
         assert_eq!(again.codes_of(0), vectors.codes_of(2));
         assert_eq!(again.codes_of(1), vectors.codes_of(0));
         assert!(!again.has(2));
-        std::fs::write(&path, &std::fs::read(&path).unwrap()[..40]).unwrap();
-        assert!(SavedVectors::load(&path, 42, 8).is_err());
+        let whole = std::fs::read(&path).unwrap();
+        for cut in [40, 10, whole.len() - 1] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            assert!(SavedVectors::load(&path, 42, 8).is_err(), "cut at {cut}");
+        }
+        std::fs::write(&path, [whole.as_slice(), b"x"].concat()).unwrap();
+        assert!(SavedVectors::load(&path, 42, 8).is_err(), "trailing bytes");
         assert!(SavedVectors::load(&dir.path().join("none"), 42, 8)
             .unwrap()
             .is_none());
