@@ -951,14 +951,10 @@ fn indexing_a_large_corpus_reports_progress_and_keeps_answering() {
         "markdown",
         "[@author12024study]",
     );
-    let hover = s
-        .client
-        .request("textDocument/hover", LspClient::at(&uri, 0, 4));
+    let card = s.client.hover_text(&uri, 0, 4);
     assert!(
-        hover["contents"]["value"]
-            .as_str()
-            .is_some_and(|c| c.contains("Study")),
-        "answered from parsed papers: {hover}"
+        card.contains("Study"),
+        "answered from parsed papers: {card}"
     );
     let end = s
         .client
@@ -2046,15 +2042,8 @@ fn requests_are_answered_while_papers_are_embedded() {
         .wait_for(|m| support::is_embedding_progress(m, "begin"));
     let token = began.expect("embedding began")["params"]["token"].clone();
     for _ in 0..5 {
-        let hover = s
-            .client
-            .request("textDocument/hover", LspClient::at(&uri, 0, 4));
-        assert!(
-            hover["contents"]["value"]
-                .as_str()
-                .is_some_and(|c| c.contains("Study")),
-            "{hover}"
-        );
+        let card = s.client.hover_text(&uri, 0, 4);
+        assert!(card.contains("Study"), "{card}");
         let items = s
             .client
             .request("textDocument/completion", LspClient::at(&uri, 2, 6));

@@ -202,6 +202,15 @@ impl LspClient {
         uri
     }
 
+    /// The hover card's Markdown at a position; empty when there is none.
+    pub fn hover_text(&mut self, uri: &str, line: u32, character: u32) -> String {
+        let hover = self.request("textDocument/hover", Self::at(uri, line, character));
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn at(uri: &str, line: u32, character: u32) -> Value {
         json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}})
     }

@@ -157,10 +157,10 @@ fn saved_meaning(
         Ok((vectors, encoder))
     });
     match found {
-        Ok((vectors, encoder)) if vectors.missing.is_empty() => Some(Meaning {
-            vectors: vectors.vectors,
-            encoder: crate::index::embeddings::LazyEncoder::new(&folder, encoder.max_tokens()),
-        }),
+        Ok((vectors, encoder)) if vectors.missing.is_empty() => Some(Meaning::new(
+            vectors.vectors,
+            crate::index::embeddings::LazyEncoder::new(&folder, encoder.max_tokens()),
+        )),
         Ok((vectors, _)) => {
             eprintln!(
                 "paper-ls: ranked by shared words: {} of {} papers have no embedding yet (`paper-ls embed --model {}` computes them)",

@@ -37,6 +37,7 @@ macro_rules! with_widest_vectors {
 
 pub mod bert;
 pub mod fetch;
+pub mod mapped;
 pub mod related;
 pub mod safetensors;
 pub mod store;
@@ -388,6 +389,13 @@ impl LazyEncoder {
 }
 
 impl Meaning {
+    /// A corpus's complete vectors, centred on the corpus's mean for related
+    /// papers (see `PaperVectors::centre`).
+    pub fn new(mut vectors: store::PaperVectors, encoder: LazyEncoder) -> Meaning {
+        vectors.centre();
+        Meaning { vectors, encoder }
+    }
+
     /// Papers for a query sentence: ranked by words (`by_words`, best first)
     /// and by the query's embedding, fused by reciprocal rank, so that a
     /// paper with the exact words and one about the same thing in other

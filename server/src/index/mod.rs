@@ -76,9 +76,11 @@ impl PaperContext<'_> {
         use embeddings::related::{rank, FUSION_CANDIDATES, RANKING};
         let hits = match (self.search, self.meaning) {
             (search, Some(meaning)) if meaning.has(ordinal) => {
-                let by_words = match (search, RANKING) {
-                    (_, embeddings::related::Ranking::Meaning) | (None, _) => Vec::new(),
-                    (Some(search), _) => search.related(self.corpus, ordinal, FUSION_CANDIDATES),
+                let by_words = match search {
+                    Some(search) if RANKING.uses_words() => {
+                        search.related(self.corpus, ordinal, FUSION_CANDIDATES)
+                    }
+                    _ => Vec::new(),
                 };
                 rank(meaning, ordinal, &by_words, RANKING, limit)
             }

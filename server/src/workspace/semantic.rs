@@ -229,10 +229,10 @@ impl Embedder {
                 );
                 // The model is let go with `encoder` here; a sentence query
                 // maps it again.
-                loaded.set_meaning(Meaning {
-                    vectors: vectors.vectors,
-                    encoder: LazyEncoder::new(&config.model, encoder.max_tokens()),
-                });
+                loaded.set_meaning(Meaning::new(
+                    vectors.vectors,
+                    LazyEncoder::new(&config.model, encoder.max_tokens()),
+                ));
             }
         } else {
             save(&vectors);

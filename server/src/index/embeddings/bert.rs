@@ -122,76 +122,17 @@ pub struct Scratch {
     narrow: Floats,
 }
 
-/// A float buffer in an anonymous mapping (a heap `Vec` if mapping fails),
-/// given back to the system whole when dropped or grown.
-#[derive(Default)]
-struct Floats {
-    mapped: Option<memmap2::MmapMut>,
-    heap: Vec<f32>,
-}
-
-impl Floats {
-    fn capacity(&self) -> usize {
-        match &self.mapped {
-            Some(map) => map.len() / std::mem::size_of::<f32>(),
-            None => self.heap.len(),
-        }
-    }
-
-    fn as_slice(&self) -> &[f32] {
-        match &self.mapped {
-            // SAFETY: the mapping is page-aligned (so aligned for f32),
-            // `capacity` floats long, and every bit pattern is an f32.
-            Some(map) => unsafe {
-                std::slice::from_raw_parts(map.as_ptr().cast::<f32>(), self.capacity())
-            },
-            None => &self.heap,
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [f32] {
-        let capacity = self.capacity();
-        match &mut self.mapped {
-            // SAFETY: as in `as_slice`, borrowed mutably through `self`.
-            Some(map) => unsafe {
-                std::slice::from_raw_parts_mut(map.as_mut_ptr().cast::<f32>(), capacity)
-            },
-            None => &mut self.heap,
-        }
-    }
-}
-
-impl std::ops::Deref for Floats {
-    type Target = [f32];
-    fn deref(&self) -> &[f32] {
-        self.as_slice()
-    }
-}
-
-impl std::ops::DerefMut for Floats {
-    fn deref_mut(&mut self) -> &mut [f32] {
-        self.as_mut_slice()
-    }
-}
+/// A float buffer given back to the system whole when dropped or grown.
+type Floats = super::mapped::MappedBuffer<f32>;
 
 /// `buffer`'s first `len` floats, mapped anew (zeroed) when it is shorter.
 /// Sizes are rounded up to a power of two so that a thread meeting longer
 /// and longer sequences maps a few times, not once per length.
 fn grow(buffer: &mut Floats, len: usize) -> &mut [f32] {
-    if buffer.capacity() < len {
-        let capacity = len.next_power_of_two();
-        *buffer = match memmap2::MmapMut::map_anon(capacity * std::mem::size_of::<f32>()) {
-            Ok(map) => Floats {
-                mapped: Some(map),
-                heap: Vec::new(),
-            },
-            Err(_) => Floats {
-                mapped: None,
-                heap: vec![0.0; capacity],
-            },
-        };
+    if buffer.len() < len {
+        *buffer = Floats::zeroed(len.next_power_of_two());
     }
-    &mut buffer.as_mut_slice()[..len]
+    &mut buffer[..len]
 }
 
 impl Bert {
