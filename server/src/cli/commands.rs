@@ -14,7 +14,10 @@ use std::time::Instant;
 
 /// The corpus the user asked for: `--corpus` paths, else the nearest
 /// `paper-ls.toml`, else the bundled corpus (the workspace's policy).
-pub(super) fn load_corpus(args: &CorpusArgs, cache: &Cache) -> anyhow::Result<Corpus> {
+pub(super) fn load_corpus(
+    args: &CorpusArgs,
+    cache: &Cache,
+) -> anyhow::Result<std::sync::Arc<Corpus>> {
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let policy = CorpusPolicy::for_command_line(&args.paths, &cwd).map_err(anyhow::Error::msg)?;
     Ok(read_selection(&policy.workspace_selection(), cache).0)

@@ -12,9 +12,9 @@
 //! and in pandoc's `[@…]`.
 
 use super::paper::{KeyOrigin, Paper, Problem, Severity};
+use crate::corpus::short_hash::ShortKeys;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// Words that never make a key readable.
 const STOP_WORDS: &[&str] = &[
@@ -28,8 +28,8 @@ const STOP_WORDS: &[&str] = &[
 pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mut Vec<Problem>) {
     // Source keys are looked up where they are (no copies: a corpus is
     // mostly source keys); generated ones are remembered on the side.
-    let mut source_keys: HashSet<&str, Xxh3DefaultBuilder> =
-        HashSet::with_capacity_and_hasher(papers.len(), Xxh3DefaultBuilder);
+    let mut source_keys: HashSet<&str, ShortKeys> =
+        HashSet::with_capacity_and_hasher(papers.len(), ShortKeys::default());
     let mut needs_key = Vec::new();
     for (i, paper) in papers.iter().enumerate() {
         if paper.key.is_empty() {
@@ -52,7 +52,7 @@ pub fn assign_keys(papers: &mut [Paper], source_paths: &[PathBuf], problems: &mu
     }
     let mut bases: Vec<_> = groups.into_iter().collect();
     bases.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut generated: HashSet<String, Xxh3DefaultBuilder> = HashSet::default();
+    let mut generated: HashSet<String, ShortKeys> = HashSet::default();
     let mut new_keys = Vec::with_capacity(needs_key.len());
     for (base, mut members) in bases {
         members.sort_by_cached_key(|&i| identity(&papers[i]));

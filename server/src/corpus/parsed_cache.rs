@@ -129,22 +129,17 @@ fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
 /// replaced by its cache file read back (`Corpus::load_cached`).
 pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
 
-/// [`write`] on another thread, so that a load does not wait for it. The
-/// cache file's body is encoded here (it borrows the corpus); only the file
-/// is written beside. [`Cache::finish_writes`] waits for such writes.
-pub fn write_in_background(cache: &Cache, corpus: &Corpus, key: CacheKey) {
-    let cache_dir = cache.dir();
+/// [`write`] on another thread, so that a load does not wait for it: the
+/// thread shares the corpus, encodes the cache file's body and writes it.
+/// [`Cache::finish_writes`] waits for such writes.
+pub fn write_in_background(cache: &Cache, corpus: std::sync::Arc<Corpus>, key: CacheKey) {
+    let cache_dir = cache.dir().to_path_buf();
     let CacheKey { name, fingerprint } = key;
-    let path = cache_file_path(cache_dir, name);
-    let parts = encode_parts(corpus, fingerprint);
-    let mut abstracts = Vec::new();
-    if corpus.papers.abstracts.copy_to(&mut abstracts).is_err() {
-        return;
-    }
-    let cache_dir = cache_dir.to_path_buf();
+    let path = cache_file_path(&cache_dir, name);
     let writing = crate::background::spawn("parsed-corpus-cache", move || {
+        let parts = encode_parts(&corpus, fingerprint);
         write_file(&cache_dir, &path, name, &parts, |out| {
-            out.write_all(&abstracts)
+            corpus.papers.abstracts.copy_to(out)
         })
     });
     match writing {

@@ -180,7 +180,7 @@ fn has_inline_references(note: &NoteFile) -> bool {
 /// One corpus as `check` uses it: its search index is built only when a
 /// note cites a key it lacks (closest keys need it on large corpora).
 struct CheckCorpus {
-    corpus: Corpus,
+    corpus: std::sync::Arc<Corpus>,
     index: Option<PaperIndex>,
 }
 

@@ -9,10 +9,10 @@
 //! indexing thread its own copy) and a copy starts empty, so that handing
 //! an analyzer to a query never copies a large map.
 
+use crate::corpus::short_hash::ShortKeys;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use tantivy::tokenizer::{Token, TokenFilter, TokenStream, Tokenizer};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// Beyond this many distinct words, new words are stemmed without being
 /// remembered (the memo then holds the frequent ones, which is what pays).
@@ -35,7 +35,7 @@ impl TokenFilter for MemoStemmer {
 
 pub struct MemoStemmerFilter<T> {
     inner: T,
-    memo: HashMap<Box<str>, Box<str>, Xxh3DefaultBuilder>,
+    memo: HashMap<Box<str>, Box<str>, ShortKeys>,
 }
 
 impl<T: Clone> Clone for MemoStemmerFilter<T> {
@@ -61,7 +61,7 @@ impl<T: Tokenizer> Tokenizer for MemoStemmerFilter<T> {
 
 pub struct MemoStemmerStream<'a, S> {
     tail: S,
-    memo: &'a mut HashMap<Box<str>, Box<str>, Xxh3DefaultBuilder>,
+    memo: &'a mut HashMap<Box<str>, Box<str>, ShortKeys>,
     stemmer: frostem::Stemmer,
 }
 

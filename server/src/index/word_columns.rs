@@ -17,10 +17,10 @@
 
 use super::title_matcher::partition;
 use super::{Hit, PaperSearch, SearchRequest};
+use crate::corpus::short_hash::ShortKeys;
 use crate::corpus::{Corpus, PaperTable};
 use crate::text::words::{fold_lower, title_words};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 
 /// Where a word occurs in a paper, stored in a posting's low bits.
@@ -82,7 +82,7 @@ impl WordColumns {
     pub fn build(table: &PaperTable) -> WordColumns {
         let papers = table.len().min(MAX_PAPERS);
         // Words get ids in the order first seen; sorted at the end.
-        let mut ids: HashMap<String, u32, BuildHasherDefault<WordHasher>> = HashMap::default();
+        let mut ids: HashMap<String, u32, ShortKeys> = HashMap::default();
         // Each paper's (first-seen id << FIELD_BITS | field), deduplicated.
         let mut paper_words: Vec<u32> = Vec::new();
         let mut paper_ends: Vec<u32> = Vec::with_capacity(papers);
@@ -327,20 +327,6 @@ impl PaperSearch for WordColumns {
     /// Related papers need the index's term vectors: none before it.
     fn related(&self, _: &Corpus, _: usize, _: usize) -> Vec<Hit> {
         Vec::new()
-    }
-}
-
-/// Words are looked up tens of millions of times while building: hashed
-/// with xxh3 rather than SipHash (nothing here comes from an adversary).
-#[derive(Default)]
-struct WordHasher(u64);
-
-impl Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -70,9 +70,9 @@ pub struct LoadedCorpus {
 }
 
 impl LoadedCorpus {
-    fn new(corpus: Corpus, stamps: SourceStamps) -> LoadedCorpus {
+    fn new(corpus: impl Into<Arc<Corpus>>, stamps: SourceStamps) -> LoadedCorpus {
         LoadedCorpus {
-            corpus: Arc::new(corpus),
+            corpus: corpus.into(),
             index: OnceLock::new(),
             titles: Mutex::default(),
             words: Mutex::default(),
@@ -117,7 +117,7 @@ impl LoadedCorpus {
 
     /// A corpus indexed (in memory) and title-matched now, on this thread:
     /// for tests and tools that have no server.
-    pub fn indexed_now(corpus: Corpus, stamps: SourceStamps) -> Arc<LoadedCorpus> {
+    pub fn indexed_now(corpus: impl Into<Arc<Corpus>>, stamps: SourceStamps) -> Arc<LoadedCorpus> {
         let loaded = LoadedCorpus::new(corpus, stamps);
         if let Ok(index) = PaperIndex::in_memory(&loaded.corpus, &mut |_, _| {}) {
             loaded.set_titles(TitleMatcher::for_corpus(&loaded.corpus));
@@ -323,7 +323,7 @@ pub struct Loader {
 impl Loader {
     /// Reads the sources of `selection` (the bundled corpus for none) and
     /// notes how they looked (blocking).
-    pub fn read(&self, selection: &CorpusSelection) -> (Corpus, SourceStamps) {
+    pub fn read(&self, selection: &CorpusSelection) -> (Arc<Corpus>, SourceStamps) {
         read_selection(selection, &self.cache)
     }
 
@@ -421,10 +421,10 @@ impl Loader {
 /// The corpus a selection names — its files, or the bundled corpus for none
 /// — read through the parsed-corpus cache, with the files' stamps: what the
 /// server, `paper-ls check` and the shell commands all load.
-pub fn read_selection(selection: &[PathBuf], cache: &Cache) -> (Corpus, SourceStamps) {
+pub fn read_selection(selection: &[PathBuf], cache: &Cache) -> (Arc<Corpus>, SourceStamps) {
     let stamps = SourceStamps::take(selection);
     let corpus = if selection.is_empty() {
-        bundled::load_bundled(cache.dir())
+        Arc::new(bundled::load_bundled(cache.dir()))
     } else {
         Corpus::load_cached(selection, cache)
     };

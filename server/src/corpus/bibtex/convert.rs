@@ -15,9 +15,9 @@ use super::{
 };
 use super::{KeyOrigin, Origin, Paper};
 use crate::corpus::paper::first_year;
+use crate::corpus::short_hash::ShortKeys;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// How many `crossref` levels are followed (biblatex allows chains).
 const MAX_CROSSREF_DEPTH: usize = 4;
@@ -201,7 +201,7 @@ struct Converter<'p> {
     macros: &'p dyn MacroLookup,
     /// Lower-cased key → first entry with it; filled only when some entry
     /// has a parent to look up.
-    by_key: HashMap<Cow<'p, str>, EntryRef, Xxh3DefaultBuilder>,
+    by_key: HashMap<Cow<'p, str>, EntryRef, ShortKeys>,
 }
 
 impl<'p> Converter<'p> {
@@ -237,8 +237,8 @@ impl<'p> Converter<'p> {
     fn first_of_each_key(&mut self, sink: &mut ProblemSink<'p>) -> (Vec<EntryRef>, Links) {
         let mut links = Links::default();
         let total = self.parsed.iter().map(|p| p.entries.len()).sum();
-        let mut first: HashMap<&'p str, EntryRef, Xxh3DefaultBuilder> =
-            HashMap::with_capacity_and_hasher(total, Xxh3DefaultBuilder);
+        let mut first: HashMap<&'p str, EntryRef, ShortKeys> =
+            HashMap::with_capacity_and_hasher(total, ShortKeys::default());
         let mut kept = Vec::with_capacity(total);
         let mut has_parents = false;
         for (file, parsed_file) in self.parsed.iter().enumerate() {

@@ -8,8 +8,8 @@
 //! against cycles. The month names `jan`…`dec` are predefined, as in BibTeX.
 
 use super::{lower, BibSource, ParsedFile, ProblemSink, Severity, StringDef, ValuePart};
+use crate::corpus::short_hash::ShortKeys;
 use std::collections::HashMap;
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 /// How deep macro definitions may nest before we assume something is wrong.
 const MAX_DEPTH: usize = 64;
@@ -44,7 +44,7 @@ impl MacroLookup for Macros<'_> {
 
 pub(super) struct Macros<'p> {
     /// Lower-cased name → index into `defs` of the definition in force.
-    by_name: HashMap<&'p str, usize, Xxh3DefaultBuilder>,
+    by_name: HashMap<&'p str, usize, ShortKeys>,
     /// Every definition, with the index of its source.
     defs: Vec<(usize, &'p StringDef<'p>)>,
     /// Resolved raw TeX of each definition in force (empty for overridden ones).

@@ -58,7 +58,7 @@ impl Fixture {
             }
         }
         let cache = dir.path().join(".cache");
-        let (corpus, stamps): (Corpus, SourceStamps) =
+        let (corpus, stamps): (Arc<Corpus>, SourceStamps) =
             read_selection(&corpus_files, &crate::corpus::Cache::at(&cache));
         let loaded = LoadedCorpus::indexed_now(corpus, stamps);
         let notes = WorkspaceNotes::scan(dir.path());
