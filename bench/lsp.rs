@@ -174,6 +174,11 @@ fn main() {
         }
         return;
     }
+    if args.iter().any(|a| a == "--appends") {
+        let runs = flag(&args, "--runs").map_or(2, |n| n.parse().expect("a number"));
+        print!("{}", appends_report(runs));
+        return;
+    }
     if args.iter().any(|a| a == "--interleaved") {
         let runs = flag(&args, "--runs").map_or(3, |n| n.parse().expect("a number"));
         print!("{}", interleaved_report(runs));
@@ -1968,4 +1973,108 @@ fn first_second_report(runs: usize) -> String {
         }
     }
     out
+}
+
+/// Papers appended one at a time to the 74,728-paper arXiv dump as plain
+/// JSON Lines (a harvester's output growing), after a cold start (the
+/// corpus parsed) and a warm one (read back from the parsed-corpus cache):
+/// how long after each write completing a word of the new paper's title
+/// lists it.
+fn appends_report(runs: usize) -> String {
+    const APPENDS: usize = 8;
+    let gz = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpora/arxiv/arxiv-2025-cs.jsonl.gz");
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).expect("the arXiv corpus")),
+        &mut text,
+    )
+    .expect("gunzip the arXiv corpus");
+    let mut out = format!(
+        "## Lines appended to a JSON Lines dump (arXiv 2025 cs, {} papers, {:.0} MB)\n\n\
+         From the write of one more line (and `didChangeWatchedFiles`) to the first completion of a word of its \
+         title that lists it, in ms, {APPENDS} appends per start.\n\n\
+         | run | start | p50 | max | all |\n|---|---|---:|---:|---|\n",
+        text.iter().filter(|&&b| b == b'\n').count(),
+        text.len() as f64 / 1e6
+    );
+    for run in 1..=runs {
+        let workspace = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let dump = workspace.path().join("arxiv.jsonl");
+        std::fs::write(&dump, &text).unwrap();
+        for start in ["cold", "warm"] {
+            eprintln!("appends, run {run}, {start} …");
+            let times = appended_lines_seen(workspace.path(), cache.path(), &dump, APPENDS, run);
+            let all: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
+            out += &format!(
+                "| {run} | {start} | {:.0} | {:.0} | {} |\n",
+                percentile(&times, 50.0),
+                percentile(&times, 100.0),
+                all.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// Starts a server on `dump`, waits for its index, then appends `n` papers
+/// by new authors, each after the last was seen; the times each took to
+/// be listed by a completion of its title's word.
+fn appended_lines_seen(root: &Path, cache: &Path, dump: &Path, n: usize, run: usize) -> Vec<f64> {
+    let note = root.join("note.md");
+    let options = json!({"corpus": [dump.display().to_string()], "semantic": {"enabled": false}});
+    let mut client = LspClient::start(cache);
+    client.initialize(root, options, false);
+    let uri = client.open(&note, "markdown", "Notes.\n[@");
+    wait_until_indexed(&mut client, &note);
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut version = 1;
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let word = format!("quokka{run}x{started}x{i}");
+        let line = json!({
+            "id": format!("2599.{:05}", i + 100 * run),
+            "title": format!("Appended Results on {word} Populations"),
+            "authors": format!("Wyn Appendix{run}x{started}x{i}"),
+            "abstract": "A paper appended to the dump while the server runs.",
+            "categories": "cs.LG",
+            "update_date": "2026-12-05",
+        });
+        let mut file = std::fs::OpenOptions::new().append(true).open(dump).unwrap();
+        std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).unwrap();
+        drop(file);
+        let written = Instant::now();
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": support::file_uri(dump), "type": 2}]}),
+        );
+        loop {
+            version += 1;
+            client.notify("textDocument/didChange", json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [
+                {"range": {"start": {"line": 1, "character": 0}, "end": {"line": 2, "character": 0}}, "text": format!("[@{word}")}
+            ]}));
+            let result = client.request(
+                "textDocument/completion",
+                LspClient::at(&uri, 1, 2 + word.len() as u32),
+            );
+            let listed = result["items"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|item| item.to_string().contains(&word)));
+            if listed {
+                times.push(ms(written.elapsed()));
+                break;
+            }
+            assert!(
+                written.elapsed() < Duration::from_secs(60),
+                "append {i} never listed"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    client.shutdown_and_exit();
+    times
 }

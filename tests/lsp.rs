@@ -2013,6 +2013,144 @@ fn related_papers_rank_by_meaning_once_the_papers_are_embedded() {
     off.shutdown_and_exit();
 }
 
+/// Sixty research topics, two papers on each, for the hub test below.
+const HUB_TOPICS: [&str; 60] = [
+    "protein structure prediction",
+    "galaxy cluster lensing",
+    "register allocation in compilers",
+    "medieval grain trade",
+    "coral reef bleaching",
+    "speech recognition for regional dialects",
+    "earthquake early warning",
+    "sourdough fermentation",
+    "glacier retreat in the Alps",
+    "quantum error correction",
+    "malaria vaccine trials",
+    "traffic signal timing",
+    "wildfire smoke and asthma",
+    "bee colony collapse",
+    "lithium battery ageing",
+    "sign language translation",
+    "urban heat islands",
+    "antibiotic resistance in hospitals",
+    "exoplanet atmospheres",
+    "wind turbine blade icing",
+    "music genre classification",
+    "soil erosion on farmland",
+    "credit card fraud detection",
+    "sleep and memory consolidation",
+    "ancient Greek pottery",
+    "drone delivery routing",
+    "ocean acidification and shellfish",
+    "legal contract analysis",
+    "child language acquisition",
+    "solar flare forecasting",
+    "rice crop yield estimation",
+    "dark matter halos",
+    "garbage collection pauses",
+    "opera singing technique",
+    "railway track inspection",
+    "volcanic ash dispersion",
+    "elderly fall detection",
+    "chess endgame tablebases",
+    "coffee bean roasting",
+    "migratory bird navigation",
+    "concrete crack repair",
+    "tuberculosis screening with X-rays",
+    "stock market volatility",
+    "knitting pattern generation",
+    "arctic sea ice thickness",
+    "wine grape ripening",
+    "hearing aid noise reduction",
+    "ransomware detection",
+    "Roman road networks",
+    "tidal energy turbines",
+    "autism early diagnosis",
+    "honey authenticity testing",
+    "satellite collision avoidance",
+    "poetry meter analysis",
+    "water pipe leak detection",
+    "tomato leaf disease",
+    "black hole mergers",
+    "typeface design",
+    "avalanche risk mapping",
+    "dental caries imaging",
+];
+
+/// While a corpus is being embedded (one core, a lower priority), hovers
+/// and completions are answered: none waits for the embedding to end.
+/// A corpus of a hundred papers or more ranks related papers by the cosine
+/// of centred vectors: the papers of a field written in one template all
+/// lean the template's way, and a paper that is nothing but the template
+/// (a hub) is near many papers by plain cosine. Centred, it is related to
+/// a third as many; each paper's first related one is the other paper on
+/// its topic either way.
+#[test]
+fn a_hub_stays_out_of_the_related_papers_of_a_centred_corpus() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let mut bib = String::from(
+        "@article{hub, title = {A novel method that improves over baselines}, author = {Hu Bee}, year = 2024,\n  abstract = {We propose a novel method. Experiments show that our approach improves over strong baselines and prior work.}}\n",
+    );
+    for (i, topic) in HUB_TOPICS.iter().enumerate() {
+        bib += &format!(
+            "@article{{t{i}a, title = {{A new approach to {topic}}}, author = {{Ann Author{i}}}, year = 2023,\n  abstract = {{We propose a novel method for {topic}. Experiments show that our approach improves over strong baselines.}}}}\n\
+             @article{{t{i}b, title = {{Improving {topic}}}, author = {{Bo Writer{i}}}, year = 2022,\n  abstract = {{This paper presents a new technique for {topic}. Our evaluation shows clear gains over prior work.}}}}\n"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refs.bib"), &bib).unwrap();
+    let note: String = (0..HUB_TOPICS.len())
+        .map(|i| format!("[@t{i}a] [@t{i}b]\n"))
+        .collect();
+    let mut client = LspClient::start(cache.path());
+    client.initialize(
+        dir.path(),
+        json!({"corpus": ["refs.bib"], "semantic": {"model": model}}),
+        false,
+    );
+    let uri = client.open(&dir.path().join("note.md"), "markdown", &note);
+    let ended = client.wait_for(|m| support::is_embedding_progress(m, "end"));
+    assert!(ended.is_some(), "the 121 papers were never embedded");
+    let begun = embedding_progress(&client);
+    assert!(
+        begun.len() == 1 && begun[0].starts_with("121 of 121 papers"),
+        "{begun:?}"
+    );
+    let lines: Vec<&str> = bib.lines().collect();
+    let key_at = |location: &Value| {
+        let line = lines[location["range"]["start"]["line"].as_u64().unwrap() as usize];
+        line["@article{".len()..line.find(',').unwrap()].to_string()
+    };
+    let (mut with_hub, mut sibling_first) = (0, 0);
+    for i in 0..HUB_TOPICS.len() {
+        for (side, column) in [("a", 3), ("b", 10)] {
+            let related = client.request(
+                "textDocument/implementation",
+                LspClient::at(&uri, i as u32, column),
+            );
+            let keys: Vec<String> = related.as_array().unwrap().iter().map(key_at).collect();
+            assert!(!keys.is_empty(), "t{i}{side}: no related papers");
+            with_hub += usize::from(keys.iter().any(|k| k == "hub"));
+            let sibling = if side == "a" { "b" } else { "a" };
+            sibling_first += usize::from(keys[0] == format!("t{i}{sibling}"));
+        }
+    }
+    // By plain cosine (measured with the ranking switched) the hub is in
+    // 60 of the 120 lists; centred, in 20.
+    assert!(
+        with_hub <= 30,
+        "the hub is among the related papers of {with_hub} of 120 papers"
+    );
+    assert!(
+        sibling_first >= 110,
+        "the other paper on the topic came first for {sibling_first} of 120"
+    );
+    client.shutdown_and_exit();
+}
+
 /// While a corpus is being embedded (one core, a lower priority), hovers
 /// and completions are answered: none waits for the embedding to end.
 #[test]

@@ -115,6 +115,19 @@ pub(super) fn count_ids<'a>(
     ids
 }
 
+/// The length of the plain JSON Lines `source` when it still holds what
+/// the corpus read from it: from its stamp when its remembered hash is the
+/// one it was read with, else by reading it again — a file written less
+/// than the hash memo's margin before the start has no trusted memo, and
+/// its first append would otherwise be read whole.
+fn read_length(source: &SourceFile, cache_dir: &Path) -> Option<u64> {
+    if hash_memo::remembered_hash(&source.path, cache_dir) == Some(source.content_hash) {
+        return std::fs::metadata(&source.path).ok().map(|m| m.len());
+    }
+    let bytes = std::fs::read(&source.path).ok()?;
+    (xxhash_rust::xxh3::xxh3_64(&bytes) == source.content_hash).then_some(bytes.len() as u64)
+}
+
 /// Hashes of the identifiers that make two entries the same paper, in the
 /// forms `same_paper::warn_same_paper_twice` compares.
 fn id_hashes<'a>(doi: Option<&'a str>, arxiv: Option<&'a str>) -> impl Iterator<Item = u64> + 'a {
@@ -146,16 +159,12 @@ impl Corpus {
         {
             return;
         }
-        // A JSON Lines file's length, from its stamp when its remembered
-        // hash is the one it was read with (a dump is not read again).
         let appendable = self
             .sources
             .iter()
             .map(|s| {
-                let unchanged = s.kind == SourceKind::JsonLines
-                    && !s.gzipped
-                    && hash_memo::remembered_hash(&s.path, cache_dir) == Some(s.content_hash);
-                unchanged.then(|| std::fs::metadata(&s.path).ok().map(|m| m.len()))?
+                (s.kind == SourceKind::JsonLines && !s.gzipped)
+                    .then(|| read_length(s, cache_dir))?
             })
             .collect();
         let mut texts = Vec::with_capacity(self.sources.len());
@@ -225,6 +234,7 @@ impl Corpus {
         // Sources whose remembered hash still holds are unchanged; the
         // others are read (once: the changed one's text is what is parsed).
         let mut changed = None;
+        let mut appended = None;
         for (i, src) in self.sources.iter().enumerate() {
             if src.kind == SourceKind::Zotero {
                 return None;
@@ -232,14 +242,31 @@ impl Corpus {
             if hash_memo::remembered_hash(&src.path, cache_dir) == Some(src.content_hash) {
                 continue;
             }
+            // A dump that grows is checked by its growth, never held whole.
+            if let Some(&Some(old_len)) = facts.appendable.get(i) {
+                match source::growth_of(&src.path, old_len, src.content_hash).ok()? {
+                    source::Growth::Unchanged => continue,
+                    source::Growth::Changed => return None,
+                    source::Growth::Appended(text) => {
+                        if appended.is_some() || changed.is_some() {
+                            return None;
+                        }
+                        appended = Some((i, text));
+                        continue;
+                    }
+                }
+            }
             let (read, warnings) = source::read_source(&src.path).ok()?;
             if read.content_hash == src.content_hash {
                 continue;
             }
-            if changed.is_some() || !warnings.is_empty() {
+            if changed.is_some() || appended.is_some() || !warnings.is_empty() {
                 return None;
             }
             changed = Some((i, read));
+        }
+        if let Some((file, text)) = appended {
+            return self.lines_appended(facts, file, text);
         }
         let (file, read) = changed?;
         let old_source = &self.sources[file];
@@ -248,7 +275,6 @@ impl Corpus {
         }
         match read.kind {
             SourceKind::Bibtex => self.bib_reloaded_by_entry(facts, file, &read),
-            SourceKind::JsonLines => self.lines_appended(facts, file, &read),
             _ => None,
         }
     }
@@ -319,7 +345,7 @@ impl Corpus {
         let bytes = region.new_bytes.len() as i64 - region.old_bytes.len() as i64;
         self.spliced(
             file,
-            read,
+            read.content_hash,
             old_papers,
             papers,
             region_problems,
@@ -328,27 +354,19 @@ impl Corpus {
         )
     }
 
-    /// [`Corpus::reloaded_by_entry`] of the JSON Lines source `file`, read
-    /// now as `read`: lines appended to what was read (a dump that grows)
-    /// are read alone; any other change is read whole.
+    /// [`Corpus::reloaded_by_entry`] of the JSON Lines source `file`, which
+    /// grew by `appended` (a dump that grows): the new lines are read alone.
     fn lines_appended(
         &self,
         facts: &ReloadFacts,
         file: usize,
-        read: &source::ReadSource,
+        appended: source::AppendedText,
     ) -> Option<(Corpus, Splice)> {
         let old_len = usize::try_from((*facts.appendable.get(file)?)?).ok()?;
-        let bytes = read.text.as_bytes();
-        let appended = bytes.len() > old_len
-            && (old_len == 0 || bytes[old_len - 1] == b'\n')
-            && xxhash_rust::xxh3::xxh3_64(&bytes[..old_len]) == self.sources[file].content_hash;
-        if !appended {
-            return None;
-        }
-        let lines_before = memchr::memchr_iter(b'\n', &bytes[..old_len]).count();
+        let lines_before = appended.lines_before;
         let path = &self.sources[file].path;
         let (mut papers, mut problems) =
-            super::jsonl::read_lines(file, path, &read.text, old_len..bytes.len(), lines_before);
+            super::jsonl::read_lines(file, path, &appended.text, old_len, lines_before);
         // Keys are generated as a whole load generates them when no paper
         // has a key their generated keys would start from.
         let paths: Vec<PathBuf> = self.sources.iter().map(|s| s.path.clone()).collect();
@@ -374,22 +392,24 @@ impl Corpus {
             delta: 0,
         };
         let mut appendable = facts.appendable.clone();
-        appendable[file] = Some(bytes.len() as u64);
+        appendable[file] = Some((old_len + appended.text.len()) as u64);
         let kept = ReloadFacts {
             appendable,
             ..facts.clone()
         };
-        self.spliced(file, read, end..end, papers, problems, (0, lines), kept)
+        let hash = appended.content_hash;
+        self.spliced(file, hash, end..end, papers, problems, (0, lines), kept)
     }
 
-    /// The corpus with the papers at `replaced` (of source `file`, now
-    /// `read`) given way to `papers` and their problems, the entries after
-    /// them moved by `(bytes, lines)`, keeping `facts`.
+    /// The corpus with the papers at `replaced` (of source `file`, whose
+    /// content now hashes to `content_hash`) given way to `papers` and their
+    /// problems, the entries after them moved by `(bytes, lines)`, keeping
+    /// `facts`.
     #[allow(clippy::too_many_arguments)]
     fn spliced(
         &self,
         file: usize,
-        read: &source::ReadSource,
+        content_hash: u64,
         replaced: Range<usize>,
         papers: Vec<Paper>,
         region_problems: Vec<Problem>,
@@ -408,7 +428,7 @@ impl Corpus {
         let mut sources = self.sources.clone();
         let old_source = &self.sources[file];
         sources[file] = SourceFile {
-            content_hash: read.content_hash,
+            content_hash,
             papers: old_source.papers - splice.removed + splice.added,
             ..old_source.clone()
         };

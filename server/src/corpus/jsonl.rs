@@ -32,7 +32,7 @@ pub fn load_json_lines(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec
     bounds.push(text.len());
     let read = |w: &[usize]| {
         let first_line = text[..w[0]].bytes().filter(|&b| b == b'\n').count();
-        read_lines(file, path, text, w[0]..w[1], first_line)
+        read_lines(file, path, &text[w[0]..w[1]], w[0], first_line)
     };
     let results: Vec<_> = if bounds.len() == 2 {
         vec![read(&bounds)]
@@ -57,19 +57,19 @@ pub fn load_json_lines(file: usize, path: &Path, text: &str) -> (Vec<Paper>, Vec
     (papers, problems)
 }
 
-/// The papers of the lines in `range` of `text`, the first of which is
-/// line `first_line + 1` of the file.
+/// The papers of `lines`, which start at byte `at` and line
+/// `first_line + 1` of the file.
 pub(super) fn read_lines(
     file: usize,
     path: &Path,
-    text: &str,
-    range: std::ops::Range<usize>,
+    lines: &str,
+    at: usize,
     first_line: usize,
 ) -> (Vec<Paper>, Vec<Problem>) {
     let mut papers = Vec::new();
     let mut problems = Vec::new();
-    let mut offset = range.start;
-    for (index, raw_line) in text[range].split_inclusive('\n').enumerate() {
+    let mut offset = at;
+    for (index, raw_line) in lines.split_inclusive('\n').enumerate() {
         let start = offset;
         offset += raw_line.len();
         let line = raw_line.trim_end();
@@ -232,7 +232,7 @@ mod tests {
         }
         assert!(text.len() > 8 << 20, "big enough to be cut: {}", text.len());
         let path = Path::new("big.jsonl");
-        let whole = read_lines(0, path, &text, 0..text.len(), 0);
+        let whole = read_lines(0, path, &text, 0, 0);
         let pieces = load_json_lines(0, path, &text);
         assert_eq!(pieces.0.len(), 40_000);
         assert_eq!(pieces, whole);

@@ -328,7 +328,10 @@ fn decode(bytes: &[u8], fingerprint: u64) -> Option<Corpus> {
         return None;
     }
     let abstracts = bytes[HEADER_LEN + body.len()..].to_vec();
-    decode_body(body.to_vec(), Abstracts::InMemory(abstracts))
+    decode_body(
+        body.to_vec(),
+        Abstracts::InMemory(std::sync::Arc::new(abstracts)),
+    )
 }
 
 /// Decodes the body, which ends with the table's text: that is moved to

@@ -71,19 +71,17 @@ pub(super) struct Row {
 /// Where a table's abstracts are: in memory, or `len` bytes at `offset`
 /// in an open file (the cache file the table was read from).
 pub(super) enum Abstracts {
-    InMemory(Vec<u8>),
+    /// Shared with the tables a JSON Lines dump's appends made from this
+    /// one, so an append does not copy every abstract.
+    InMemory(std::sync::Arc<Vec<u8>>),
     OnDisk {
         file: std::fs::File,
         offset: u64,
         len: u64,
     },
-    /// Abstracts on disk followed by more in memory: a table read back
-    /// from the parsed-corpus cache with papers appended since (a JSON
+    /// A table's abstracts followed by more: papers appended since (a JSON
     /// Lines dump that grew).
-    Appended {
-        disk: Box<Abstracts>,
-        tail: Vec<u8>,
-    },
+    Appended { base: Box<Abstracts>, tail: Vec<u8> },
 }
 
 impl Abstracts {
@@ -91,25 +89,40 @@ impl Abstracts {
         match self {
             Abstracts::InMemory(bytes) => bytes.len() as u64,
             Abstracts::OnDisk { len, .. } => *len,
-            Abstracts::Appended { disk, tail } => disk.len() + tail.len() as u64,
+            Abstracts::Appended { base, tail } => base.len() + tail.len() as u64,
         }
     }
 
-    /// These abstracts followed by `more` (the file on disk shared).
+    fn in_memory(bytes: Vec<u8>) -> Abstracts {
+        Abstracts::InMemory(std::sync::Arc::new(bytes))
+    }
+
+    /// These abstracts again, sharing the bytes in memory and the file.
+    fn shared(&self) -> Option<Abstracts> {
+        Some(match self {
+            Abstracts::InMemory(bytes) => Abstracts::InMemory(bytes.clone()),
+            Abstracts::OnDisk { file, offset, len } => Abstracts::OnDisk {
+                file: file.try_clone().ok()?,
+                offset: *offset,
+                len: *len,
+            },
+            Abstracts::Appended { base, tail } => Abstracts::Appended {
+                base: Box::new(base.shared()?),
+                tail: tail.clone(),
+            },
+        })
+    }
+
+    /// These abstracts followed by `more` (those before shared).
     fn appended(&self, more: &[u8]) -> Option<Abstracts> {
         Some(match self {
-            Abstracts::InMemory(bytes) => Abstracts::InMemory([bytes.as_slice(), more].concat()),
-            Abstracts::OnDisk { file, offset, len } => Abstracts::Appended {
-                disk: Box::new(Abstracts::OnDisk {
-                    file: file.try_clone().ok()?,
-                    offset: *offset,
-                    len: *len,
-                }),
-                tail: more.to_vec(),
-            },
-            Abstracts::Appended { disk, tail } => Abstracts::Appended {
-                disk: Box::new(disk.appended(&[])?),
+            Abstracts::Appended { base, tail } => Abstracts::Appended {
+                base: Box::new(base.shared()?),
                 tail: [tail.as_slice(), more].concat(),
+            },
+            _ => Abstracts::Appended {
+                base: Box::new(self.shared()?),
+                tail: more.to_vec(),
             },
         })
     }
@@ -125,16 +138,16 @@ impl Abstracts {
                 read_at(file, &mut out, offset.checked_add(range.start)?)?;
                 Some(Cow::Owned(out))
             }
-            Abstracts::Appended { disk, tail } => {
-                let split = disk.len();
+            Abstracts::Appended { base, tail } => {
+                let split = base.len();
                 let in_tail = |at: u64| usize::try_from(at.saturating_sub(split)).ok();
                 let from_tail = tail.get(in_tail(range.start)?..in_tail(range.end)?)?;
                 if range.end <= split {
-                    disk.read(range)
+                    base.read(range)
                 } else if range.start >= split {
                     Some(Cow::Borrowed(from_tail))
                 } else {
-                    let mut out = disk.read(range.start..split)?.into_owned();
+                    let mut out = base.read(range.start..split)?.into_owned();
                     out.extend_from_slice(from_tail);
                     Some(Cow::Owned(out))
                 }
@@ -184,7 +197,7 @@ fn read_at(file: &std::fs::File, out: &mut [u8], position: u64) -> Option<()> {
 
 impl Default for Abstracts {
     fn default() -> Self {
-        Abstracts::InMemory(Vec::new())
+        Abstracts::in_memory(Vec::new())
     }
 }
 
@@ -212,7 +225,11 @@ impl PaperTable {
     /// Whether the abstracts are left in a parsed-corpus cache file (the
     /// table was read back from one) rather than held in memory.
     pub fn abstracts_are_on_disk(&self) -> bool {
-        !matches!(self.abstracts, Abstracts::InMemory(_))
+        let mut abstracts = &self.abstracts;
+        while let Abstracts::Appended { base, .. } = abstracts {
+            abstracts = base;
+        }
+        matches!(abstracts, Abstracts::OnDisk { .. })
     }
 
     /// Packs loaded papers.
@@ -227,7 +244,7 @@ impl PaperTable {
         }
         table.text.shrink_to_fit();
         abstracts.shrink_to_fit();
-        table.abstracts = Abstracts::InMemory(abstracts);
+        table.abstracts = Abstracts::in_memory(abstracts);
         table
     }
 
@@ -444,7 +461,7 @@ impl PaperTable {
         for &end in &self.abstract_ends[replaced.end..] {
             table.abstract_ends.push(shift(end, abstracts_moved)?);
         }
-        table.abstracts = Abstracts::InMemory(abstracts);
+        table.abstracts = Abstracts::in_memory(abstracts);
         Some(table)
     }
 

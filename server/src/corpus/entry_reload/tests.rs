@@ -336,9 +336,14 @@ fn lines_appended_to_a_dump_are_read_alone_as_a_fresh_load_reads_them() {
     // Read back from the parsed-corpus cache: abstracts stay on disk.
     let key = crate::corpus::parsed_cache::CacheKey::of_content(corpus.content_fingerprint());
     crate::corpus::parsed_cache::write(cache.path(), &corpus, key);
-    let mut back = crate::corpus::parsed_cache::read(cache.path(), key).unwrap();
+    let back = crate::corpus::parsed_cache::read(cache.path(), key).unwrap();
     assert!(back.papers.abstracts_are_on_disk());
-    back.reload_facts = corpus.reload_facts.clone();
+    // As at a start: the facts gathered from the files (no hash memo).
+    back.gather_reload_facts(cache.path());
+    assert_eq!(
+        back.reload_facts().unwrap().appendable[0],
+        Some(text.len() as u64)
+    );
     corpus = back;
     let mut appended_alone = 0;
     let mut text = text;
