@@ -1993,8 +1993,9 @@ fn appends_report(runs: usize) -> String {
     let mut out = format!(
         "## Lines appended to a JSON Lines dump (arXiv 2025 cs, {} papers, {:.0} MB)\n\n\
          From the write of one more line (and `didChangeWatchedFiles`) to the first completion of a word of its \
-         title that lists it, in ms, {APPENDS} appends per start.\n\n\
-         | run | start | p50 | max | all |\n|---|---|---:|---:|---|\n",
+         title that lists it, in ms, {APPENDS} appends per start; the server's RSS and its own (anonymous) \
+         memory once indexed and 3 s after the appends.\n\n\
+         | run | start | p50 | max | all | RSS MB | own MB |\n|---|---|---:|---:|---|---:|---:|\n",
         text.iter().filter(|&&b| b == b'\n').count(),
         text.len() as f64 / 1e6
     );
@@ -2005,10 +2006,11 @@ fn appends_report(runs: usize) -> String {
         std::fs::write(&dump, &text).unwrap();
         for start in ["cold", "warm"] {
             eprintln!("appends, run {run}, {start} …");
-            let times = appended_lines_seen(workspace.path(), cache.path(), &dump, APPENDS, run);
+            let (times, (before, own_before, after, own_after)) =
+                appended_lines_seen(workspace.path(), cache.path(), &dump, APPENDS, run);
             let all: Vec<String> = times.iter().map(|t| format!("{t:.0}")).collect();
             out += &format!(
-                "| {run} | {start} | {:.0} | {:.0} | {} |\n",
+                "| {run} | {start} | {:.0} | {:.0} | {} | {before:.0} → {after:.0} | {own_before:.0} → {own_after:.0} |\n",
                 percentile(&times, 50.0),
                 percentile(&times, 100.0),
                 all.join(", ")
@@ -2020,14 +2022,23 @@ fn appends_report(runs: usize) -> String {
 
 /// Starts a server on `dump`, waits for its index, then appends `n` papers
 /// by new authors, each after the last was seen; the times each took to
-/// be listed by a completion of its title's word.
-fn appended_lines_seen(root: &Path, cache: &Path, dump: &Path, n: usize, run: usize) -> Vec<f64> {
+/// be listed by a completion of its title's word, and the server's RSS and
+/// own (anonymous) memory before and after the appends.
+fn appended_lines_seen(
+    root: &Path,
+    cache: &Path,
+    dump: &Path,
+    n: usize,
+    run: usize,
+) -> (Vec<f64>, (f64, f64, f64, f64)) {
     let note = root.join("note.md");
     let options = json!({"corpus": [dump.display().to_string()], "semantic": {"enabled": false}});
     let mut client = LspClient::start(cache);
     client.initialize(root, options, false);
     let uri = client.open(&note, "markdown", "Notes.\n[@");
     wait_until_indexed(&mut client, &note);
+    let rss_before = memory_mb(client.pid()).0;
+    let anon_before = support::status_mb(client.pid(), "RssAnon:");
     let started = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -2075,6 +2086,11 @@ fn appended_lines_seen(root: &Path, cache: &Path, dump: &Path, n: usize, run: us
             std::thread::sleep(Duration::from_millis(2));
         }
     }
+    // The title matcher is built again beside each reload: read once the
+    // last has settled.
+    std::thread::sleep(Duration::from_secs(3));
+    let rss_after = memory_mb(client.pid()).0;
+    let anon_after = support::status_mb(client.pid(), "RssAnon:");
     client.shutdown_and_exit();
-    times
+    (times, (rss_before, anon_before, rss_after, anon_after))
 }

@@ -682,7 +682,10 @@ fn reload_by_entry(
     }
     let loaded = Arc::new(loaded);
     let target = loaded.clone();
-    let rebuild = move || target.set_titles(TitleMatcher::for_corpus(&target.corpus));
+    let rebuild = move || {
+        target.set_titles(TitleMatcher::for_corpus(&target.corpus));
+        crate::corpus::release_freed_memory();
+    };
     if let Err(e) = crate::background::spawn("title-matcher", rebuild) {
         tracing::error!("cannot start the thread that matches titles: {e}");
     }
