@@ -150,6 +150,7 @@ impl Workspace {
                 cache,
                 hooks,
                 embedder: Default::default(),
+                title_rebuilds: Default::default(),
             }),
             files,
             notes_scanned: tokio::sync::watch::Sender::new(false),
