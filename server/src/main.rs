@@ -37,7 +37,7 @@ fn init_logging(default_level: &str) {
 }
 
 /// Two glibc malloc arenas per core at most (glibc's own limit is eight),
-/// set before any thread starts.
+/// set before any thread starts, unless `MALLOC_ARENA_MAX` says otherwise.
 ///
 /// A reload runs on a pool thread and builds its title matcher and its
 /// index update on threads of their own, started afresh each time; with
@@ -51,7 +51,7 @@ fn init_logging(default_level: &str) {
 /// core measured within noise of eight (5.9–7.5 against 4.0–7.7).
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let arenas = libc::c_int::try_from((2 * cores).max(4)).unwrap_or(libc::c_int::MAX);
         // SAFETY: mallopt only sets an allocator parameter; called before
