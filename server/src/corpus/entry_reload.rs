@@ -117,15 +117,19 @@ pub(super) fn count_ids<'a>(
 
 /// The length of the plain JSON Lines `source` when it still holds what
 /// the corpus read from it: from its stamp when its remembered hash is the
-/// one it was read with, else by reading it again — a file written less
-/// than the hash memo's margin before the start has no trusted memo, and
-/// its first append would otherwise be read whole.
+/// one it was read with, else by checking it in one pass — a file written
+/// less than the hash memo's margin before the start has no trusted memo,
+/// and its first append would otherwise be read whole. (A file grown since
+/// its length was taken still begins with what was read.)
 fn read_length(source: &SourceFile, cache_dir: &Path) -> Option<u64> {
+    let len = std::fs::metadata(&source.path).ok()?.len();
     if hash_memo::remembered_hash(&source.path, cache_dir) == Some(source.content_hash) {
-        return std::fs::metadata(&source.path).ok().map(|m| m.len());
+        return Some(len);
     }
-    let bytes = std::fs::read(&source.path).ok()?;
-    (xxhash_rust::xxh3::xxh3_64(&bytes) == source.content_hash).then_some(bytes.len() as u64)
+    match source::growth_of(&source.path, len, source.content_hash).ok()? {
+        source::Growth::Unchanged | source::Growth::Appended(_) => Some(len),
+        source::Growth::Changed => None,
+    }
 }
 
 /// Hashes of the identifiers that make two entries the same paper, in the
