@@ -194,7 +194,9 @@ fn main() {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("PAPER_LS_TEST_MODEL").map(PathBuf::from))
             .expect("--model DIR (or PAPER_LS_TEST_MODEL): all-MiniLM-L6-v2's folder");
-        let report = embeddings_report(&model);
+        // `--speed-only`: the encoder's papers/s and the scan, not the
+        // server's memory and latencies while it embeds (minutes more).
+        let report = embeddings_report(&model, args.iter().any(|a| a == "--speed-only"));
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-embeddings.md");
         std::fs::write(&out, &report).expect("write the figures");
         print!("{report}");
@@ -1539,7 +1541,7 @@ fn vault_report(sizes: &[usize]) -> String {
 /// abstracts at 128 and 256 tokens, on one core and on all of them, and
 /// the latency of related papers by meaning (an exact scan of the int8
 /// vectors) at 10k, 100k and 1M papers.
-fn embeddings_report(model: &Path) -> String {
+fn embeddings_report(model: &Path, speed_only: bool) -> String {
     use paper_ls::index::embeddings::store::{paper_text, PaperVectors};
     use paper_ls::index::embeddings::Encoder;
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
@@ -1579,8 +1581,10 @@ fn embeddings_report(model: &Path) -> String {
             out += &format!("| {max_tokens} | {threads} | {rate:.1} | {mean_tokens:.0} |\n");
         }
     }
-    out += &embedding_memory(model, &corpus);
-    out += &interleaved_while_embedding(model);
+    if !speed_only {
+        out += &embedding_memory(model, &corpus);
+        out += &interleaved_while_embedding(model);
+    }
     out += "\nRelated papers by meaning (exact scan of int8 vectors, 384 dimensions, \
             396 bytes per paper, 8 more for the centring), 200 queries:\n\n\
             | papers | p50 ms | p99 ms | MB of vectors | centring once, ms |\n|---:|---:|---:|---:|---:|\n";

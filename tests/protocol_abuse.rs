@@ -4,7 +4,8 @@
 //! that writes thousands of requests without reading the answers. The server
 //! answers what deserves an answer with a JSON-RPC error and keeps serving.
 //! Unknown methods, parameters of the wrong type, requests before
-//! `initialize` and the end of input are covered in `lsp.rs`.
+//! `initialize` and the end of input are covered in `lsp.rs`. Find references
+//! and rename, which the server answers beside tower-lsp, keep its rules.
 
 mod support;
 
@@ -332,4 +333,69 @@ fn five_thousand_requests_written_without_reading_are_held_back_then_all_answere
         let _ = support::read_message(&mut stdout);
     };
     assert_eq!(status.code(), Some(0));
+}
+
+/// Find references and rename are answered beside tower-lsp (their answers
+/// run to megabytes in a vault): under the request's own id, whatever its
+/// type; with tower-lsp's errors; once each; and a cancelled one is
+/// answered once, with RequestCancelled or its result if it was done.
+#[test]
+fn references_and_rename_are_answered_once_under_their_own_ids_and_can_be_cancelled() {
+    let mut s = serve_a_note();
+    let mut params = LspClient::at(&s.uri, 0, 9);
+    params["context"] = json!({"includeDeclaration": true});
+    let references = |id: Value| json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/references", "params": params});
+    s.client.send(&references(json!("refs-1")));
+    let answer = s
+        .client
+        .wait_for(|m| m["id"] == "refs-1" && m.get("method").is_none())
+        .expect("an answer to a request with a string id");
+    let found = answer["result"].as_array().expect("locations");
+    assert_eq!(found.len(), 1, "{answer}");
+    assert_eq!(found[0]["uri"], s.uri.as_str());
+    assert_eq!(
+        found[0]["range"]["start"],
+        json!({"line": 0, "character": 6})
+    );
+
+    // The bundled corpus is read-only: its keys are not renamed (a rename
+    // that is made is in `lsp.rs`).
+    let mut rename = LspClient::at(&s.uri, 0, 9);
+    rename["newName"] = json!("tickets2024");
+    let refused = s.client.request_raw("textDocument/rename", rename);
+    assert_eq!(refused["error"]["code"], -32602, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("read-only")),
+        "{refused}"
+    );
+
+    // A request and its cancellation in one write.
+    let id = RAW_IDS + 1;
+    let mut both = framed(references(json!(id)).to_string().as_bytes());
+    let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
+    both.extend(framed(cancel.to_string().as_bytes()));
+    s.client.send_bytes(&both);
+    let answer = s
+        .client
+        .wait_for(|m| m["id"] == id && m.get("method").is_none())
+        .expect("the cancelled request answered");
+    assert!(
+        answer["error"]["code"] == -32800 || answer["result"].is_array(),
+        "{answer}"
+    );
+    eprintln!("the cancelled request was answered with {answer}");
+    // Nothing more under that id before an answer to a later request.
+    let mut again = 0;
+    s.client
+        .send(&json!({"jsonrpc": "2.0", "id": id + 1, "method": "textDocument/hover", "params": LspClient::at(&s.uri, 0, 9)}));
+    s.client
+        .wait_for(|m| {
+            again += usize::from(m["id"] == id);
+            m["id"] == id + 1
+        })
+        .expect("the hover after it answered");
+    assert_eq!(again, 0, "the cancelled request was answered twice");
+    assert_eq!(s.client.shutdown_and_exit().code(), Some(0));
 }

@@ -12,18 +12,32 @@
 //! the general-purpose runtimes measured 2.5× slower than numpy here and
 //! brought ~300 crates.
 
-/// Defines `$name` running `$generic` compiled twice: for the baseline
-/// (SSE2, four lanes) and for AVX2 (eight), chosen at run time. For the
-/// loops the compiler vectorises: the forward pass's element-wise steps and
-/// the vector store's scan.
+/// Defines `$name` running `$generic` compiled three times: for the
+/// baseline (SSE2, four lanes), for AVX2 (eight) and for AVX-512 (sixteen),
+/// chosen at run time. For the loops the compiler vectorises: the forward
+/// pass's element-wise steps (softmax and GELU are a quarter of it once
+/// the matrix products run on AMX tiles).
 macro_rules! with_widest_vectors {
     ($name:ident, $generic:ident, ($($arg:ident: $ty:ty),*)) => {
         fn $name($($arg: $ty),*) {
             #[cfg(target_arch = "x86_64")]
             {
+                #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+                unsafe fn widest($($arg: $ty),*) {
+                    $generic($($arg),*)
+                }
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn wide($($arg: $ty),*) {
                     $generic($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512bw")
+                    && std::arch::is_x86_feature_detected!("avx512dq")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                {
+                    // SAFETY: the CPU has the features `widest` is compiled for
+                    // (AVX-512 implies AVX2 and FMA).
+                    return unsafe { widest($($arg),*) };
                 }
                 if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
                     // SAFETY: the CPU has the features `wide` is compiled for.
@@ -35,6 +49,7 @@ macro_rules! with_widest_vectors {
     };
 }
 
+pub mod amx;
 pub mod bert;
 pub mod fetch;
 pub mod mapped;

@@ -12,6 +12,7 @@ mod capabilities;
 mod client_reports;
 mod commands;
 mod from_proto;
+mod large_answers;
 mod pinned;
 mod run;
 mod server;
@@ -78,8 +79,13 @@ pub async fn serve_on(
     .finish();
     let input_closed = Arc::new(Notify::new());
     // tower-lsp only ever sees well-formed messages: see `transport`. Text
-    // changes are applied as they are read, before any later message.
-    let in_order = text_sync::in_order(workspace.clone(), pinned);
+    // changes are applied as they are read, before any later message;
+    // references and rename are answered beside tower-lsp.
+    let for_hook = workspace.clone();
+    let in_order = move |replies| {
+        let large = large_answers::LargeAnswers::new(for_hook.clone(), replies);
+        text_sync::in_order(for_hook, pinned, large)
+    };
     let pipes = transport::start(client_input, client_output, input_closed.clone(), in_order);
     let mut serve =
         Box::pin(tower_lsp_server::Server::new(pipes.input, pipes.output, socket).serve(service));

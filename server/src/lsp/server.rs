@@ -8,13 +8,14 @@ use super::capabilities::{capabilities, file_watchers};
 use super::client_reports::{self, ClientFlags, Notice, SourceFileDiagnostics};
 use super::commands;
 use super::from_proto;
+use super::large_answers::{self, NOTES_SCAN_PATIENCE};
 use super::pinned::{PinnedDocuments, RequestKey};
 use super::run::run_feature;
 use super::to_proto;
 use super::CLIENT_ANSWER_TIMEOUT;
 use crate::features::{
-    code_actions, completion, definition, diagnostics, hover, inlay_hints, links, references,
-    related, rename, search,
+    code_actions, completion, definition, diagnostics, hover, inlay_hints, links, related, rename,
+    search,
 };
 use crate::workspace::settings::{Settings, SECTION};
 use crate::workspace::{follow_sources, Change, DocumentId, Setup, Snapshot, Workspace};
@@ -27,9 +28,6 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::request::{GotoImplementationParams, GotoImplementationResponse};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
-
-/// How long references and rename wait for the first scan of the notes.
-const NOTES_SCAN_PATIENCE: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Server {
@@ -652,11 +650,7 @@ impl LanguageServer for Server {
         let Some((snap, offset)) = self.snapshot_at("textDocument/references", at).await else {
             return Ok(None);
         };
-        run_feature("references", move || {
-            let found = references::references_at(&snap, offset)?;
-            Some(to_proto::note_locations(&found, snap.encoding))
-        })
-        .await
+        large_answers::find_references(snap, offset).await
     }
 
     async fn prepare_rename(
@@ -691,12 +685,6 @@ impl LanguageServer for Server {
         let Some((snap, offset)) = self.snapshot_at("textDocument/rename", at).await else {
             return Ok(None);
         };
-        let new_name = params.new_name;
-        run_feature("rename", move || {
-            rename::rename_at(&snap, offset, &new_name)
-                .map(|edits| edits.map(|e| to_proto::workspace_edit(&e, snap.encoding)))
-        })
-        .await?
-        .map_err(|refusal| Error::invalid_params(refusal.message))
+        large_answers::rename_edits(snap, offset, params.new_name).await
     }
 }

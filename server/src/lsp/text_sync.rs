@@ -8,9 +8,12 @@
 //! follows an edit always sees it; and a request about a document pins the
 //! version it was sent against (`pinned`), so it never sees an edit sent
 //! after it either. tower-lsp's handlers for the same notifications then
-//! only do what may run late (publishing diagnostics).
+//! only do what may run late (publishing diagnostics). Find references and
+//! rename are taken here too, and answered beside tower-lsp
+//! (`large_answers`).
 
 use super::from_proto;
+use super::large_answers::LargeAnswers;
 use super::pinned::{PinnedDocuments, RequestKey};
 use super::transport::InOrder;
 use crate::workspace::documents::EditOutcome;
@@ -55,40 +58,54 @@ struct DocumentRef {
     uri: tower_lsp_server::ls_types::Uri,
 }
 
-/// The transport hook: applies text changes to `workspace` and pins each
-/// request's document.
-pub fn in_order(workspace: Arc<Workspace>, pinned: Arc<PinnedDocuments>) -> InOrder {
+/// The transport hook: applies text changes to `workspace`, pins each
+/// request's document, and lets `large` take the requests it answers.
+pub fn in_order(
+    workspace: Arc<Workspace>,
+    pinned: Arc<PinnedDocuments>,
+    mut large: LargeAnswers,
+) -> InOrder {
     Box::new(move |body| {
         // A bug here must not end the reading of the client's messages.
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            apply(&workspace, &pinned, body)
+            apply(&workspace, &pinned, &mut large, body)
         }));
-        if applied.is_err() {
+        applied.unwrap_or_else(|_| {
             tracing::error!(
                 "applying a message to the workspace failed (a bug); the message is still handled"
             );
-        }
+            false
+        })
     })
 }
 
-fn apply(workspace: &Workspace, pinned: &PinnedDocuments, body: &[u8]) {
+/// True when `large` took the message.
+fn apply(
+    workspace: &Workspace,
+    pinned: &PinnedDocuments,
+    large: &mut LargeAnswers,
+    body: &[u8],
+) -> bool {
     let Ok(MethodOnly {
         method: Some(method),
         id,
     }) = serde_json::from_slice::<MethodOnly>(body)
     else {
-        return;
+        return false;
     };
+    if large.take(&method, id.as_ref(), body) {
+        return true;
+    }
     if id.is_some() {
         pin_request(workspace, pinned, &method, body);
-        return;
+        return false;
     }
     match method.as_str() {
         OPEN => {
             if let Some(n) = parse::<DidOpenTextDocumentParams>(body) {
                 let d = n.params.text_document;
                 let Some(language) = from_proto::language_of(&d.uri, Some(&d.language_id)) else {
-                    return;
+                    return false;
                 };
                 workspace.apply(Change::Open {
                     id: from_proto::document_id(&d.uri),
@@ -134,6 +151,7 @@ fn apply(workspace: &Workspace, pinned: &PinnedDocuments, body: &[u8]) {
         }
         _ => {}
     }
+    false
 }
 
 /// Pins the document a request names (its current version) under the

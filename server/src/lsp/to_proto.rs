@@ -255,6 +255,40 @@ pub fn note_locations(found: &[NoteLocations], enc: PositionEncoding) -> Vec<Loc
     locations
 }
 
+/// The same locations as [`note_locations`], written as JSON as they are
+/// made: one URI per note, no `Location` (and its URI copy) per place. A
+/// vault's answer is 15,000 places at 10,000 notes.
+pub fn note_locations_json(
+    found: &[NoteLocations],
+    enc: PositionEncoding,
+) -> serde_json::Result<Vec<u8>> {
+    use serde::ser::{SerializeSeq, Serializer};
+    let places = found.iter().map(|n| n.ranges.len()).sum::<usize>();
+    // ~130 bytes a location, most of it the URI.
+    let mut out = Vec::with_capacity(places * 140);
+    let mut json = serde_json::Serializer::new(&mut out);
+    let mut list = json.serialize_seq(Some(places))?;
+    let mut ranges = NoteRanges::default();
+    for note in found {
+        let Some(uri) = Uri::from_file_path(&note.path) else {
+            continue;
+        };
+        for bytes in &note.ranges {
+            let range = ranges.range(note.lines.as_deref(), &note.text, bytes, enc);
+            list.serialize_element(&LocationRef { uri: &uri, range })?;
+        }
+    }
+    list.end()?;
+    Ok(out)
+}
+
+/// A `Location` that borrows its URI.
+#[derive(serde::Serialize)]
+struct LocationRef<'a> {
+    uri: &'a Uri,
+    range: Range,
+}
+
 pub fn workspace_edit(edits: &[FileEdit], enc: PositionEncoding) -> WorkspaceEdit {
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     let mut ranges = NoteRanges::default();
@@ -456,5 +490,40 @@ mod tests {
             [(2, 6, 2, 9), (2, 19, 2, 22), (0, 2, 0, 7)]
         );
         assert_eq!(at("/vault/b.md"), [(1, 7, 1, 10)]);
+    }
+
+    #[test]
+    fn note_locations_written_as_json_are_the_locations_serde_writes() {
+        let a: Arc<str> = Arc::from("# Notes\n\nSee [@key] and π [@key].\n");
+        let b: Arc<str> = Arc::from("first\r\nthen 🙂 [@key]\n");
+        let at = |text: &Arc<str>, from: usize| {
+            let start = text[from..].find("key").unwrap() + from;
+            start..start + 3
+        };
+        let found = vec![
+            NoteLocations {
+                path: "/vault/a note.md".into(),
+                ranges: vec![at(&a, 0), at(&a, 20)],
+                text: a.clone(),
+                lines: Some(Arc::new(LineIndex::new(&a))),
+            },
+            NoteLocations {
+                path: "/vault/b.md".into(),
+                ranges: vec![at(&b, 0)],
+                text: b.clone(),
+                lines: None,
+            },
+        ];
+        for enc in [PositionEncoding::Utf16, PositionEncoding::Utf8] {
+            let typed = serde_json::to_value(note_locations(&found, enc)).unwrap();
+            let written: Value =
+                serde_json::from_slice(&note_locations_json(&found, enc).unwrap()).unwrap();
+            assert_eq!(written, typed);
+            assert_eq!(written.as_array().unwrap().len(), 3);
+        }
+        let none: Value =
+            serde_json::from_slice(&note_locations_json(&[], PositionEncoding::Utf16).unwrap())
+                .unwrap();
+        assert_eq!(none, serde_json::json!([]));
     }
 }

@@ -25,16 +25,71 @@
 //! The one exception is a hook the server hands in: it sees every message
 //! before it is forwarded, on this one reading task, so whatever it does
 //! happens in exactly the order the client sent the messages (the server
-//! applies text edits there: tower-lsp may run handlers concurrently).
+//! applies text edits there: tower-lsp may run handlers concurrently). The
+//! hook may also take a request to answer itself (the server does for the
+//! few whose answers run to megabytes): it is then not forwarded, and its
+//! answer comes back through [`Replies`], written like our error replies.
 
-/// Sees each well-formed message body, in order, before tower-lsp does.
-pub type InOrder = Box<dyn FnMut(&[u8]) + Send>;
+/// Sees each well-formed message body, in order, before tower-lsp does;
+/// true when it took the message (a request it answers through
+/// [`Replies`]), which is then not handed on.
+pub type InOrder = Box<dyn FnMut(&[u8]) -> bool + Send>;
+
+/// Whole frames for the client beside tower-lsp's output: our error
+/// replies, and the answers to requests the [`InOrder`] hook took.
+#[derive(Clone)]
+pub struct Replies {
+    frames: mpsc::Sender<Vec<u8>>,
+    /// Answers promised and not yet sent: once tower-lsp's output ends
+    /// (`exit`), the writer still waits for these, briefly, so that a
+    /// request the client sent before `shutdown` is answered as tower-lsp
+    /// answers its own.
+    owed: Arc<AtomicUsize>,
+}
+
+impl Replies {
+    /// Queues a frame for the client; false once the writer is gone.
+    pub async fn send(&self, frame: Vec<u8>) -> bool {
+        self.frames.send(frame).await.is_ok()
+    }
+
+    /// A promise of one answer, kept until it is paid or dropped.
+    pub fn owe(&self) -> Owed {
+        self.owed.fetch_add(1, Ordering::SeqCst);
+        Owed {
+            replies: self.clone(),
+        }
+    }
+}
+
+/// One answer owed to the client (see [`Replies::owe`]).
+pub struct Owed {
+    replies: Replies,
+}
+
+impl Owed {
+    /// Sends the answer.
+    pub async fn pay(self, frame: Vec<u8>) {
+        self.replies.send(frame).await;
+    }
+}
+
+impl Drop for Owed {
+    fn drop(&mut self) {
+        self.replies.owed.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long answers still owed are waited for after tower-lsp's output ends.
+const OWED_PATIENCE: Duration = Duration::from_secs(1);
 
 mod framing;
 
 pub use framing::{check_message, frame, FrameReader, Framed, Verdict};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream};
 use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
@@ -77,16 +132,23 @@ pub struct ServerPipes {
 }
 
 /// Starts reading `client_input` and writing `client_output`; `input_closed`
-/// is notified when the client's input ends.
+/// is notified when the client's input ends. `in_order` makes the hook
+/// from where it may send whole reply frames.
 pub fn start(
     client_input: impl AsyncRead + Unpin + Send + 'static,
     client_output: impl AsyncWrite + Unpin + Send + 'static,
     input_closed: Arc<Notify>,
-    in_order: InOrder,
+    in_order: impl FnOnce(Replies) -> InOrder,
 ) -> ServerPipes {
     let (to_server, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, from_server) = tokio::io::duplex(PIPE_BYTES);
-    let (replies, pending_replies) = mpsc::channel(PENDING_REPLIES);
+    let (frames, pending_replies) = mpsc::channel(PENDING_REPLIES);
+    let owed = Arc::new(AtomicUsize::new(0));
+    let replies = Replies {
+        frames,
+        owed: owed.clone(),
+    };
+    let in_order = in_order(replies.clone());
     tokio::spawn(forward_client_messages(
         client_input,
         to_server,
@@ -97,6 +159,7 @@ pub fn start(
     let written = tokio::spawn(write_client_output(
         from_server,
         pending_replies,
+        owed,
         client_output,
     ));
     ServerPipes {
@@ -111,7 +174,7 @@ pub fn start(
 async fn forward_client_messages(
     mut client_input: impl AsyncRead + Unpin,
     mut to_server: DuplexStream,
-    replies: mpsc::Sender<Vec<u8>>,
+    replies: Replies,
     input_closed: Arc<Notify>,
     mut in_order: InOrder,
 ) {
@@ -135,7 +198,9 @@ async fn forward_client_messages(
                 Framed::Body(body) => match check_message(&body) {
                     Verdict::Forward => {
                         last_was_refused = false;
-                        in_order(&body);
+                        if in_order(&body) {
+                            continue;
+                        }
                         // After `exit` tower-lsp stops reading; the rest is dropped.
                         if server_reading {
                             server_reading = to_server.write_all(&frame(&body)).await.is_ok();
@@ -174,7 +239,7 @@ async fn forward_client_messages(
                     )
                 }
             };
-            if replies.send(reply).await.is_err() {
+            if !replies.send(reply).await {
                 break;
             }
         }
@@ -191,6 +256,7 @@ async fn forward_client_messages(
 async fn write_client_output(
     mut from_server: DuplexStream,
     mut replies: mpsc::Receiver<Vec<u8>>,
+    owed: Arc<AtomicUsize>,
     mut client_output: impl AsyncWrite + Unpin,
 ) {
     let mut frames = FrameReader::new(usize::MAX);
@@ -228,6 +294,21 @@ async fn write_client_output(
             return;
         }
     }
+    let deadline = tokio::time::Instant::now() + OWED_PATIENCE;
+    while owed.load(Ordering::SeqCst) > 0 {
+        // Polled: a promise dropped unpaid (its task aborted) sends nothing.
+        let wait = tokio::time::Duration::from_millis(10);
+        match tokio::time::timeout(wait, replies.recv()).await {
+            Ok(Some(reply)) => {
+                if !write_frame(&mut client_output, &reply).await {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(_) if tokio::time::Instant::now() >= deadline => return,
+            Err(_) => {}
+        }
+    }
 }
 
 async fn write_frame(out: &mut (impl AsyncWrite + Unpin), frame: &[u8]) -> bool {
@@ -260,12 +341,9 @@ mod tests {
         let (mut client, client_side) = tokio::io::duplex(1 << 16);
         let (client_reads, client_writes) = tokio::io::split(client_side);
         let closed = Arc::new(Notify::new());
-        let pipes = start(
-            client_reads,
-            client_writes,
-            closed.clone(),
-            Box::new(|_| {}),
-        );
+        let pipes = start(client_reads, client_writes, closed.clone(), |_| {
+            Box::new(|_| false)
+        });
         let mut input = Vec::new();
         input.extend(message("{not json"));
         input.extend(message(HOVER));

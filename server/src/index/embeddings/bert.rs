@@ -12,6 +12,7 @@
 //! are `matrixmultiply`'s packed kernels; the element-wise steps (GELU,
 //! softmax, layer norm) are written as plain loops the compiler vectorises.
 
+use super::amx;
 use super::safetensors::{TensorInfo, Tensors};
 use anyhow::{anyhow, bail, Context};
 use std::path::Path;
@@ -74,6 +75,8 @@ struct Linear {
     bias: TensorInfo,
     inputs: usize,
     outputs: usize,
+    /// The weight laid out for AMX tiles, where this process can use them.
+    tiles: Option<amx::PackedWeight>,
 }
 
 struct Norm {
@@ -120,6 +123,7 @@ pub struct Scratch {
     scores: Floats,
     wide: Floats,
     narrow: Floats,
+    tiles: amx::TileScratch,
 }
 
 /// A float buffer given back to the system whole when dropped or grown.
@@ -165,12 +169,18 @@ impl Bert {
             }
             Ok(info.clone())
         };
+        let on_tiles = amx::available();
         let linear = |name: &str, inputs: usize, outputs: usize| -> anyhow::Result<Linear> {
+            let weight = tensor(&format!("{name}.weight"), &[outputs, inputs])?;
+            let tiles = on_tiles
+                .then(|| amx::PackedWeight::pack(tensors.values(&weight), outputs, inputs))
+                .flatten();
             Ok(Linear {
-                weight: tensor(&format!("{name}.weight"), &[outputs, inputs])?,
+                weight,
                 bias: tensor(&format!("{name}.bias"), &[outputs])?,
                 inputs,
                 outputs,
+                tiles,
             })
         };
         let norm = |name: &str| -> anyhow::Result<Norm> {
@@ -283,9 +293,10 @@ impl Bert {
         let h = c.hidden;
         let head = h / c.heads;
         let x = &s.x[..n * h];
-        self.linear(&layer.query, x, n, grow(&mut s.q, n * h));
-        self.linear(&layer.key, x, n, grow(&mut s.k, n * h));
-        self.linear(&layer.value, x, n, grow(&mut s.v, n * h));
+        let tiles = &mut s.tiles;
+        self.linear(&layer.query, x, n, grow(&mut s.q, n * h), tiles);
+        self.linear(&layer.key, x, n, grow(&mut s.k, n * h), tiles);
+        self.linear(&layer.value, x, n, grow(&mut s.v, n * h), tiles);
         let scores = grow(&mut s.scores, n * n);
         let context = grow(&mut s.context, n * h);
         let scale = 1.0 / (head as f32).sqrt();
@@ -332,23 +343,34 @@ impl Bert {
             }
         }
         let attended = grow(&mut s.narrow, n * h);
-        self.linear(&layer.attention_out, context, n, attended);
+        self.linear(&layer.attention_out, context, n, attended, &mut s.tiles);
         let x = &mut s.x[..n * h];
         add(x, attended);
         self.layer_norm(x, &layer.attention_norm);
         let wide = grow(&mut s.wide, n * c.intermediate);
-        self.linear(&layer.intermediate, x, n, wide);
+        self.linear(&layer.intermediate, x, n, wide, &mut s.tiles);
         gelu_all(wide, c.gelu_tanh);
         let narrow = grow(&mut s.narrow, n * h);
-        self.linear(&layer.output, wide, n, narrow);
+        self.linear(&layer.output, wide, n, narrow, &mut s.tiles);
         add(x, narrow);
         self.layer_norm(x, &layer.output_norm);
     }
 
     /// out[n × outputs] = input[n × inputs] · weightᵀ + bias.
-    fn linear(&self, linear: &Linear, input: &[f32], n: usize, out: &mut [f32]) {
-        let weight = self.tensors.values(&linear.weight);
+    fn linear(
+        &self,
+        linear: &Linear,
+        input: &[f32],
+        n: usize,
+        out: &mut [f32],
+        tiles: &mut amx::TileScratch,
+    ) {
         let bias = self.tensors.values(&linear.bias);
+        if let Some(packed) = &linear.tiles {
+            amx::linear(packed, bias, input, n, out, tiles);
+            return;
+        }
+        let weight = self.tensors.values(&linear.weight);
         for row in out.chunks_exact_mut(linear.outputs) {
             row.copy_from_slice(bias);
         }
@@ -390,7 +412,7 @@ fn add(x: &mut [f32], y: &[f32]) {
 }
 
 // The element-wise steps are a fifth of the forward pass at baseline
-// width: compiled for AVX2 too (`with_widest_vectors!`).
+// width: compiled for AVX2 and AVX-512 too (`with_widest_vectors!`).
 with_widest_vectors!(softmax_rows, softmax_rows_generic, (scores: &mut [f32], n: usize));
 with_widest_vectors!(gelu_all, gelu_all_generic, (values: &mut [f32], tanh: bool));
 
@@ -440,49 +462,56 @@ fn softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= inverse);
 }
 
-/// Reductions in eight independent lanes: floating-point reductions are
+/// Reductions in sixteen independent lanes: floating-point reductions are
 /// not reassociated by the compiler, so a plain fold runs one element at a
-/// time; eight lanes are one vector register.
+/// time; sixteen lanes are one AVX-512 register (two AVX2 ones).
 #[inline(always)]
 fn sum_lanes(values: &[f32], term: impl Fn(f32) -> f32) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let chunks = values.chunks_exact(8);
+    let mut lanes = [0.0f32; 16];
+    let chunks = values.chunks_exact(16);
     let tail: f32 = chunks.remainder().iter().map(|&v| term(v)).sum();
     for chunk in chunks {
-        for i in 0..8 {
+        for i in 0..16 {
             lanes[i] += term(chunk[i]);
         }
     }
     lanes.iter().sum::<f32>() + tail
 }
 
+/// The largest value (scores are never NaN). Compared with `>` rather than
+/// `f32::max`, whose NaN rule keeps the loop from being one vector maximum.
 #[inline(always)]
 fn max_lanes(values: &[f32]) -> f32 {
-    let mut lanes = [f32::NEG_INFINITY; 8];
-    let chunks = values.chunks_exact(8);
+    let larger = |a: f32, b: f32| if b > a { b } else { a };
+    let mut lanes = [f32::NEG_INFINITY; 16];
+    let chunks = values.chunks_exact(16);
     let tail = chunks
         .remainder()
         .iter()
         .copied()
-        .fold(f32::NEG_INFINITY, f32::max);
+        .fold(f32::NEG_INFINITY, larger);
     for chunk in chunks {
-        for i in 0..8 {
-            lanes[i] = lanes[i].max(chunk[i]);
+        for i in 0..16 {
+            lanes[i] = larger(lanes[i], chunk[i]);
         }
     }
-    lanes.iter().copied().fold(tail, f32::max)
+    lanes.iter().copied().fold(tail, larger)
 }
 
 /// e^x for x ≤ 0 (softmax, erf), to ~1 ulp over the range that matters:
 /// 2^(x·log2 e) split into an integer power (exponent bits) and a degree-6
-/// polynomial of the remaining fraction. Branch-free so that loops of it vectorise.
+/// polynomial of the remaining fraction. Branch-free and without
+/// float-to-integer conversions (Rust's saturate, which costs compares and
+/// blends per lane), so that loops of it are plain vector code.
 #[inline(always)]
 fn fast_exp(x: f32) -> f32 {
-    let x = x.max(-87.0);
+    let x = if x > -87.0 { x } else { -87.0 };
     let t = x * std::f32::consts::LOG2_E;
-    // Round to nearest by the 1.5·2^23 trick (`round` is a libm call on
-    // baseline x86_64, which would stop the loop from vectorising).
-    let whole = (t + 12_582_912.0) - 12_582_912.0;
+    // Round to nearest by adding 1.5·2^23: the sum's low mantissa bits are
+    // then the rounded integer itself (`round` is a libm call on baseline
+    // x86_64, which would stop the loop from vectorising).
+    let shifted = t + 12_582_912.0;
+    let whole = shifted - 12_582_912.0;
     let f = t - whole;
     // 2^f for f in [-½, ½] by the Taylor series of e^(f ln 2): the first
     // omitted term is below 1.2e-7.
@@ -491,8 +520,14 @@ fn fast_exp(x: f32) -> f32 {
             + f * (0.240_226_5
                 + f * (0.055_504_11
                     + f * (0.009_618_129 + f * (0.001_333_355_8 + f * 0.000_154_035_3)))));
-    let bits = ((whole as i32 + 127) as u32) << 23;
-    p * f32::from_bits(bits)
+    // round(t) in −126..=0, read from the sum's bits; its power of two
+    // made by placing round(t) + 127 in the exponent.
+    let power = shifted
+        .to_bits()
+        .wrapping_sub(0x4B40_0000)
+        .wrapping_add(127)
+        << 23;
+    p * f32::from_bits(power)
 }
 
 /// GELU by the error function, as BERT defines it: x · Φ(x).

@@ -15,6 +15,7 @@ pub trait Plain: Copy + Default + 'static {}
 impl Plain for f32 {}
 impl Plain for i8 {}
 impl Plain for u8 {}
+impl Plain for u16 {}
 
 /// `len` zeroed values of `T`, mapped or, failing that, on the heap.
 pub struct MappedBuffer<T: Plain> {
