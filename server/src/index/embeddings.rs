@@ -135,6 +135,13 @@ impl Encoder {
     }
 
     /// Reads a shorter sequence length than the model's (tests, benchmarks).
+    /// The same encoder with its matrix products on the vector units only
+    /// (see [`Bert::without_tiles`]).
+    pub fn without_tiles(mut self) -> Encoder {
+        self.bert = self.bert.without_tiles();
+        self
+    }
+
     pub fn with_max_tokens(mut self, max_tokens: usize) -> Encoder {
         self.max_tokens = max_tokens.clamp(8, self.bert.config.max_positions);
         self
@@ -487,15 +494,45 @@ mod tests {
     }
 
     /// The similarities sentence-transformers publishes for the model: the
-    /// model card's example and the quickstart's.
+    /// model card's example and the quickstart's — on AMX tiles where the
+    /// CPU has them, and on the vector units.
     #[test]
     fn the_model_gives_its_published_similarities() {
         let Some(folder) = test_model() else { return };
         let encoder = Encoder::load(&folder).unwrap();
+        eprintln!("AMX tiles used: {}", amx::available());
+        published_similarities(&encoder);
+        published_similarities(&encoder.without_tiles());
+    }
+
+    /// Both paths give the same embeddings, to f32's accuracy, on short
+    /// texts and on a whole 256-token abstract.
+    #[test]
+    fn tiles_and_vector_units_give_the_same_embeddings() {
+        let Some(folder) = test_model() else { return };
+        let tiles = Encoder::load(&folder).unwrap();
+        let vectors = Encoder::load(&folder).unwrap().without_tiles();
+        let long = "Grokking is a phenomenon where a model trained on a small algorithmic \
+            dataset first memorises it and only much later generalises. "
+            .repeat(12);
+        for text in ["grokking", "Attention is all you need", long.as_str()] {
+            let (a, b) = (tiles.embed(text), vectors.embed(text));
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            eprintln!("{text:.40}: largest difference {worst:e}");
+            assert!(worst < 1e-4, "{text:.40}: largest difference {worst:e}");
+            assert!(cosine(&a, &b) > 0.99999, "{text:.40}");
+        }
+    }
+
+    fn published_similarities(encoder: &Encoder) {
         assert_eq!(encoder.dimensions(), 384);
         assert_eq!(encoder.max_tokens(), 256);
         let card = similarities(
-            &encoder,
+            encoder,
             "That is a happy person",
             &[
                 "That is a happy dog",
@@ -507,7 +544,7 @@ mod tests {
             assert!((got - published).abs() < 0.001, "{card:?}");
         }
         let quickstart = similarities(
-            &encoder,
+            encoder,
             "The weather is lovely today.",
             &["It's so sunny outside!", "He drove to the stadium."],
         );

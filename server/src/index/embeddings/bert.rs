@@ -231,6 +231,25 @@ impl Bert {
         })
     }
 
+    /// The same model with every matrix product on the vector units (f32),
+    /// as on a CPU without AMX: for tests of the two paths against each
+    /// other.
+    pub fn without_tiles(mut self) -> Bert {
+        for layer in &mut self.layers {
+            for linear in [
+                &mut layer.query,
+                &mut layer.key,
+                &mut layer.value,
+                &mut layer.attention_out,
+                &mut layer.intermediate,
+                &mut layer.output,
+            ] {
+                linear.tiles = None;
+            }
+        }
+        self
+    }
+
     pub fn vocabulary_size(&self) -> usize {
         self.words.shape[0]
     }
