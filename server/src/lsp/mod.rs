@@ -38,8 +38,11 @@ const OUTPUT_DRAIN_GRACE: Duration = Duration::from_secs(1);
 /// Runs the server on stdin/stdout until `exit` or end of input. The exit
 /// code follows LSP: 0 after `shutdown` then `exit`, 1 otherwise.
 pub fn serve(cache: Arc<Cache>) -> i32 {
+    // The runtime's threads (workers and the blocking pool) answer
+    // requests; background work has threads of its own.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_start(crate::background::prefer_quick_wakeups)
         .build()
     {
         Ok(rt) => rt,
