@@ -137,6 +137,7 @@ impl Encoder {
     /// Reads a shorter sequence length than the model's (tests, benchmarks).
     /// The same encoder with its matrix products on the vector units only
     /// (see [`Bert::without_tiles`]).
+    #[cfg(test)]
     pub fn without_tiles(mut self) -> Encoder {
         self.bert = self.bert.without_tiles();
         self

@@ -22,7 +22,7 @@
 use super::from_proto;
 use super::run::run_feature;
 use super::to_proto;
-use super::transport::{frame, Replies};
+use super::transport::{frame_pieces, Replies};
 use crate::features::{references, rename};
 use crate::workspace::{Snapshot, Workspace};
 use serde::de::DeserializeOwned;
@@ -213,21 +213,16 @@ pub async fn rename_edits(
 
 /// A response frame around a result already written as JSON text.
 fn reply(id: &Value, answer: Result<Vec<u8>>) -> Vec<u8> {
-    let mut body = br#"{"jsonrpc":"2.0","id":"#.to_vec();
     // An id is a number or a string, which always serialize.
-    body.extend(serde_json::to_vec(id).unwrap_or_else(|_| b"null".to_vec()));
-    match answer {
-        Ok(result) => {
-            body.extend_from_slice(br#","result":"#);
-            body.extend(result);
-        }
-        Err(error) => {
-            body.extend_from_slice(br#","error":"#);
-            body.extend(serde_json::to_vec(&error).unwrap_or_else(|_| b"null".to_vec()));
-        }
-    }
-    body.push(b'}');
-    frame(&body)
+    let id = serde_json::to_vec(id).unwrap_or_else(|_| b"null".to_vec());
+    let (member, value): (&[u8], Vec<u8>) = match answer {
+        Ok(result) => (br#","result":"#, result),
+        Err(error) => (
+            br#","error":"#,
+            serde_json::to_vec(&error).unwrap_or_else(|_| b"null".to_vec()),
+        ),
+    };
+    frame_pieces(&[br#"{"jsonrpc":"2.0","id":"#, &id, member, &value, b"}"])
 }
 
 /// An answer that cannot be written as JSON (none of ours: a bug).

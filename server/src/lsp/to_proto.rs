@@ -238,20 +238,15 @@ pub fn is_of_kinds(action: &CodeActionOrCommand, only: Option<&[CodeActionKind]>
 }
 
 pub fn note_locations(found: &[NoteLocations], enc: PositionEncoding) -> Vec<Location> {
-    let mut ranges = NoteRanges::default();
     let mut locations = Vec::with_capacity(found.iter().map(|n| n.ranges.len()).sum());
-    for note in found {
-        let Some(uri) = Uri::from_file_path(&note.path) else {
-            continue;
-        };
-        for bytes in &note.ranges {
-            let range = ranges.range(note.lines.as_deref(), &note.text, bytes, enc);
-            locations.push(Location {
-                uri: uri.clone(),
-                range,
-            });
-        }
-    }
+    let made: Result<(), std::convert::Infallible> = each_location(found, enc, |uri, range| {
+        locations.push(Location {
+            uri: uri.clone(),
+            range,
+        });
+        Ok(())
+    });
+    let Ok(()) = made;
     locations
 }
 
@@ -268,18 +263,33 @@ pub fn note_locations_json(
     let mut out = Vec::with_capacity(places * 140);
     let mut json = serde_json::Serializer::new(&mut out);
     let mut list = json.serialize_seq(Some(places))?;
+    each_location(found, enc, |uri, range| {
+        list.serialize_element(&LocationRef { uri, range })
+    })?;
+    list.end()?;
+    Ok(out)
+}
+
+/// Each place of `found` as its note's URI (made once per note; a note
+/// whose path is no URI is left out) and its LSP range, in order.
+fn each_location<E>(
+    found: &[NoteLocations],
+    enc: PositionEncoding,
+    mut each: impl FnMut(&Uri, Range) -> Result<(), E>,
+) -> Result<(), E> {
     let mut ranges = NoteRanges::default();
     for note in found {
         let Some(uri) = Uri::from_file_path(&note.path) else {
             continue;
         };
         for bytes in &note.ranges {
-            let range = ranges.range(note.lines.as_deref(), &note.text, bytes, enc);
-            list.serialize_element(&LocationRef { uri: &uri, range })?;
+            each(
+                &uri,
+                ranges.range(note.lines.as_deref(), &note.text, bytes, enc),
+            )?;
         }
     }
-    list.end()?;
-    Ok(out)
+    Ok(())
 }
 
 /// A `Location` that borrows its URI.

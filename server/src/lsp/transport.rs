@@ -85,7 +85,7 @@ const OWED_PATIENCE: Duration = Duration::from_secs(1);
 
 mod framing;
 
-pub use framing::{check_message, frame, FrameReader, Framed, Verdict};
+pub use framing::{check_message, frame, frame_pieces, FrameReader, Framed, Verdict};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

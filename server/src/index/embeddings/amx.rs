@@ -92,25 +92,10 @@ impl PackedWeight {
             return None;
         }
         let mut tiles = MappedBuffer::<u16>::zeroed(2 * outputs * inputs);
-        let steps = inputs / DEPTH;
-        for pair in 0..outputs / (2 * TILE) {
-            for step in 0..steps {
-                let at = (pair * steps + step) * 4 * TILE_VALUES;
-                for half in 0..2 {
-                    let first_output = pair * 2 * TILE + half * TILE;
-                    for row in 0..TILE {
-                        for column in 0..TILE {
-                            let output = first_output + column;
-                            for e in 0..2 {
-                                let input = step * DEPTH + 2 * row + e;
-                                let (hi, lo) = split(weight[output * inputs + input]);
-                                let place = row * DEPTH + column * 2 + e;
-                                tiles[at + (2 * half) * TILE_VALUES + place] = hi;
-                                tiles[at + (2 * half + 1) * TILE_VALUES + place] = lo;
-                            }
-                        }
-                    }
-                }
+        for (output, row) in weight.chunks_exact(inputs).enumerate() {
+            for (input, &w) in row.iter().enumerate() {
+                let high = tile_place(output, input, inputs);
+                (tiles[high], tiles[high + TILE_VALUES]) = split(w);
             }
         }
         Some(PackedWeight {
@@ -121,20 +106,21 @@ impl PackedWeight {
     }
 }
 
+/// Where weight `[output][input]`'s high half lies in the packed tiles (its
+/// low half is one tile further on).
+fn tile_place(output: usize, input: usize, inputs: usize) -> usize {
+    let (pair, half, column) = (output / (2 * TILE), (output / TILE) % 2, output % TILE);
+    let (step, row, of_pair) = (input / DEPTH, (input % DEPTH) / 2, input % 2);
+    let first_tile = (pair * (inputs / DEPTH) + step) * 4 + 2 * half;
+    first_tile * TILE_VALUES + row * DEPTH + column * 2 + of_pair
+}
+
 /// Buffers for one thread's products, reused across calls.
 #[derive(Default)]
 pub struct TileScratch {
     high: MappedBuffer<u16>,
     low: MappedBuffer<u16>,
     product: MappedBuffer<f32>,
-}
-
-/// A buffer of at least `len` values, mapped anew when shorter.
-fn at_least<T: super::mapped::Plain>(buffer: &mut MappedBuffer<T>, len: usize) -> &mut [T] {
-    if buffer.len() < len {
-        *buffer = MappedBuffer::zeroed(len.next_power_of_two());
-    }
-    &mut buffer[..len]
 }
 
 /// `out[n × outputs] = input[n × inputs] · weightᵀ + bias` on the tiles.
@@ -154,14 +140,14 @@ pub fn linear(
     }
     // Rows are taken 16 at a time: the last block is padded with zeros.
     let rows = n.div_ceil(TILE) * TILE;
-    let high = at_least(&mut scratch.high, rows * inputs);
-    let low = at_least(&mut scratch.low, rows * inputs);
+    let high = scratch.high.first(rows * inputs);
+    let low = scratch.low.first(rows * inputs);
     for ((x, h), l) in input.iter().zip(high.iter_mut()).zip(low.iter_mut()) {
         (*h, *l) = split(*x);
     }
     high[n * inputs..].fill(0);
     low[n * inputs..].fill(0);
-    let product = at_least(&mut scratch.product, rows * outputs);
+    let product = scratch.product.first(rows * outputs);
     let steps = inputs / DEPTH;
     // SAFETY: `available()` said the CPU has the tiles and Linux lets us
     // use them; every tile read lies within `high`/`low` (rows × inputs) or

@@ -129,16 +129,6 @@ pub struct Scratch {
 /// A float buffer given back to the system whole when dropped or grown.
 type Floats = super::mapped::MappedBuffer<f32>;
 
-/// `buffer`'s first `len` floats, mapped anew (zeroed) when it is shorter.
-/// Sizes are rounded up to a power of two so that a thread meeting longer
-/// and longer sequences maps a few times, not once per length.
-fn grow(buffer: &mut Floats, len: usize) -> &mut [f32] {
-    if buffer.len() < len {
-        *buffer = Floats::zeroed(len.next_power_of_two());
-    }
-    &mut buffer[..len]
-}
-
 impl Bert {
     pub fn load(config: BertConfig, weights: &Path) -> anyhow::Result<Bert> {
         let tensors = Tensors::open(weights)?;
@@ -234,6 +224,7 @@ impl Bert {
     /// The same model with every matrix product on the vector units (f32),
     /// as on a CPU without AMX: for tests of the two paths against each
     /// other.
+    #[cfg(test)]
     pub fn without_tiles(mut self) -> Bert {
         for layer in &mut self.layers {
             for linear in [
@@ -287,7 +278,7 @@ impl Bert {
             return 0;
         }
         let t = &self.tensors;
-        let x = grow(&mut scratch.x, n * h);
+        let x = scratch.x.first(n * h);
         let words = t.values(&self.words);
         let positions = t.values(&self.positions);
         let token_type = self.token_types.as_ref().map(|info| &t.values(info)[..h]);
@@ -313,11 +304,11 @@ impl Bert {
         let head = h / c.heads;
         let x = &s.x[..n * h];
         let tiles = &mut s.tiles;
-        self.linear(&layer.query, x, n, grow(&mut s.q, n * h), tiles);
-        self.linear(&layer.key, x, n, grow(&mut s.k, n * h), tiles);
-        self.linear(&layer.value, x, n, grow(&mut s.v, n * h), tiles);
-        let scores = grow(&mut s.scores, n * n);
-        let context = grow(&mut s.context, n * h);
+        self.linear(&layer.query, x, n, s.q.first(n * h), tiles);
+        self.linear(&layer.key, x, n, s.k.first(n * h), tiles);
+        self.linear(&layer.value, x, n, s.v.first(n * h), tiles);
+        let scores = s.scores.first(n * n);
+        let context = s.context.first(n * h);
         let scale = 1.0 / (head as f32).sqrt();
         for hd in 0..c.heads {
             let offset = hd * head;
@@ -361,15 +352,15 @@ impl Bert {
                 );
             }
         }
-        let attended = grow(&mut s.narrow, n * h);
+        let attended = s.narrow.first(n * h);
         self.linear(&layer.attention_out, context, n, attended, &mut s.tiles);
         let x = &mut s.x[..n * h];
         add(x, attended);
         self.layer_norm(x, &layer.attention_norm);
-        let wide = grow(&mut s.wide, n * c.intermediate);
+        let wide = s.wide.first(n * c.intermediate);
         self.linear(&layer.intermediate, x, n, wide, &mut s.tiles);
         gelu_all(wide, c.gelu_tanh);
-        let narrow = grow(&mut s.narrow, n * h);
+        let narrow = s.narrow.first(n * h);
         self.linear(&layer.output, wide, n, narrow, &mut s.tiles);
         add(x, narrow);
         self.layer_norm(x, &layer.output_norm);

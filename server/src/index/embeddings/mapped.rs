@@ -41,6 +41,17 @@ impl<T: Plain> MappedBuffer<T> {
             },
         }
     }
+
+    /// The first `len` values, the buffer mapped anew (zeroed) when it is
+    /// shorter. Sizes are rounded up to a power of two so that a thread
+    /// meeting longer and longer sequences maps a few times, not once per
+    /// length.
+    pub fn first(&mut self, len: usize) -> &mut [T] {
+        if self.len < len {
+            *self = MappedBuffer::zeroed(len.next_power_of_two());
+        }
+        &mut self[..len]
+    }
 }
 
 impl<T: Plain> Default for MappedBuffer<T> {

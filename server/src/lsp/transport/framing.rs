@@ -390,8 +390,16 @@ pub fn check_message(body: &[u8]) -> Verdict {
 
 /// `body` framed the way LSP sends it.
 pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
+    frame_pieces(&[body])
+}
+
+/// The frame of a body given in pieces, made in one buffer: a body of
+/// megabytes (an answer's result) is copied once.
+pub fn frame_pieces(pieces: &[&[u8]]) -> Vec<u8> {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    let mut out = format!("Content-Length: {len}\r\n\r\n").into_bytes();
+    out.reserve_exact(len);
+    pieces.iter().for_each(|p| out.extend_from_slice(p));
     out
 }
 
