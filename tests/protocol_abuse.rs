@@ -399,3 +399,83 @@ fn references_and_rename_are_answered_once_under_their_own_ids_and_can_be_cancel
     assert_eq!(again, 0, "the cancelled request was answered twice");
     assert_eq!(s.client.shutdown_and_exit().code(), Some(0));
 }
+
+/// Hover, completion and go to paper are answered by tower-lsp's handlers
+/// until `initialized`, then where they are read (`quick_answers`): the
+/// same answers either way, under the request's own id, and a request
+/// right after an edit sees it.
+#[test]
+fn typing_requests_answer_the_same_through_tower_lsp_and_where_they_are_read() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let mut client = LspClient::start(cache.path());
+    client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": support::file_uri(root.path()), "capabilities": {}}),
+    );
+    let note = "See [@grokking-tickets-lottery] and [@grok\n";
+    let uri = client.open(&root.path().join("note.md"), "markdown", note);
+    // Every answer settled: the corpus read and indexed.
+    let started = Instant::now();
+    while client.request("paper-ls/status", Value::Null)["indexReady"] != true {
+        assert!(started.elapsed() < Duration::from_secs(60), "never indexed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let asked = [
+        ("textDocument/hover", LspClient::at(&uri, 0, 9)),
+        ("textDocument/definition", LspClient::at(&uri, 0, 9)),
+        ("textDocument/completion", LspClient::at(&uri, 0, 42)),
+    ];
+    let ask_all = |client: &mut LspClient| -> Vec<Value> {
+        asked
+            .iter()
+            .map(|(method, params)| client.request(method, params.clone()))
+            .collect()
+    };
+    let through_tower_lsp = ask_all(&mut client);
+    client.notify("initialized", json!({}));
+    let where_read = ask_all(&mut client);
+    assert!(is_card(&where_read[0]), "{}", where_read[0]);
+    assert!(
+        where_read[1].to_string().contains("file://"),
+        "go to paper: {}",
+        where_read[1]
+    );
+    let items = where_read[2]["items"]
+        .as_array()
+        .expect("a completion list");
+    assert!(
+        items
+            .iter()
+            .any(|i| i["label"] == "grokking-tickets-lottery"),
+        "{}",
+        where_read[2]
+    );
+    for ((method, _), (before, after)) in
+        asked.iter().zip(through_tower_lsp.iter().zip(&where_read))
+    {
+        assert_eq!(before, after, "{method} answered differently");
+    }
+
+    // A string id, and an edit sent in the same write as the hover after it.
+    let edited = "See [@grokking-tickets-lottery] and [@grok\nNothing cited here.\n";
+    let change = json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": edited}]}});
+    let hover = |line, character| {
+        json!({"jsonrpc": "2.0", "id": "typing-1", "method": "textDocument/hover",
+        "params": LspClient::at(&uri, line, character)})
+    };
+    let mut both = framed(change.to_string().as_bytes());
+    both.extend(framed(hover(1, 2).to_string().as_bytes()));
+    client.send_bytes(&both);
+    let answer = client
+        .wait_for(|m| m["id"] == "typing-1" && m.get("method").is_none())
+        .expect("the hover answered under its string id");
+    assert_eq!(
+        answer["result"],
+        Value::Null,
+        "nothing cited on the new line: {answer}"
+    );
+    assert!(answer.get("error").is_none(), "{answer}");
+    assert_eq!(client.shutdown_and_exit().code(), Some(0));
+}

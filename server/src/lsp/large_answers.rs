@@ -74,6 +74,12 @@ impl LargeAnswers {
         }
     }
 
+    /// Between `initialized` and `shutdown`: when requests may be answered
+    /// beside tower-lsp.
+    pub fn running(&self) -> bool {
+        self.running
+    }
+
     /// Sees each message in order (`id` is a request's); true when it took
     /// the request to answer it here. Runs on the transport's reading task.
     pub fn take(&mut self, method: &str, id: Option<&Value>, body: &[u8]) -> bool {
@@ -212,7 +218,7 @@ pub async fn rename_edits(
 }
 
 /// A response frame around a result already written as JSON text.
-fn reply(id: &Value, answer: Result<Vec<u8>>) -> Vec<u8> {
+pub fn reply(id: &Value, answer: Result<Vec<u8>>) -> Vec<u8> {
     // An id is a number or a string, which always serialize.
     let id = serde_json::to_vec(id).unwrap_or_else(|_| b"null".to_vec());
     let (member, value): (&[u8], Vec<u8>) = match answer {

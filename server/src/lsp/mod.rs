@@ -14,8 +14,10 @@ mod commands;
 mod from_proto;
 mod large_answers;
 mod pinned;
+mod quick_answers;
 mod run;
 mod server;
+mod stdio;
 mod text_sync;
 mod to_proto;
 pub mod transport;
@@ -52,7 +54,7 @@ pub fn serve(cache: Arc<Cache>) -> i32 {
         }
     };
     let shutdown_requested =
-        runtime.block_on(serve_on(tokio::io::stdin(), tokio::io::stdout(), cache));
+        runtime.block_on(async { serve_on(stdio::input(), stdio::output(), cache).await });
     // Blocking tasks (a corpus still being indexed) must not keep the process alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     if shutdown_requested {

@@ -10,12 +10,12 @@ use super::commands;
 use super::from_proto;
 use super::large_answers::{self, NOTES_SCAN_PATIENCE};
 use super::pinned::{PinnedDocuments, RequestKey};
+use super::quick_answers;
 use super::run::run_feature;
 use super::to_proto;
 use super::CLIENT_ANSWER_TIMEOUT;
 use crate::features::{
-    code_actions, completion, definition, diagnostics, hover, inlay_hints, links, related, rename,
-    search,
+    code_actions, definition, diagnostics, inlay_hints, links, related, rename, search,
 };
 use crate::workspace::settings::{Settings, SECTION};
 use crate::workspace::{follow_sources, Change, DocumentId, Setup, Snapshot, Workspace};
@@ -496,14 +496,7 @@ impl LanguageServer for Server {
         };
         let uri = at.text_document.uri.clone();
         run_feature("completion", move || {
-            let found = completion::completion(&snap, offset)?;
-            let doc = snap.document.as_ref()?;
-            Some(CompletionResponse::List(to_proto::completion_list(
-                doc,
-                &uri,
-                found,
-                snap.encoding,
-            )))
+            quick_answers::completion_answer(&snap, offset, &uri)
         })
         .await
     }
@@ -513,15 +506,7 @@ impl LanguageServer for Server {
         let Some((snap, offset)) = self.snapshot_at("textDocument/hover", at).await else {
             return Ok(None);
         };
-        run_feature("hover", move || {
-            let card = hover::hover(&snap, offset)?;
-            Some(to_proto::hover(
-                snap.document.as_ref()?,
-                card,
-                snap.encoding,
-            ))
-        })
-        .await
+        run_feature("hover", move || quick_answers::hover_answer(&snap, offset)).await
     }
 
     async fn goto_definition(
@@ -533,7 +518,7 @@ impl LanguageServer for Server {
             return Ok(None);
         };
         run_feature("go to paper", move || {
-            to_proto::definition(&definition::definition(&snap, offset), snap.encoding)
+            quick_answers::definition_answer(&snap, offset)
         })
         .await
     }

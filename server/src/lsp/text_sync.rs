@@ -10,12 +10,14 @@
 //! after it either. tower-lsp's handlers for the same notifications then
 //! only do what may run late (publishing diagnostics). Find references and
 //! rename are taken here too, and answered beside tower-lsp
-//! (`large_answers`).
+//! (`large_answers`); hover, completion and go to paper are answered here
+//! at once when their corpus is ready (`quick_answers`).
 
 use super::from_proto;
 use super::large_answers::LargeAnswers;
 use super::pinned::{PinnedDocuments, RequestKey};
-use super::transport::InOrder;
+use super::quick_answers;
+use super::transport::{Handled, InOrder};
 use crate::workspace::documents::EditOutcome;
 use crate::workspace::{Change, Workspace};
 use serde::Deserialize;
@@ -74,38 +76,43 @@ pub fn in_order(
             tracing::error!(
                 "applying a message to the workspace failed (a bug); the message is still handled"
             );
-            false
+            Handled::Forward
         })
     })
 }
 
-/// True when `large` took the message.
+/// Applies a message; what it did with a request.
 fn apply(
     workspace: &Workspace,
     pinned: &PinnedDocuments,
     large: &mut LargeAnswers,
     body: &[u8],
-) -> bool {
+) -> Handled {
     let Ok(MethodOnly {
         method: Some(method),
         id,
     }) = serde_json::from_slice::<MethodOnly>(body)
     else {
-        return false;
+        return Handled::Forward;
     };
     if large.take(&method, id.as_ref(), body) {
-        return true;
+        return Handled::Taken;
     }
-    if id.is_some() {
+    if let Some(id) = id {
+        if large.running() {
+            if let Some(frame) = quick_answers::answer_now(workspace, &method, &id, body) {
+                return Handled::Answered(frame);
+            }
+        }
         pin_request(workspace, pinned, &method, body);
-        return false;
+        return Handled::Forward;
     }
     match method.as_str() {
         OPEN => {
             if let Some(n) = parse::<DidOpenTextDocumentParams>(body) {
                 let d = n.params.text_document;
                 let Some(language) = from_proto::language_of(&d.uri, Some(&d.language_id)) else {
-                    return false;
+                    return Handled::Forward;
                 };
                 workspace.apply(Change::Open {
                     id: from_proto::document_id(&d.uri),
@@ -151,7 +158,7 @@ fn apply(
         }
         _ => {}
     }
-    false
+    Handled::Forward
 }
 
 /// Pins the document a request names (its current version) under the

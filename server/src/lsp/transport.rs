@@ -26,14 +26,24 @@
 //! before it is forwarded, on this one reading task, so whatever it does
 //! happens in exactly the order the client sent the messages (the server
 //! applies text edits there: tower-lsp may run handlers concurrently). The
-//! hook may also take a request to answer itself (the server does for the
-//! few whose answers run to megabytes): it is then not forwarded, and its
-//! answer comes back through [`Replies`], written like our error replies.
+//! hook may also take a request to answer itself: at once, with the answer
+//! frame it returns (the server does for the requests a user waits on
+//! while typing), or later through [`Replies`] (for the few whose answers
+//! run to megabytes). Either way the request is not forwarded, and its
+//! answer is written like our error replies.
 
-/// Sees each well-formed message body, in order, before tower-lsp does;
-/// true when it took the message (a request it answers through
-/// [`Replies`]), which is then not handed on.
-pub type InOrder = Box<dyn FnMut(&[u8]) -> bool + Send>;
+/// Sees each well-formed message body, in order, before tower-lsp does.
+pub type InOrder = Box<dyn FnMut(&[u8]) -> Handled + Send>;
+
+/// What the [`InOrder`] hook did with a message.
+pub enum Handled {
+    /// Nothing that answers it: tower-lsp reads it.
+    Forward,
+    /// A request the hook answers later, through [`Replies`].
+    Taken,
+    /// A request answered already: the frame to write.
+    Answered(Vec<u8>),
+}
 
 /// Whole frames for the client beside tower-lsp's output: our error
 /// replies, and the answers to requests the [`InOrder`] hook took.
@@ -198,14 +208,18 @@ async fn forward_client_messages(
                 Framed::Body(body) => match check_message(&body) {
                     Verdict::Forward => {
                         last_was_refused = false;
-                        if in_order(&body) {
-                            continue;
+                        match in_order(&body) {
+                            Handled::Forward => {
+                                // After `exit` tower-lsp stops reading; the rest is dropped.
+                                if server_reading {
+                                    server_reading =
+                                        to_server.write_all(&frame(&body)).await.is_ok();
+                                }
+                                continue;
+                            }
+                            Handled::Taken => continue,
+                            Handled::Answered(frame) => frame,
                         }
-                        // After `exit` tower-lsp stops reading; the rest is dropped.
-                        if server_reading {
-                            server_reading = to_server.write_all(&frame(&body)).await.is_ok();
-                        }
-                        continue;
                     }
                     Verdict::ParseError(why) => {
                         tracing::warn!("refused a message: {why}");
@@ -342,7 +356,7 @@ mod tests {
         let (client_reads, client_writes) = tokio::io::split(client_side);
         let closed = Arc::new(Notify::new());
         let pipes = start(client_reads, client_writes, closed.clone(), |_| {
-            Box::new(|_| false)
+            Box::new(|_| Handled::Forward)
         });
         let mut input = Vec::new();
         input.extend(message("{not json"));

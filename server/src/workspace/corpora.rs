@@ -540,6 +540,17 @@ impl CorpusCache {
         loaded
     }
 
+    /// The corpus of `selection` when it has been read, without waiting
+    /// for it (see [`get`](Self::get)).
+    pub fn get_if_loaded(&self, selection: &CorpusSelection) -> Option<Arc<LoadedCorpus>> {
+        let slot = unpoisoned(&self.slots).get(selection)?.clone();
+        let loaded = slot.get()?.clone();
+        self.loader
+            .embedder
+            .embed_later(&loaded, selection, &self.loader);
+        Some(loaded)
+    }
+
     /// The embedding settings changed: corpora start over with the new model,
     /// or rank by words again when turned off.
     pub fn semantic_changed(&self) {

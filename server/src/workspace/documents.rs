@@ -138,6 +138,15 @@ pub struct DocumentCorpora {
     pub bibliography: CorpusSelection,
 }
 
+impl DocumentCorpora {
+    /// The document's own bibliography when it is not the corpus it sees
+    /// (a library configured beside it).
+    pub fn with_own_bibliography(&self) -> Option<&CorpusSelection> {
+        let own = !self.bibliography.is_empty() && self.bibliography != self.selection;
+        own.then_some(&self.bibliography)
+    }
+}
+
 /// One edit as the protocol sends it: a replaced range (LSP line/character
 /// pairs), or the whole text when `range` is `None`.
 pub struct Edit<'a> {

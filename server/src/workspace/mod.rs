@@ -44,7 +44,7 @@ use crate::index::{PaperContext, PaperIndex, PaperSearch};
 use crate::notes::Language;
 use crate::text::PositionEncoding;
 use corpora::{CorpusCache, LoadHooks, LoadedCorpus, Loader, Reread};
-use documents::{DocumentSnapshot, Edit, EditOutcome, OpenDocument};
+use documents::{DocumentCorpora, DocumentSnapshot, Edit, EditOutcome, OpenDocument};
 use files::FileSystem;
 use note_files::{OpenNote, WorkspaceNotes};
 use selection::{CorpusPolicy, CorpusSelection};
@@ -283,18 +283,32 @@ impl Workspace {
         let corpora = tokio::task::spawn_blocking(move || for_doc.corpora(&policy))
             .await
             .ok()?;
-        let corpus = CorpusView::of(self.corpora.get(&corpora.selection).await);
-        let mut snap = rest.with(Some(document), corpus);
-        // A library beside the document's own bibliography: citations of the
-        // library's papers are checked against the bibliography too.
-        if !corpora.bibliography.is_empty() && corpora.bibliography != corpora.selection {
-            let corpus = CorpusView::of(self.corpora.get(&corpora.bibliography).await);
-            snap.bibliography = Some(Bibliography {
-                files: corpora.bibliography,
-                corpus,
-            });
-        }
-        Some(snap)
+        let corpus = self.corpora.get(&corpora.selection).await;
+        let bibliography = match corpora.with_own_bibliography() {
+            Some(files) => Some(self.corpora.get(files).await),
+            None => None,
+        };
+        Some(rest.with_corpora(document, corpora, corpus, bibliography))
+    }
+
+    /// A snapshot of `document` as [`snapshot_of`](Self::snapshot_of)
+    /// makes it, taken at once on the calling thread — `None` while a
+    /// corpus it sees is still being read. Finding which corpora the
+    /// document sees is a scan of its text (and, for a new version, a look
+    /// at the files it names): for the requests a user waits on while
+    /// typing, answered where they are read.
+    pub fn snapshot_if_ready(&self, document: Arc<DocumentSnapshot>) -> Option<Snapshot> {
+        let (policy, rest) = {
+            let state = unpoisoned(&self.state);
+            (state.policy(), self.parts(&state))
+        };
+        let corpora = document.corpora(&policy);
+        let corpus = self.corpora.get_if_loaded(&corpora.selection)?;
+        let bibliography = match corpora.with_own_bibliography() {
+            Some(files) => Some(self.corpora.get_if_loaded(files)?),
+            None => None,
+        };
+        Some(rest.with_corpora(document, corpora, corpus, bibliography))
     }
 
     /// A snapshot for a request that comes without a document: the corpus
@@ -493,6 +507,24 @@ struct SnapshotParts {
 }
 
 impl SnapshotParts {
+    /// A document's snapshot over the corpus it sees and, when the document
+    /// has a bibliography of its own beside a library, that bibliography:
+    /// citations of the library's papers are checked against it too.
+    fn with_corpora(
+        self,
+        document: Arc<DocumentSnapshot>,
+        corpora: DocumentCorpora,
+        corpus: Arc<LoadedCorpus>,
+        bibliography: Option<Arc<LoadedCorpus>>,
+    ) -> Snapshot {
+        let mut snap = self.with(Some(document), CorpusView::of(corpus));
+        snap.bibliography = bibliography.map(|corpus| Bibliography {
+            files: corpora.bibliography,
+            corpus: CorpusView::of(corpus),
+        });
+        snap
+    }
+
     fn with(self, document: Option<Arc<DocumentSnapshot>>, corpus: CorpusView) -> Snapshot {
         Snapshot {
             document,
