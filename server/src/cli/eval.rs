@@ -36,7 +36,7 @@ pub fn eval_related(
     args: &CorpusArgs,
     cache: &crate::corpus::Cache,
     sample: usize,
-    model: Option<&Path>,
+    model: Option<(&Path, Option<usize>)>,
     out: Option<&Path>,
 ) -> anyhow::Result<i32> {
     let corpus = load_corpus(args, cache)?;
@@ -48,8 +48,11 @@ pub fn eval_related(
     }
     let index = open_index(&corpus, cache);
     let vectors = match model {
-        Some(folder) => {
-            let encoder = Encoder::load(folder)?;
+        Some((folder, max_tokens)) => {
+            let mut encoder = Encoder::load(folder)?;
+            if let Some(n) = max_tokens {
+                encoder = encoder.with_max_tokens(n);
+            }
             let vectors =
                 CorpusVectors::restore(&corpus, &encoder, model_identity(folder)?, cache.dir());
             if !vectors.missing.is_empty() {

@@ -98,6 +98,10 @@ pub enum Command {
         /// embed`) and by their fusion with tf-idf, side by side.
         #[arg(long, value_name = "DIR")]
         model: Option<PathBuf>,
+        /// The embeddings computed with `paper-ls embed --max-tokens N`
+        /// (default: the model's).
+        #[arg(long)]
+        max_tokens: Option<usize>,
         /// Also write the figures as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -231,8 +235,15 @@ pub fn run(command: Command, cache: &crate::corpus::Cache) -> i32 {
             corpus,
             sample,
             model,
+            max_tokens,
             out,
-        } => eval::eval_related(&corpus, cache, sample, model.as_deref(), out.as_deref()),
+        } => eval::eval_related(
+            &corpus,
+            cache,
+            sample,
+            model.as_deref().map(|folder| (folder, max_tokens)),
+            out.as_deref(),
+        ),
         Command::Embed {
             corpus,
             model,
