@@ -203,24 +203,18 @@ impl Corpus {
             return std::sync::Arc::new(corpus);
         };
         if corpus.sources.len() == files.len() && corpus.papers.len() >= min_papers {
-            if corpus.papers.abstracts.len() < parsed_cache::READ_BACK_ABSTRACT_BYTES {
-                // Nothing to gain from reading it back: written beside,
-                // encoded there too (~30 ms at 72k papers, before the first
-                // answer otherwise).
-                let corpus = std::sync::Arc::new(corpus);
-                parsed_cache::write_in_background(cache, corpus.clone(), key);
-                return corpus;
-            }
-            parsed_cache::write(cache_dir, &corpus, key);
-            // Read back, the corpus leaves its abstracts on disk instead of
-            // holding them all (two thirds of its bytes) for as long as it runs.
-            if let Some(mut compact) = parsed_cache::read(cache_dir, key) {
-                // The same papers in the same order: the facts being
-                // gathered beside the parse hold for it.
-                compact.reload_facts = corpus.reload_facts.clone();
-                release_in_background(corpus);
-                return std::sync::Arc::new(compact);
-            }
+            // Written beside, encoded there too (~30 ms at 72k papers,
+            // before the first answer otherwise). Many abstracts (two
+            // thirds of a large corpus's bytes) are then read from the file
+            // instead of held for as long as the server runs.
+            let mut corpus = corpus;
+            let settling = (corpus.papers.abstracts.len()
+                >= parsed_cache::READ_BACK_ABSTRACT_BYTES)
+                .then(|| corpus.papers.abstracts.settling())
+                .flatten();
+            let corpus = std::sync::Arc::new(corpus);
+            parsed_cache::write_in_background_then(cache, corpus.clone(), key, settling);
+            return corpus;
         }
         std::sync::Arc::new(corpus)
     }

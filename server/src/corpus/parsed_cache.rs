@@ -21,7 +21,7 @@
 
 use super::paper::{Problem, Severity};
 use super::source::SourceKind;
-use super::table::{Abstracts, PaperTable, Row, FIELDS};
+use super::table::{Abstracts, PaperTable, Row, Settling, FIELDS};
 use super::zotero::{Annotation, LibraryLinks};
 use super::{Cache, Corpus, SourceFile};
 use std::io::{Read, Write};
@@ -133,14 +133,36 @@ pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
 /// thread shares the corpus, encodes the cache file's body and writes it.
 /// [`Cache::finish_writes`] waits for such writes.
 pub fn write_in_background(cache: &Cache, corpus: std::sync::Arc<Corpus>, key: CacheKey) {
+    write_in_background_then(cache, corpus, key, None);
+}
+
+/// [`write_in_background`], and then the corpus's abstracts, made
+/// [`Settling`] in memory, are read from the file written.
+pub(super) fn write_in_background_then(
+    cache: &Cache,
+    corpus: std::sync::Arc<Corpus>,
+    key: CacheKey,
+    settling: Option<std::sync::Arc<Settling>>,
+) {
     let cache_dir = cache.dir().to_path_buf();
     let CacheKey { name, fingerprint } = key;
     let path = cache_file_path(&cache_dir, name);
     let writing = crate::background::spawn("parsed-corpus-cache", move || {
         let parts = encode_parts(&corpus, fingerprint);
-        write_file(&cache_dir, &path, name, &parts, |out| {
+        let written = write_file(&cache_dir, &path, name, &parts, |out| {
             corpus.papers.abstracts.copy_to(out)
-        })
+        });
+        if let (true, Some(settling)) = (written, settling) {
+            // Replaced only by renaming, never in place: what was just
+            // written stays what this handle reads.
+            if let Ok(file) = std::fs::File::open(&path) {
+                settling.settle(Abstracts::OnDisk {
+                    file,
+                    offset: (HEADER_LEN + parts.1.len()) as u64,
+                    len: corpus.papers.abstracts.len(),
+                });
+            }
+        }
     });
     match writing {
         Ok(handle) => cache.write_started(handle),
@@ -165,7 +187,7 @@ fn write_file(
     name: u64,
     (head, body): &(Vec<u8>, Vec<u8>),
     write_abstracts: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) {
+) -> bool {
     let written = (|| -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(cache_dir);
         std::fs::create_dir_all(dir)?;
@@ -182,12 +204,13 @@ fn write_file(
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&temporary, path)
     })();
-    if let Err(e) = written {
+    if let Err(e) = &written {
         tracing::warn!(
             "cannot write the parsed-corpus file {}: {e}",
             path.display()
         );
     }
+    written.is_ok()
 }
 
 fn remove_unused(dir: &Path) {
@@ -672,6 +695,50 @@ mod tests {
         let mut old = good.clone();
         old[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
         assert!(decode(&old, fingerprint).is_none(), "other format version");
+    }
+
+    /// A corpus handed over before its cache file is written reads its
+    /// abstracts from memory, then — once the file holds them — from the
+    /// file, with the bytes in memory let go; every abstract the same
+    /// throughout, and the file the one a plain write makes.
+    #[test]
+    fn abstracts_settle_into_the_cache_file_written_beside() {
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cache = Cache::at(cache_dir.path());
+        let mut corpus = sample_corpus();
+        let expected = papers_of(&corpus);
+        assert!(
+            expected
+                .iter()
+                .filter(|p| p.abstract_text.is_some())
+                .count()
+                >= 2
+        );
+        let key = CacheKey::of_content(corpus.content_fingerprint());
+        let settling = corpus.papers.abstracts.settling().expect("in memory");
+        assert!(corpus.papers.abstracts.settling().is_none(), "once");
+        assert_eq!(papers_of(&corpus), expected, "read from memory");
+        let corpus = std::sync::Arc::new(corpus);
+        write_in_background_then(&cache, corpus.clone(), key, Some(settling.clone()));
+        cache.finish_writes();
+        assert!(settling.on_disk.get().is_some(), "settled");
+        assert!(
+            crate::workspace::unpoisoned(&settling.in_memory).is_none(),
+            "the bytes in memory are let go"
+        );
+        assert_eq!(papers_of(&corpus), expected, "read from the file");
+        let plain = tempfile::tempdir().unwrap();
+        write(plain.path(), &corpus, key);
+        assert_eq!(
+            std::fs::read(cache_file_path(plain.path(), key.name)).unwrap(),
+            std::fs::read(cache_file_path(cache_dir.path(), key.name)).unwrap()
+        );
+        // Settling on bytes of another length is refused.
+        let mut other = sample_corpus();
+        let refused = other.papers.abstracts.settling().unwrap();
+        refused.settle(Abstracts::in_memory(b"short".to_vec()));
+        assert!(refused.on_disk.get().is_none());
+        assert_eq!(papers_of(&other), expected);
     }
 
     #[test]
