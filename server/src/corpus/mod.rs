@@ -208,8 +208,7 @@ impl Corpus {
             // thirds of a large corpus's bytes) are then read from the file
             // instead of held for as long as the server runs.
             let mut corpus = corpus;
-            let settling = (corpus.papers.abstracts.len()
-                >= parsed_cache::READ_BACK_ABSTRACT_BYTES)
+            let settling = (corpus.papers.abstracts.len() >= parsed_cache::ABSTRACTS_TO_DISK_BYTES)
                 .then(|| corpus.papers.abstracts.settling())
                 .flatten();
             let corpus = std::sync::Arc::new(corpus);

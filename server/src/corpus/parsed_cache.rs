@@ -125,9 +125,10 @@ fn read_file(path: &Path, fingerprint: u64) -> Option<Corpus> {
     decode_body(body, abstracts)
 }
 
-/// A freshly parsed corpus with at least this many bytes of abstracts is
-/// replaced by its cache file read back (`Corpus::load_cached`).
-pub const READ_BACK_ABSTRACT_BYTES: u64 = 16 << 20;
+/// A freshly parsed corpus with at least this many bytes of abstracts
+/// reads them from its cache file once that is written
+/// (`Corpus::load_cached`, [`write_in_background_then`]).
+pub const ABSTRACTS_TO_DISK_BYTES: u64 = 16 << 20;
 
 /// [`write`] on another thread, so that a load does not wait for it: the
 /// thread shares the corpus, encodes the cache file's body and writes it.
@@ -171,7 +172,9 @@ pub(super) fn write_in_background_then(
 }
 
 /// Writes the corpus's cache file; failures (a read-only cache) are logged
-/// and otherwise harmless: the next start parses again.
+/// and otherwise harmless: the next start parses again. (Loads write
+/// theirs beside, see [`write_in_background`].)
+#[cfg(test)]
 pub fn write(cache_dir: &Path, corpus: &Corpus, key: CacheKey) {
     let CacheKey { name, fingerprint } = key;
     let path = cache_file_path(cache_dir, name);

@@ -82,10 +82,8 @@ impl DocumentSnapshot {
     /// bibliography among them (blocking: may read the disk the first time).
     pub fn corpora(&self, policy: &CorpusPolicy) -> DocumentCorpora {
         let mut cached = unpoisoned(&self.selection);
-        if let Some((for_policy, corpora)) = cached.as_ref() {
-            if for_policy == policy {
-                return corpora.clone();
-            }
+        if let Some(known) = known_under(&cached, policy) {
+            return known;
         }
         let path = self.path.as_deref();
         let corpora = DocumentCorpora {
@@ -96,6 +94,12 @@ impl DocumentSnapshot {
         };
         *cached = Some((policy.clone(), corpora.clone()));
         corpora
+    }
+
+    /// [`corpora`](Self::corpora) when this version has found them under
+    /// `policy` already (without the disk).
+    pub fn corpora_if_known(&self, policy: &CorpusPolicy) -> Option<DocumentCorpora> {
+        known_under(&unpoisoned(&self.selection), policy)
     }
 
     /// The paper titles written in this version of the text.
@@ -128,6 +132,15 @@ impl DocumentSnapshot {
     pub fn position(&self, offset: usize, encoding: PositionEncoding) -> (u32, u32) {
         self.lines.position(&self.text, offset, encoding)
     }
+}
+
+/// The corpora found under `policy`, if those cached were.
+fn known_under(
+    cached: &Option<(CorpusPolicy, DocumentCorpora)>,
+    policy: &CorpusPolicy,
+) -> Option<DocumentCorpora> {
+    let (for_policy, corpora) = cached.as_ref()?;
+    (for_policy == policy).then(|| corpora.clone())
 }
 
 /// The files a document's corpus is read from, and which of them are its

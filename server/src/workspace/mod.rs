@@ -279,10 +279,15 @@ impl Workspace {
             (state.policy(), self.parts(&state))
         };
         // Off the executor: the first time, this may read files from disk.
-        let for_doc = document.clone();
-        let corpora = tokio::task::spawn_blocking(move || for_doc.corpora(&policy))
-            .await
-            .ok()?;
+        let corpora = match document.corpora_if_known(&policy) {
+            Some(known) => known,
+            None => {
+                let for_doc = document.clone();
+                tokio::task::spawn_blocking(move || for_doc.corpora(&policy))
+                    .await
+                    .ok()?
+            }
+        };
         let corpus = self.corpora.get(&corpora.selection).await;
         let bibliography = match corpora.with_own_bibliography() {
             Some(files) => Some(self.corpora.get(files).await),
@@ -293,15 +298,18 @@ impl Workspace {
 
     /// A snapshot of `document` as [`snapshot_of`](Self::snapshot_of)
     /// makes it, taken at once on the calling thread — `None` while a
-    /// corpus it sees is still being read. Finding which corpora the
-    /// document sees is a scan of its text (and, for a new version, a look
-    /// at the files it names): for the requests a user waits on while
-    /// typing, answered where they are read.
+    /// corpus it sees is still being read: for the requests a user waits on
+    /// while typing, answered where they are read (a runtime thread).
     pub fn snapshot_if_ready(&self, document: Arc<DocumentSnapshot>) -> Option<Snapshot> {
         let (policy, rest) = {
             let state = unpoisoned(&self.state);
             (state.policy(), self.parts(&state))
         };
+        // Once per version the corpora it sees are found here, which may
+        // read the disk (a LaTeX chapter's main file, a project's
+        // configuration: small files, once per edit). Handing this thread's
+        // other tasks away meanwhile (`block_in_place`) was measured: the
+        // interleaved hover p99 went from ~1.1 to 2.4 ms, 2 runs in 20 over 5.
         let corpora = document.corpora(&policy);
         let corpus = self.corpora.get_if_loaded(&corpora.selection)?;
         let bibliography = match corpora.with_own_bibliography() {
