@@ -53,6 +53,7 @@ pub mod amx;
 pub mod bert;
 pub mod fetch;
 pub mod mapped;
+pub mod panels;
 pub mod related;
 pub mod safetensors;
 pub mod store;
@@ -134,7 +135,6 @@ impl Encoder {
         &self.folder
     }
 
-    /// Reads a shorter sequence length than the model's (tests, benchmarks).
     /// The same encoder with its matrix products on the vector units only
     /// (see [`Bert::without_tiles`]).
     #[cfg(test)]
@@ -143,6 +143,14 @@ impl Encoder {
         self
     }
 
+    /// The same encoder with its linear layers on `matrixmultiply`.
+    #[cfg(test)]
+    pub fn on_matrixmultiply(mut self) -> Encoder {
+        self.bert = self.bert.on_matrixmultiply();
+        self
+    }
+
+    /// Reads a shorter sequence length than the model's (tests, benchmarks).
     pub fn with_max_tokens(mut self, max_tokens: usize) -> Encoder {
         self.max_tokens = max_tokens.clamp(8, self.bert.config.max_positions);
         self
@@ -496,36 +504,50 @@ mod tests {
 
     /// The similarities sentence-transformers publishes for the model: the
     /// model card's example and the quickstart's — on AMX tiles where the
-    /// CPU has them, and on the vector units.
+    /// CPU has them, on our kernel for the vector units, and on
+    /// `matrixmultiply`.
     #[test]
     fn the_model_gives_its_published_similarities() {
         let Some(folder) = test_model() else { return };
         let encoder = Encoder::load(&folder).unwrap();
-        eprintln!("AMX tiles used: {}", amx::available());
+        eprintln!(
+            "AMX tiles used: {}; vector kernel: {:?}",
+            amx::available(),
+            panels::Kernel::for_this_cpu()
+        );
         published_similarities(&encoder);
-        published_similarities(&encoder.without_tiles());
+        let vectors = encoder.without_tiles();
+        published_similarities(&vectors);
+        published_similarities(&vectors.on_matrixmultiply());
     }
 
-    /// Both paths give the same embeddings, to f32's accuracy, on short
-    /// texts and on a whole 256-token abstract.
+    /// The three paths give the same embeddings, to f32's accuracy, on
+    /// short texts and on a whole 256-token abstract.
     #[test]
     fn tiles_and_vector_units_give_the_same_embeddings() {
         let Some(folder) = test_model() else { return };
         let tiles = Encoder::load(&folder).unwrap();
-        let vectors = Encoder::load(&folder).unwrap().without_tiles();
+        let panels = Encoder::load(&folder).unwrap().without_tiles();
+        let plain = Encoder::load(&folder).unwrap().on_matrixmultiply();
         let long = "Grokking is a phenomenon where a model trained on a small algorithmic \
             dataset first memorises it and only much later generalises. "
             .repeat(12);
         for text in ["grokking", "Attention is all you need", long.as_str()] {
-            let (a, b) = (tiles.embed(text), vectors.embed(text));
-            let worst = a
-                .iter()
-                .zip(&b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max);
-            eprintln!("{text:.40}: largest difference {worst:e}");
-            assert!(worst < 1e-4, "{text:.40}: largest difference {worst:e}");
-            assert!(cosine(&a, &b) > 0.99999, "{text:.40}");
+            let reference = plain.embed(text);
+            for (path, encoder) in [("tiles", &tiles), ("panels", &panels)] {
+                let got = encoder.embed(text);
+                let worst = got
+                    .iter()
+                    .zip(&reference)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0, f32::max);
+                eprintln!("{path}, {text:.40}: largest difference {worst:e}");
+                assert!(
+                    worst < 1e-4,
+                    "{path}, {text:.40}: largest difference {worst:e}"
+                );
+                assert!(cosine(&got, &reference) > 0.99999, "{path}, {text:.40}");
+            }
         }
     }
 

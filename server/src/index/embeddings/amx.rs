@@ -301,11 +301,11 @@ unsafe fn two_result_tiles(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Numbers of a layer's sizes, of both signs and several magnitudes.
-    fn numbers(len: usize, seed: u64) -> Vec<f32> {
+    pub(crate) fn numbers(len: usize, seed: u64) -> Vec<f32> {
         let mut state = seed;
         (0..len)
             .map(|_| {
@@ -325,6 +325,29 @@ mod tests {
             let back = f32::from_bits((h as u32) << 16) + f32::from_bits((l as u32) << 16);
             assert!((back - x).abs() <= x.abs() * 2f32.powi(-16), "{x} {back}");
         }
+    }
+
+    /// The largest error of a linear layer's `out` (n rows) against the
+    /// same products in f64, relative to the sum of the terms' magnitudes.
+    pub(crate) fn worst_relative_error(
+        out: &[f32],
+        input: &[f32],
+        weight: &[f32],
+        bias: &[f32],
+        n: usize,
+    ) -> f64 {
+        let (inputs, outputs) = (input.len() / n, bias.len());
+        let mut worst = 0.0f64;
+        for r in 0..n {
+            for o in 0..outputs {
+                let terms = (0..inputs)
+                    .map(|i| input[r * inputs + i] as f64 * weight[o * inputs + i] as f64);
+                let exact = bias[o] as f64 + terms.clone().sum::<f64>();
+                let scale = (bias[o].abs() as f64 + terms.map(f64::abs).sum::<f64>()).max(1e-30);
+                worst = worst.max((out[r * outputs + o] as f64 - exact).abs() / scale);
+            }
+        }
+        worst
     }
 
     #[test]
@@ -351,22 +374,7 @@ mod tests {
             let mut again = vec![0.0; n * outputs];
             linear(&packed, &bias, &input, n, &mut again, &mut scratch);
             assert_eq!(out, again);
-            let mut worst = 0.0f64;
-            for r in 0..n {
-                for o in 0..outputs {
-                    let exact: f64 = bias[o] as f64
-                        + (0..inputs)
-                            .map(|i| input[r * inputs + i] as f64 * weight[o * inputs + i] as f64)
-                            .sum::<f64>();
-                    let scale: f64 = (0..inputs)
-                        .map(|i| {
-                            (input[r * inputs + i] as f64 * weight[o * inputs + i] as f64).abs()
-                        })
-                        .sum::<f64>()
-                        .max(1e-30);
-                    worst = worst.max((out[r * outputs + o] as f64 - exact).abs() / scale);
-                }
-            }
+            let worst = worst_relative_error(&out, &input, &weight, &bias, n);
             // f32 accumulation over these lengths gives ~1e-6 relative to the
             // sum of magnitudes; one bf16 would give ~4e-3.
             assert!(

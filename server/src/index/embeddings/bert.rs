@@ -12,8 +12,8 @@
 //! are `matrixmultiply`'s packed kernels; the element-wise steps (GELU,
 //! softmax, layer norm) are written as plain loops the compiler vectorises.
 
-use super::amx;
 use super::safetensors::{TensorInfo, Tensors};
+use super::{amx, panels};
 use anyhow::{anyhow, bail, Context};
 use std::path::Path;
 
@@ -75,8 +75,36 @@ struct Linear {
     bias: TensorInfo,
     inputs: usize,
     outputs: usize,
-    /// The weight laid out for AMX tiles, where this process can use them.
-    tiles: Option<amx::PackedWeight>,
+    /// The weight laid out for this CPU's fastest f32-accurate product.
+    packed: Packed,
+}
+
+/// Where a linear layer's products run.
+enum Packed {
+    /// AMX tiles, where this process can use them.
+    Tiles(amx::PackedWeight),
+    /// Our AVX-512 or AVX2 kernel, on CPUs without AMX.
+    Panels(panels::PanelWeight),
+    /// `matrixmultiply`: other CPUs and shapes.
+    Plain,
+}
+
+impl Packed {
+    /// The fastest of the three this process may use for the weight.
+    fn fastest(weight: &[f32], outputs: usize, inputs: usize) -> Packed {
+        if amx::available() {
+            if let Some(tiles) = amx::PackedWeight::pack(weight, outputs, inputs) {
+                return Packed::Tiles(tiles);
+            }
+        }
+        Packed::on_vector_units(weight, outputs, inputs)
+    }
+
+    fn on_vector_units(weight: &[f32], outputs: usize, inputs: usize) -> Packed {
+        panels::Kernel::for_this_cpu()
+            .and_then(|kernel| panels::PanelWeight::pack(weight, outputs, inputs, kernel))
+            .map_or(Packed::Plain, Packed::Panels)
+    }
 }
 
 struct Norm {
@@ -159,18 +187,15 @@ impl Bert {
             }
             Ok(info.clone())
         };
-        let on_tiles = amx::available();
         let linear = |name: &str, inputs: usize, outputs: usize| -> anyhow::Result<Linear> {
             let weight = tensor(&format!("{name}.weight"), &[outputs, inputs])?;
-            let tiles = on_tiles
-                .then(|| amx::PackedWeight::pack(tensors.values(&weight), outputs, inputs))
-                .flatten();
+            let packed = Packed::fastest(tensors.values(&weight), outputs, inputs);
             Ok(Linear {
                 weight,
                 bias: tensor(&format!("{name}.bias"), &[outputs])?,
                 inputs,
                 outputs,
-                tiles,
+                packed,
             })
         };
         let norm = |name: &str| -> anyhow::Result<Norm> {
@@ -222,10 +247,25 @@ impl Bert {
     }
 
     /// The same model with every matrix product on the vector units (f32),
-    /// as on a CPU without AMX: for tests of the two paths against each
-    /// other.
+    /// as on a CPU without AMX: for tests of the paths against each other.
     #[cfg(test)]
     pub fn without_tiles(mut self) -> Bert {
+        self.repack(|weight, linear| {
+            Packed::on_vector_units(weight, linear.outputs, linear.inputs)
+        });
+        self
+    }
+
+    /// The same model with every linear layer on `matrixmultiply`, as on a
+    /// CPU without AVX2.
+    #[cfg(test)]
+    pub fn on_matrixmultiply(mut self) -> Bert {
+        self.repack(|_, _| Packed::Plain);
+        self
+    }
+
+    #[cfg(test)]
+    fn repack(&mut self, pack: impl Fn(&[f32], &Linear) -> Packed) {
         for layer in &mut self.layers {
             for linear in [
                 &mut layer.query,
@@ -235,10 +275,9 @@ impl Bert {
                 &mut layer.intermediate,
                 &mut layer.output,
             ] {
-                linear.tiles = None;
+                linear.packed = pack(self.tensors.values(&linear.weight), linear);
             }
         }
-        self
     }
 
     pub fn vocabulary_size(&self) -> usize {
@@ -376,9 +415,10 @@ impl Bert {
         tiles: &mut amx::TileScratch,
     ) {
         let bias = self.tensors.values(&linear.bias);
-        if let Some(packed) = &linear.tiles {
-            amx::linear(packed, bias, input, n, out, tiles);
-            return;
+        match &linear.packed {
+            Packed::Tiles(packed) => return amx::linear(packed, bias, input, n, out, tiles),
+            Packed::Panels(packed) => return panels::linear(packed, bias, input, n, out),
+            Packed::Plain => {}
         }
         let weight = self.tensors.values(&linear.weight);
         for row in out.chunks_exact_mut(linear.outputs) {
