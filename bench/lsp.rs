@@ -195,7 +195,8 @@ fn main() {
             .or_else(|| std::env::var_os("PAPER_LS_TEST_MODEL").map(PathBuf::from))
             .expect("--model DIR (or PAPER_LS_TEST_MODEL): all-MiniLM-L6-v2's folder");
         // `--speed-only`: the encoder's papers/s and the scan, not the
-        // server's memory and latencies while it embeds (minutes more).
+        // server's memory and latencies while it embeds (minutes more);
+        // `--memory-only`: the papers/s and the memory with 600 papers.
         let report = embeddings_report(&model, args.iter().any(|a| a == "--speed-only"));
         let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-embeddings.md");
         std::fs::write(&out, &report).expect("write the figures");
@@ -1580,6 +1581,10 @@ fn embeddings_report(model: &Path, speed_only: bool) -> String {
             let rate = refs.len() as f64 / started.elapsed().as_secs_f64();
             out += &format!("| {max_tokens} | {threads} | {rate:.1} | {mean_tokens:.0} |\n");
         }
+    }
+    if std::env::args().any(|a| a == "--memory-only") {
+        // The server's memory with 600 papers embedded, alone (seconds).
+        return out + &embedding_memory(model, &corpus);
     }
     if !speed_only {
         out += &embedding_memory(model, &corpus);

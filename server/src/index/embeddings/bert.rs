@@ -8,9 +8,11 @@
 //! near the machine's peak, there is no attention mask to apply, and no work
 //! is spent on padding. Parallelism is one sequence per core (the caller's
 //! threads), each with its own `Scratch`, so nothing is shared but the
-//! read-only weights and nothing is allocated per token. The matrix products
-//! are `matrixmultiply`'s packed kernels; the element-wise steps (GELU,
-//! softmax, layer norm) are written as plain loops the compiler vectorises.
+//! read-only weights and nothing is allocated per token. The linear layers
+//! run on AMX tiles (`amx`) or on our f32 kernel for the vector units
+//! (`panels`), whichever the CPU has, else on `matrixmultiply`, as do the
+//! attention products; the element-wise steps (GELU, softmax, layer norm)
+//! are written as plain loops the compiler vectorises.
 
 use super::safetensors::{TensorInfo, Tensors};
 use super::{amx, panels};

@@ -22,7 +22,9 @@
 //!
 //! Outputs are taken a panel group at a time outside and rows inside, so a
 //! group's weights (at most 196 KB for 1,536 inputs) are read from L2 by
-//! every row block. Without AVX2 and FMA, or with `PAPER_LS_PANELS=0` in the
+//! every row block. The packed copy costs the weights' size in memory (42
+//! MB for all-MiniLM-L6-v2, as the tiles' copy does) for as long as the
+//! model is loaded; an idle model is let go. Without AVX2 and FMA, or with `PAPER_LS_PANELS=0` in the
 //! environment, the caller keeps `matrixmultiply`.
 
 use super::mapped::MappedBuffer;
