@@ -605,3 +605,127 @@ fn embed_then_related_and_search_by_meaning_from_the_shell() {
     );
     assert!(!String::from_utf8_lossy(&words_only.stdout).contains("canine"));
 }
+
+/// `eval-related --sample 0 --meaning-only`: every paper with a category is
+/// a query, ranked by the embeddings alone (no tf-idf, no fusion), and
+/// `--meaning-only` without a model is refused.
+#[test]
+fn eval_related_asks_every_paper_by_meaning_alone() {
+    let Some(model) = support::test_model() else {
+        return;
+    };
+    let model = model.to_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let dump = cache.path().join("dump.jsonl");
+    // Two topics of six papers each: a paper's top 5 are all of its own
+    // topic if the embeddings rank by meaning (a random ranking: ~0.45).
+    let papers = [
+        (
+            "Dogs make their owners happier",
+            "Owning a pet dog raises happiness and lowers stress.",
+            "q-bio.NC",
+        ),
+        (
+            "Canine companionship and well-being",
+            "Living with a canine companion improves mood.",
+            "q-bio.NC",
+        ),
+        (
+            "Cats and the mood of their owners",
+            "Cat owners report calmer evenings and better sleep.",
+            "q-bio.NC",
+        ),
+        (
+            "Pet ownership in old age",
+            "Elderly people who keep pets feel less lonely.",
+            "q-bio.NC",
+        ),
+        (
+            "Therapy dogs in hospitals",
+            "Visits from therapy dogs ease the anxiety of patients.",
+            "q-bio.NC",
+        ),
+        (
+            "Walking the dog and heart health",
+            "Dog walkers exercise more and have healthier hearts.",
+            "q-bio.NC",
+        ),
+        (
+            "Solar panel efficiency under dust",
+            "Dust on photovoltaic modules cuts their output.",
+            "physics.app-ph",
+        ),
+        (
+            "Cleaning photovoltaic arrays",
+            "Washing solar modules restores most of their lost power.",
+            "physics.app-ph",
+        ),
+        (
+            "Wind and dust on solar farms",
+            "Wind-blown sand soils solar panels in deserts.",
+            "physics.app-ph",
+        ),
+        (
+            "Temperature losses of silicon solar cells",
+            "Hot photovoltaic cells convert less sunlight to power.",
+            "physics.app-ph",
+        ),
+        (
+            "Tracking the sun with solar modules",
+            "Single-axis trackers raise a solar plant's yield.",
+            "physics.app-ph",
+        ),
+        (
+            "Perovskite solar cells outdoors",
+            "Perovskite photovoltaic cells degrade under sun and humidity.",
+            "physics.app-ph",
+        ),
+    ];
+    let lines: String = papers
+        .iter()
+        .enumerate()
+        .map(|(i, (title, abstract_text, category))| {
+            format!(
+                "{}\n",
+                serde_json::json!({"id": format!("2501.0000{i}"), "title": title,
+                    "abstract": abstract_text, "categories": category, "authors": "A. Author"})
+            )
+        })
+        .collect();
+    std::fs::write(&dump, lines).unwrap();
+    let dump = dump.to_str().unwrap();
+    let refused = paper_ls(
+        cache.path(),
+        &["eval-related", "-c", dump, "--meaning-only"],
+    );
+    assert!(!refused.status.success());
+    stdout(&paper_ls(
+        cache.path(),
+        &["embed", "-c", dump, "--model", model],
+    ));
+    let figures = cache.path().join("figures.json");
+    let printed = stdout(&paper_ls(
+        cache.path(),
+        &[
+            "eval-related",
+            "-c",
+            dump,
+            "--model",
+            model,
+            "--sample",
+            "0",
+            "--meaning-only",
+            "--out",
+            figures.to_str().unwrap(),
+        ],
+    ));
+    assert!(printed.contains("12 papers, 12 sampled"), "{printed}");
+    let figures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&figures).unwrap()).unwrap();
+    let mut rankings: Vec<&String> = figures["rankings"].as_object().unwrap().keys().collect();
+    rankings.sort();
+    assert_eq!(rankings, ["centred", "embeddings"], "{figures}");
+    assert_eq!(figures["sampled"], 12);
+    let share = &figures["rankings"]["embeddings"]["same_primary_category_share"];
+    assert!(share.as_f64().unwrap() >= 0.9, "{figures}");
+}

@@ -71,11 +71,16 @@ pub fn eval_related(
         }
         None => None,
     };
-    let rankings: &[(&str, Ranking)] = match (&vectors, &index) {
-        (Some(_), Some(_)) => &RANKINGS,
-        (Some(_), None) => &RANKINGS[1..3],
-        (None, _) => &RANKINGS[..1],
-    };
+    // Each ranking that what was loaded can compute: words need the index,
+    // the others the vectors.
+    let rankings: Vec<(&str, Ranking)> = RANKINGS
+        .into_iter()
+        .filter(|(_, ranking)| match (&vectors, &index) {
+            (None, _) => *ranking == Ranking::Words,
+            (Some(_), None) => !ranking.uses_words(),
+            (Some(_), Some(_)) => true,
+        })
+        .collect();
     let picked = if sample == 0 {
         candidates.clone()
     } else {
